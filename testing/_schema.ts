@@ -1,0 +1,72 @@
+// The fake org's data model: object and field definitions, and stored records.
+// Shared by the org (testing/fake_salesforce.ts, testing/_routes/*) and the SOQL engine (testing/_soql/*).
+
+/** Field types the fake org models (a subset of describe's `type`). */
+export type FieldType =
+  | "id"
+  | "string"
+  | "textarea"
+  | "email"
+  | "phone"
+  | "url"
+  | "picklist"
+  | "boolean"
+  | "int"
+  | "double"
+  | "currency"
+  | "percent"
+  | "date"
+  | "datetime"
+  | "time"
+  | "reference";
+
+/** One field of an object, as describe reports it. */
+export interface FieldDef {
+  /** Canonical API name, e.g. `AccountId`, `ExtId__c`. */
+  name: string;
+  type: FieldType;
+  label?: string;
+  /** Max length for text types. */
+  length?: number;
+  /** For `reference`: target object names, e.g. `["Account"]`. */
+  referenceTo?: string[];
+  /** For `reference`: relationship name, e.g. `Account`, `Parent__r`. */
+  relationshipName?: string | null;
+  externalId?: boolean;
+  unique?: boolean;
+  /** false = required on create. Default true. */
+  nillable?: boolean;
+  /** Default true; system fields (Id, CreatedDate, ...) are false. */
+  createable?: boolean;
+  /** Default true; system fields are false. */
+  updateable?: boolean;
+}
+
+/** One object (standard or custom) known to the org. */
+export interface ObjectDef {
+  /** Canonical API name, e.g. `Account`, `Invoice__c`. */
+  name: string;
+  /** 3-character key prefix, e.g. `001`. */
+  keyPrefix: string;
+  label: string;
+  labelPlural: string;
+  custom: boolean;
+  fields: FieldDef[];
+}
+
+/**
+ * A stored record: canonical field names to values. Values are JSON-ready:
+ * string, number, boolean or null. Dates are `YYYY-MM-DD`, datetimes
+ * `YYYY-MM-DDTHH:mm:ss.SSS+0000`. Always holds `Id` (18 chars) and `IsDeleted`.
+ */
+export type StoredRecord = Record<string, string | number | boolean | null>;
+
+/** What the SOQL engine needs from the org. Object and field lookups are case-insensitive. */
+export interface SoqlDataSource {
+  /** The object definition, or undefined when the org does not know it. */
+  object(name: string): ObjectDef | undefined;
+  /** Every record of the object; soft-deleted ones (IsDeleted true) only when asked. */
+  records(objectName: string, includeDeleted: boolean): Iterable<StoredRecord>;
+  /** One record by 18-char id (any object), deleted or not; for parent relationship paths. */
+  byId(id: string): StoredRecord | undefined;
+}
