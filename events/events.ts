@@ -41,6 +41,27 @@ export function parseLimitInfo(header: string | null): [number | null, number | 
   return [null, null];
 }
 
+/** Builds, on first use only, a copy of a request that holds no secret. */
+class RedactedRequest {
+  #source: Request | undefined;
+  #value: Request | undefined;
+
+  constructor(source: Request) {
+    this.#source = source;
+  }
+
+  get value(): Request {
+    if (this.#value === undefined) {
+      const source = this.#source!;
+      const headers = new Headers(source.headers);
+      headers.delete("Authorization");
+      this.#value = new Request(source.url, { method: source.method, headers });
+      this.#source = undefined;
+    }
+    return this.#value;
+  }
+}
+
 /**
  * Base class of every event the client publishes.
  *
@@ -123,13 +144,20 @@ export abstract class ResponseBoundEvent extends SalesforceEvent {
  * ```
  */
 export class RequestEvent extends SalesforceEvent {
-  /** The request about to be sent. Its `Authorization` header holds a token: never log it. */
-  readonly request: Request;
+  #request: RedactedRequest;
 
   /** @param request The request about to be sent. */
   constructor(request: Request) {
     super("request");
-    this.request = request;
+    this.#request = new RedactedRequest(request);
+  }
+
+  /**
+   * A copy of the request about to be sent: method, URL and headers, without
+   * the `Authorization` header and without the body (login bodies hold secrets).
+   */
+  get request(): Request {
+    return this.#request.value;
   }
 }
 
@@ -170,8 +198,7 @@ export class ResponseEvent extends ResponseBoundEvent {
 export class RetryEvent extends SalesforceEvent {
   /** 1 for the first retry, 2 for the second, ... */
   readonly attempt: number;
-  /** The request that will be sent again. */
-  readonly request: Request;
+  #request: RedactedRequest;
   /** The response that triggered the retry, when a response rule matched. */
   readonly response?: Response;
   /** The error that triggered the retry, when an exception rule matched. */
@@ -181,9 +208,14 @@ export class RetryEvent extends SalesforceEvent {
   constructor(init: { attempt: number; request: Request; response?: Response; error?: unknown }) {
     super("retry");
     this.attempt = init.attempt;
-    this.request = init.request;
+    this.#request = new RedactedRequest(init.request);
     if (init.response !== undefined) this.response = init.response;
     if ("error" in init) this.error = init.error;
+  }
+
+  /** A copy of the request that will be sent again, without `Authorization` and body. */
+  get request(): Request {
+    return this.#request.value;
   }
 }
 
