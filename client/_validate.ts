@@ -1,0 +1,101 @@
+// Argument checks shared by the client's constructors and methods. Each throws a
+// TypeError or RangeError whose message names the argument and the accepted form.
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Quotes a received value for a message without dumping large or nested values. */
+export function received(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  }
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+    return String(value);
+  }
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "function" ? "a function" : `an ${typeof value}`;
+}
+
+/**
+ * Parses a base URL and keeps its origin. `https://` is required, except on
+ * loopback hosts where `http://` is allowed for tests and the fake org.
+ */
+export function checkBaseUrl(context: string, value: unknown): string {
+  const accepted = `an https:// URL, or http:// on localhost, 127.0.0.1 or [::1]`;
+  let url: URL;
+  try {
+    if (typeof value !== "string" && !(value instanceof URL)) throw new TypeError();
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`${context}: "baseUrl" must be ${accepted}: received ${received(value)}`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    // Never echo the URL: its userinfo may hold a password.
+    throw new TypeError(`${context}: "baseUrl" must not contain a user name or password`);
+  }
+  const secure = url.protocol === "https:";
+  const loopback = url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
+  if (!secure && !loopback) {
+    throw new TypeError(
+      `${context}: "baseUrl" must be ${accepted}: received ${received(url.origin)}`,
+    );
+  }
+  return url.origin;
+}
+
+/** Normalises an API version: "64", "64.", "64.0", "v64.0" and 64 all become "64.0". */
+export function checkVersion(context: string, value: unknown): string {
+  const text = typeof value === "number" ? String(value) : value;
+  const match = typeof text === "string" ? /^v?(\d{1,3})(?:\.0?)?$/.exec(text.trim()) : null;
+  if (match === null || Number(match[1]) < 20) {
+    throw new TypeError(
+      `${context}: "version" must look like "64.0", "64" or "v64.0": received ${received(value)}`,
+    );
+  }
+  return `${Number(match[1])}.0`;
+}
+
+/** Checks an integer option within [min, max]. */
+export function checkInteger(
+  context: string,
+  name: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    const error = typeof value === "number" ? RangeError : TypeError;
+    throw new error(`${context}: "${name}" must be an integer ${range}: received ${received(value)}`);
+  }
+  return value;
+}
+
+/** Checks a duration in milliseconds: a finite number > 0 (or >= 0 when `allowZero`). */
+export function checkDuration(
+  context: string,
+  name: string,
+  value: unknown,
+  allowZero = false,
+): number {
+  const ok = typeof value === "number" && Number.isFinite(value) &&
+    (allowZero ? value >= 0 : value > 0);
+  if (!ok) {
+    const error = typeof value === "number" ? RangeError : TypeError;
+    throw new error(
+      `${context}: "${name}" must be a number of milliseconds ${
+        allowZero ? ">= 0" : "> 0"
+      }: received ${received(value)}`,
+    );
+  }
+  return value as number;
+}
+
+/** Checks that a value is a function. */
+export function checkFunction<T>(context: string, name: string, value: T): T {
+  if (typeof value !== "function") {
+    throw new TypeError(`${context}: "${name}" must be a function: received ${received(value)}`);
+  }
+  return value;
+}
