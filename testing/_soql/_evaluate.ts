@@ -1,0 +1,769 @@
+// SOQL evaluator: resolves a parsed query against the schema (errors as Salesforce words them),
+// compiles WHERE into closures once, then scans, sorts, pages and projects records.
+
+import type { FieldDef, FieldType, ObjectDef, SoqlDataSource, StoredRecord } from "../_schema.ts";
+import {
+  parseSoql,
+  type SoqlCondition,
+  type SoqlFieldPath,
+  type SoqlLiteral,
+  type SoqlOperator,
+  type SoqlQuery,
+} from "./_parser.ts";
+import { soqlErrorAt } from "./soql_error.ts";
+import {
+  dateKeywordRange,
+  dateTimeKey,
+  DAY_MILLIS,
+  formatDay,
+  formatStoredDateTime,
+  likePatternToRegExp,
+  normalizeIdLiteral,
+} from "./_literals.ts";
+
+/** How to run a query. */
+export interface SoqlRunOptions {
+  /** true for `queryAll` / bulk `queryAll`: include soft-deleted records. */
+  includeDeleted: boolean;
+  /** API version for `attributes.url`, e.g. `"64.0"`. */
+  apiVersion: string;
+  /** "Now" for date keywords such as TODAY (UTC days). Default: the current time. */
+  now?: Date;
+}
+
+/** The outcome of a query, before paging. */
+export interface SoqlResult {
+  /** Number of rows (after LIMIT/OFFSET), or the COUNT() value. */
+  totalSize: number;
+  /** REST JSON records; empty for COUNT(). */
+  records: Record<string, unknown>[];
+  /** Canonical name of the FROM object. */
+  objectName: string;
+  /** Selected field paths in canonical casing, e.g. `["Id", "Account.Name"]`; empty for COUNT(). */
+  columns: string[];
+}
+
+/** Maximum OFFSET Salesforce allows. */
+const MAX_OFFSET = 2000;
+
+type Getter = (record: StoredRecord) => unknown;
+type Predicate = (record: StoredRecord) => boolean;
+type Category = "text" | "id" | "number" | "boolean" | "date" | "datetime" | "time";
+
+interface Hop {
+  /** Canonical name of the reference field holding the parent id, e.g. `AccountId`. */
+  idField: string;
+  /** Canonical relationship name, e.g. `Account`. */
+  relationshipName: string;
+  targets: ObjectDef[];
+}
+
+interface ResolvedPath {
+  hops: Hop[];
+  field: FieldDef;
+  /** Canonical dotted path, e.g. `Account.Owner.Email`. */
+  canonical: string;
+  /** The path as written (minus an alias prefix), for messages. */
+  written: string;
+}
+
+function categoryOf(type: FieldType): Category {
+  switch (type) {
+    case "id":
+    case "reference":
+      return "id";
+    case "int":
+    case "double":
+    case "currency":
+    case "percent":
+      return "number";
+    case "boolean":
+    case "date":
+    case "datetime":
+    case "time":
+      return type;
+    default:
+      return "text";
+  }
+}
+
+// The type word Salesforce uses in "must be of type <t>" messages (partly unverified).
+function typeWord(type: FieldType): string {
+  switch (type) {
+    case "id":
+    case "reference":
+      return "id";
+    case "int":
+      return "integer";
+    case "double":
+    case "currency":
+    case "percent":
+      return "double";
+    case "datetime":
+      return "dateTime";
+    case "boolean":
+    case "date":
+    case "time":
+      return type;
+    default:
+      return "string";
+  }
+}
+
+// Case-insensitive equality of `value` with a literal whose lower-case form is `lower`,
+// without allocating for ASCII text.
+function equalsIgnoreCase(value: string, literal: string, lower: string): boolean {
+  if (value === literal) return true;
+  const n = value.length;
+  if (n !== lower.length) return false;
+  for (let i = 0; i < n; i++) {
+    const a = value.charCodeAt(i);
+    const b = lower.charCodeAt(i);
+    if (a === b) continue;
+    if (a >= 65 && a <= 90) {
+      if (a + 32 === b) continue;
+      return false;
+    }
+    if (a > 127) return value.toLowerCase() === lower;
+    return false;
+  }
+  return true;
+}
+
+class Compiler {
+  readonly query: SoqlQuery;
+  readonly source: SoqlDataSource;
+  readonly root: ObjectDef;
+  readonly now: Date;
+  #fieldMaps = new Map<ObjectDef, Map<string, FieldDef>>();
+  #relationshipMaps = new Map<ObjectDef, Map<string, FieldDef>>();
+
+  constructor(query: SoqlQuery, source: SoqlDataSource, now: Date) {
+    this.query = query;
+    this.source = source;
+    this.now = now;
+    const root = source.object(query.from.name);
+    if (root === undefined) {
+      throw soqlErrorAt(
+        query.text,
+        query.from.start,
+        "INVALID_TYPE",
+        `sObject type '${query.from.name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
+      );
+    }
+    this.root = root;
+  }
+
+  #fields(object: ObjectDef): Map<string, FieldDef> {
+    let map = this.#fieldMaps.get(object);
+    if (map === undefined) {
+      map = new Map();
+      for (const f of object.fields) map.set(f.name.toLowerCase(), f);
+      this.#fieldMaps.set(object, map);
+    }
+    return map;
+  }
+
+  #relationships(object: ObjectDef): Map<string, FieldDef> {
+    let map = this.#relationshipMaps.get(object);
+    if (map === undefined) {
+      map = new Map();
+      for (const f of object.fields) {
+        if (f.type === "reference" && f.relationshipName) {
+          map.set(f.relationshipName.toLowerCase(), f);
+        }
+      }
+      this.#relationshipMaps.set(object, map);
+    }
+    return map;
+  }
+
+  resolve(path: SoqlFieldPath): ResolvedPath {
+    let segments = path.segments;
+    const alias = this.query.from.alias;
+    if (
+      alias !== undefined && segments.length > 1 &&
+      segments[0].toLowerCase() === alias.toLowerCase()
+    ) {
+      segments = segments.slice(1);
+    }
+    const text = this.query.text;
+    let object = this.root;
+    const hops: Hop[] = [];
+    const canonical: string[] = [];
+    for (let i = 0; i < segments.length - 1; i++) {
+      const ref = this.#relationships(object).get(segments[i].toLowerCase());
+      const targets: ObjectDef[] = [];
+      for (const name of ref?.referenceTo ?? []) {
+        const target = this.source.object(name);
+        if (target !== undefined) targets.push(target);
+      }
+      if (ref === undefined || targets.length === 0) {
+        throw soqlErrorAt(
+          text,
+          path.start,
+          "INVALID_FIELD",
+          `Didn't understand relationship '${
+            segments[i]
+          }' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,
+        );
+      }
+      hops.push({ idField: ref.name, relationshipName: ref.relationshipName!, targets });
+      canonical.push(ref.relationshipName!);
+      object = targets[0];
+    }
+    const last = segments[segments.length - 1];
+    const field = this.#fields(object).get(last.toLowerCase());
+    if (field === undefined) {
+      throw soqlErrorAt(
+        text,
+        path.start,
+        "INVALID_FIELD",
+        `No such column '${last}' on entity '${object.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+      );
+    }
+    canonical.push(field.name);
+    return { hops, field, canonical: canonical.join("."), written: segments.join(".") };
+  }
+
+  getter(resolved: ResolvedPath): Getter {
+    const name = resolved.field.name;
+    const hops = resolved.hops;
+    const source = this.source;
+    if (hops.length === 0) return (r) => r[name] ?? null;
+    if (hops.length === 1) {
+      const idField = hops[0].idField;
+      return (r) => {
+        const id = r[idField];
+        if (typeof id !== "string") return null;
+        const parent = source.byId(id);
+        return parent === undefined ? null : parent[name] ?? null;
+      };
+    }
+    const idFields = hops.map((h) => h.idField);
+    return (r) => {
+      let current: StoredRecord | undefined = r;
+      for (let i = 0; i < idFields.length; i++) {
+        const id: unknown = current[idFields[i]];
+        if (typeof id !== "string") return null;
+        current = source.byId(id);
+        if (current === undefined) return null;
+      }
+      return current[name] ?? null;
+    };
+  }
+
+  // ---- WHERE ----------------------------------------------------------------------------
+
+  predicate(condition: SoqlCondition): Predicate {
+    switch (condition.kind) {
+      case "and": {
+        const a = this.predicate(condition.left);
+        const b = this.predicate(condition.right);
+        return (r) => a(r) && b(r);
+      }
+      case "or": {
+        const a = this.predicate(condition.left);
+        const b = this.predicate(condition.right);
+        return (r) => a(r) || b(r);
+      }
+      case "not": {
+        const a = this.predicate(condition.operand);
+        return (r) => !a(r);
+      }
+      case "compare": {
+        const resolved = this.resolve(condition.field);
+        return this.#compare(resolved, condition.op, condition.value);
+      }
+      case "in": {
+        const resolved = this.resolve(condition.field);
+        const p = this.#in(resolved, condition.values);
+        return condition.negated ? (r) => !p(r) : p;
+      }
+      case "like": {
+        const resolved = this.resolve(condition.field);
+        const category = categoryOf(resolved.field.type);
+        if (category !== "text" && category !== "id") {
+          this.#typeError(resolved, condition.pattern);
+        }
+        const re = likePatternToRegExp(condition.pattern.raw);
+        if (!(re instanceof RegExp)) throw new Error("unreachable: pattern checked by the parser");
+        const get = this.getter(resolved);
+        return (r) => {
+          const v = get(r);
+          return typeof v === "string" && re.test(v);
+        };
+      }
+    }
+  }
+
+  #typeError(resolved: ResolvedPath, literal: SoqlLiteral): never {
+    const category = categoryOf(resolved.field.type);
+    const quoted = category === "text" || category === "id";
+    throw soqlErrorAt(
+      this.query.text,
+      literal.start,
+      "INVALID_QUERY_FILTER_OPERATOR",
+      `value of filter criterion for field '${resolved.written}' must be of type ${
+        typeWord(resolved.field.type)
+      } and should ${quoted ? "" : "not "}be enclosed in quotes`,
+    );
+  }
+
+  /**
+   * The literal as an inclusive key range [lo, hi] comparable with `key()` of field values,
+   * or null for the null literal. Throws the Salesforce type errors.
+   */
+  #bounds(resolved: ResolvedPath, literal: SoqlLiteral): [unknown, unknown] | null {
+    const category = categoryOf(resolved.field.type);
+    if (literal.kind === "null") return category === "boolean" ? [0, 0] : null;
+    switch (category) {
+      case "text":
+        if (literal.kind === "string") return [literal.value, literal.value];
+        break;
+      case "id":
+        if (literal.kind === "string") {
+          const id = normalizeIdLiteral(literal.value);
+          if (id === undefined) {
+            throw soqlErrorAt(
+              this.query.text,
+              literal.start,
+              "INVALID_QUERY_FILTER_OPERATOR",
+              `invalid ID field: ${literal.value}`,
+            );
+          }
+          return [id, id];
+        }
+        break;
+      case "number":
+        if (literal.kind === "number") return [literal.value, literal.value];
+        break;
+      case "boolean":
+        if (literal.kind === "boolean") return literal.value ? [1, 1] : [0, 0];
+        break;
+      case "date":
+        if (literal.kind === "date") return [literal.value, literal.value];
+        if (literal.kind === "dateKeyword") {
+          const [a, b] = dateKeywordRange(literal.name, literal.n, this.now);
+          return [formatDay(a), formatDay(b)];
+        }
+        break;
+      case "datetime":
+        if (literal.kind === "datetime") {
+          const key = formatStoredDateTime(literal.millis);
+          return [key, key];
+        }
+        if (literal.kind === "dateKeyword") {
+          const [a, b] = dateKeywordRange(literal.name, literal.n, this.now);
+          return [
+            formatStoredDateTime(a * DAY_MILLIS),
+            formatStoredDateTime((b + 1) * DAY_MILLIS - 1),
+          ];
+        }
+        break;
+    }
+    this.#typeError(resolved, literal);
+  }
+
+  // Maps a stored value to the comparable key of its field's category (null when absent).
+  #keyer(category: Category): (v: unknown) => unknown {
+    switch (category) {
+      case "text":
+        return (v) => (typeof v === "string" ? v.toLowerCase() : null);
+      case "id":
+        return (v) => (typeof v === "string" ? (v.length > 15 ? v.slice(0, 15) : v) : null);
+      case "number":
+        return (v) => (typeof v === "number" ? v : null);
+      case "boolean":
+        return (v) => (v === true ? 1 : 0);
+      case "datetime":
+        return (v) => (typeof v === "string" ? dateTimeKey(v) ?? null : null);
+      default:
+        return (v) => (typeof v === "string" ? v : null);
+    }
+  }
+
+  #compare(resolved: ResolvedPath, op: SoqlOperator, literal: SoqlLiteral): Predicate {
+    const get = this.getter(resolved);
+    const bounds = this.#bounds(resolved, literal);
+    if (bounds === null) {
+      if (op === "=") return (r) => get(r) === null;
+      if (op === "!=") return (r) => get(r) !== null;
+      return () => false;
+    }
+    const category = categoryOf(resolved.field.type);
+    // Fast paths for the common equality filters.
+    if (category === "text" && (op === "=" || op === "!=")) {
+      const literalValue = bounds[0] as string;
+      const lower = literalValue.toLowerCase();
+      if (op === "=") {
+        return (r) => {
+          const v = get(r);
+          return typeof v === "string" && equalsIgnoreCase(v, literalValue, lower);
+        };
+      }
+      return (r) => {
+        const v = get(r);
+        return typeof v !== "string" || !equalsIgnoreCase(v, literalValue, lower);
+      };
+    }
+    if (category === "id" && (op === "=" || op === "!=")) {
+      const id = bounds[0] as string;
+      const eq = (v: unknown) =>
+        typeof v === "string" && (v.length === 15 || v.length === 18) && v.startsWith(id);
+      return op === "=" ? (r) => eq(get(r)) : (r) => !eq(get(r));
+    }
+    const key = this.#keyer(category);
+    let [lo, hi] = bounds as [string | number, string | number];
+    if (category === "text") {
+      lo = (lo as string).toLowerCase();
+      hi = (hi as string).toLowerCase();
+    }
+    const point = lo === hi;
+    switch (op) {
+      case "=":
+        if (point) return (r) => key(get(r)) === lo;
+        return (r) => {
+          const k = key(get(r)) as string | number | null;
+          return k !== null && k >= lo && k <= hi;
+        };
+      case "!=":
+        return (r) => {
+          const k = key(get(r)) as string | number | null;
+          return k === null || k < lo || k > hi;
+        };
+      case "<":
+        return (r) => {
+          const k = key(get(r)) as string | number | null;
+          return k !== null && k < lo;
+        };
+      case "<=":
+        return (r) => {
+          const k = key(get(r)) as string | number | null;
+          return k !== null && k <= hi;
+        };
+      case ">":
+        return (r) => {
+          const k = key(get(r)) as string | number | null;
+          return k !== null && k > hi;
+        };
+      case ">=":
+        return (r) => {
+          const k = key(get(r)) as string | number | null;
+          return k !== null && k >= lo;
+        };
+    }
+  }
+
+  #in(resolved: ResolvedPath, values: SoqlLiteral[]): Predicate {
+    const category = categoryOf(resolved.field.type);
+    const ranges: [unknown, unknown][] = [];
+    let matchNull = false;
+    for (const literal of values) {
+      const b = this.#bounds(resolved, literal);
+      if (b === null) matchNull = true;
+      else ranges.push(b);
+    }
+    if (ranges.some(([lo, hi]) => lo !== hi)) {
+      // A date keyword in the list: test each value as `=`.
+      const parts = values.map((v) => this.#compare(resolved, "=", v));
+      return (r) => parts.some((p) => p(r));
+    }
+    const get = this.getter(resolved);
+    const key = this.#keyer(category);
+    const set = new Set<unknown>(
+      ranges.map(([lo]) => (category === "text" ? (lo as string).toLowerCase() : lo)),
+    );
+    if (category === "text") {
+      return (r) => {
+        const v = get(r);
+        if (typeof v !== "string") return matchNull;
+        return set.has(v) || set.has(v.toLowerCase());
+      };
+    }
+    return (r) => {
+      const v = get(r);
+      if (v === null && category !== "boolean") return matchNull;
+      return set.has(key(v));
+    };
+  }
+
+  // ---- ORDER BY -------------------------------------------------------------------------
+
+  sortKey(resolved: ResolvedPath): Getter {
+    const get = this.getter(resolved);
+    const category = categoryOf(resolved.field.type);
+    if (category === "boolean") {
+      return (r) => {
+        const v = get(r);
+        return v === true ? 1 : v === false ? 0 : null;
+      };
+    }
+    if (category === "id") return get;
+    const key = this.#keyer(category);
+    return (r) => key(get(r));
+  }
+}
+
+// ---- projection ---------------------------------------------------------------------------
+
+interface ProjectionNode {
+  items: ProjectionItem[];
+}
+
+type ProjectionItem =
+  | { key: string; child?: undefined }
+  | { key: string; child: ProjectionNode; idField: string; targets: ObjectDef[] };
+
+function addToProjection(node: ProjectionNode, resolved: ResolvedPath): void {
+  for (const hop of resolved.hops) {
+    let item = node.items.find((i) => i.child !== undefined && i.key === hop.relationshipName);
+    if (item === undefined) {
+      item = {
+        key: hop.relationshipName,
+        child: { items: [] },
+        idField: hop.idField,
+        targets: hop.targets,
+      };
+      node.items.push(item);
+    }
+    node = item.child!;
+  }
+  node.items.push({ key: resolved.field.name });
+}
+
+function parentType(targets: ObjectDef[], id: string): string {
+  if (targets.length > 1) {
+    const prefix = id.slice(0, 3);
+    for (const t of targets) if (t.keyPrefix === prefix) return t.name;
+  }
+  return targets[0].name;
+}
+
+function makeProjector(
+  root: ProjectionNode,
+  source: SoqlDataSource,
+  apiVersion: string,
+): (record: StoredRecord, type: string) => Record<string, unknown> {
+  const urlBase = `/services/data/v${apiVersion.replace(/^v/, "")}/sobjects/`;
+  function project(
+    node: ProjectionNode,
+    record: StoredRecord,
+    type: string,
+  ): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      attributes: { type, url: urlBase + type + "/" + record.Id },
+    };
+    const items = node.items;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item.child === undefined) {
+        out[item.key] = record[item.key] ?? null;
+      } else {
+        const id = record[item.idField];
+        const parent = typeof id === "string" ? source.byId(id) : undefined;
+        out[item.key] = parent === undefined
+          ? null
+          : project(item.child, parent, parentType(item.targets, id as string));
+      }
+    }
+    return out;
+  }
+  return (record, type) => project(root, record, type);
+}
+
+// ---- sorting ------------------------------------------------------------------------------
+
+function orderIndexes(
+  rows: StoredRecord[],
+  keys: Getter[],
+  descending: boolean[],
+  nullsFirst: boolean[],
+  take: number | undefined,
+): number[] {
+  const m = rows.length;
+  const nk = keys.length;
+  const flat: unknown[] = new Array(m * nk);
+  for (let i = 0; i < m; i++) {
+    const r = rows[i];
+    for (let j = 0; j < nk; j++) flat[i * nk + j] = keys[j](r);
+  }
+  const compare = (a: number, b: number): number => {
+    for (let j = 0; j < nk; j++) {
+      const ka = flat[a * nk + j] as string | number | null;
+      const kb = flat[b * nk + j] as string | number | null;
+      if (ka === kb) continue;
+      if (ka === null) return nullsFirst[j] ? -1 : 1;
+      if (kb === null) return nullsFirst[j] ? 1 : -1;
+      const c = ka < kb ? -1 : 1;
+      return descending[j] ? -c : c;
+    }
+    return a - b;
+  };
+  if (take !== undefined && take < m / 4) return topK(m, take, compare);
+  const idx = new Array<number>(m);
+  for (let i = 0; i < m; i++) idx[i] = i;
+  return idx.sort(compare);
+}
+
+// The first `k` of `m` indexes in `compare` order, via a bounded max-heap (n log k).
+function topK(m: number, k: number, compare: (a: number, b: number) => number): number[] {
+  const heap: number[] = [];
+  if (k === 0) return heap;
+  const siftDown = (i: number) => {
+    const n = heap.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let big = i;
+      if (l < n && compare(heap[l], heap[big]) > 0) big = l;
+      if (r < n && compare(heap[r], heap[big]) > 0) big = r;
+      if (big === i) return;
+      [heap[i], heap[big]] = [heap[big], heap[i]];
+      i = big;
+    }
+  };
+  for (let x = 0; x < m; x++) {
+    if (heap.length < k) {
+      heap.push(x);
+      let i = heap.length - 1;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (compare(heap[i], heap[p]) <= 0) break;
+        [heap[i], heap[p]] = [heap[p], heap[i]];
+        i = p;
+      }
+    } else if (compare(x, heap[0]) < 0) {
+      heap[0] = x;
+      siftDown(0);
+    }
+  }
+  return heap.sort(compare);
+}
+
+// ---- entry points -------------------------------------------------------------------------
+
+/**
+ * Parses, validates against the schema and evaluates a query. Throws SoqlError with the
+ * Salesforce errorCode and caret-diagram message.
+ */
+export function runSoql(
+  text: string,
+  source: SoqlDataSource,
+  options: SoqlRunOptions,
+): SoqlResult {
+  const query = parseSoql(text);
+  const compiler = new Compiler(query, source, options.now ?? new Date());
+  const root = compiler.root;
+
+  const projection: ProjectionNode = { items: [] };
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const item of query.select) {
+    if (item.kind !== "field") continue;
+    const resolved = compiler.resolve(item.path);
+    const lower = resolved.canonical.toLowerCase();
+    if (seen.has(lower)) {
+      throw soqlErrorAt(
+        text,
+        item.path.start,
+        "INVALID_FIELD",
+        `duplicate field selected: ${resolved.canonical}`,
+      );
+    }
+    seen.add(lower);
+    columns.push(resolved.canonical);
+    addToProjection(projection, resolved);
+  }
+  const where = query.where === undefined ? undefined : compiler.predicate(query.where);
+  const sortKeys = query.orderBy.map((o) => compiler.sortKey(compiler.resolve(o.field)));
+  if (query.offset !== undefined && query.offset > MAX_OFFSET) {
+    throw soqlErrorAt(
+      text,
+      query.offsetStart!,
+      "NUMBER_OUTSIDE_VALID_RANGE",
+      `Maximum SOQL offset allowed is ${MAX_OFFSET}`,
+    );
+  }
+
+  const offset = query.offset ?? 0;
+  const limit = query.limit;
+  const records = source.records(root.name, options.includeDeleted);
+
+  if (query.count) {
+    const stopAt = limit === undefined ? Infinity : offset + limit;
+    let matched = 0;
+    if (stopAt > 0) {
+      for (const r of records) {
+        if (where === undefined || where(r)) {
+          if (++matched >= stopAt) break;
+        }
+      }
+    }
+    return {
+      totalSize: Math.max(0, matched - offset),
+      records: [],
+      objectName: root.name,
+      columns,
+    };
+  }
+
+  const project = makeProjector(projection, source, options.apiVersion);
+  const out: Record<string, unknown>[] = [];
+  const type = root.name;
+  if (sortKeys.length === 0) {
+    const stopAt = limit === undefined ? Infinity : offset + limit;
+    let matched = 0;
+    if (stopAt > 0) {
+      for (const r of records) {
+        if (where !== undefined && !where(r)) continue;
+        if (matched >= offset) out.push(project(r, type));
+        if (++matched >= stopAt) break;
+      }
+    }
+  } else {
+    const rows: StoredRecord[] = [];
+    for (const r of records) if (where === undefined || where(r)) rows.push(r);
+    const take = limit === undefined ? undefined : offset + limit;
+    const order = orderIndexes(
+      rows,
+      sortKeys,
+      query.orderBy.map((o) => o.descending),
+      query.orderBy.map((o) => o.nullsFirst),
+      take,
+    );
+    const end = take === undefined ? order.length : Math.min(order.length, take);
+    for (let i = offset; i < end; i++) out.push(project(rows[order[i]], type));
+  }
+  return { totalSize: out.length, records: out, objectName: root.name, columns };
+}
+
+/**
+ * Flattens a REST record to one value per column (for CSV): `Account.Name` walks the nested
+ * `Account` object; a null or missing parent gives null.
+ */
+export function rowValues(
+  record: Record<string, unknown>,
+  columns: string[],
+): (string | number | boolean | null)[] {
+  const values: (string | number | boolean | null)[] = new Array(columns.length);
+  for (let c = 0; c < columns.length; c++) {
+    const column = columns[c];
+    let current: unknown = record;
+    let from = 0;
+    for (;;) {
+      const dot = column.indexOf(".", from);
+      const key = dot === -1 ? column.slice(from) : column.slice(from, dot);
+      current = current !== null && typeof current === "object"
+        ? (current as Record<string, unknown>)[key]
+        : null;
+      if (dot === -1) break;
+      from = dot + 1;
+    }
+    values[c] = typeof current === "string" || typeof current === "number" ||
+        typeof current === "boolean"
+      ? current
+      : null;
+  }
+  return values;
+}
