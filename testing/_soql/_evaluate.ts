@@ -35,12 +35,18 @@ export interface SoqlRunOptions {
 export interface SoqlResult {
   /** Number of rows (after LIMIT/OFFSET), or the COUNT() value. */
   totalSize: number;
-  /** REST JSON records; empty for COUNT(). */
-  records: Record<string, unknown>[];
+  /** REST JSON records; empty for COUNT(). Built on first access (then cached). */
+  readonly records: Record<string, unknown>[];
   /** Canonical name of the FROM object. */
   objectName: string;
   /** Selected field paths in canonical casing, e.g. `["Id", "Account.Name"]`; empty for COUNT(). */
   columns: string[];
+  /**
+   * Records `[start, end)` (clamped like Array#slice), projecting only those rows: a page of a
+   * large result without building all of it. Rows are chosen at query time; field values are
+   * read from the store when projected.
+   */
+  slice(start: number, end: number): Record<string, unknown>[];
 }
 
 /** Maximum OFFSET Salesforce allows. */
@@ -705,37 +711,70 @@ export function runSoql(
       records: [],
       objectName: root.name,
       columns,
+      slice: () => [],
     };
   }
 
-  const project = makeProjector(projection, source, options.apiVersion);
-  const out: Record<string, unknown>[] = [];
-  const type = root.name;
+  let rows: StoredRecord[] = [];
   if (sortKeys.length === 0) {
     const stopAt = limit === undefined ? Infinity : offset + limit;
     let matched = 0;
     if (stopAt > 0) {
       for (const r of records) {
         if (where !== undefined && !where(r)) continue;
-        if (matched >= offset) out.push(project(r, type));
+        if (matched >= offset) rows.push(r);
         if (++matched >= stopAt) break;
       }
     }
   } else {
-    const rows: StoredRecord[] = [];
-    for (const r of records) if (where === undefined || where(r)) rows.push(r);
+    const matched: StoredRecord[] = [];
+    for (const r of records) if (where === undefined || where(r)) matched.push(r);
     const take = limit === undefined ? undefined : offset + limit;
     const order = orderIndexes(
-      rows,
+      matched,
       sortKeys,
       query.orderBy.map((o) => o.descending),
       query.orderBy.map((o) => o.nullsFirst),
       take,
     );
     const end = take === undefined ? order.length : Math.min(order.length, take);
-    for (let i = offset; i < end; i++) out.push(project(rows[order[i]], type));
+    rows = new Array(Math.max(0, end - offset));
+    for (let i = offset; i < end; i++) rows[i - offset] = matched[order[i]];
   }
-  return { totalSize: out.length, records: out, objectName: root.name, columns };
+  return lazyResult(
+    rows,
+    root.name,
+    columns,
+    makeProjector(projection, source, options.apiVersion),
+  );
+}
+
+function lazyResult(
+  rows: StoredRecord[],
+  objectName: string,
+  columns: string[],
+  project: (record: StoredRecord, type: string) => Record<string, unknown>,
+): SoqlResult {
+  let all: Record<string, unknown>[] | undefined;
+  const slice = (start: number, end: number): Record<string, unknown>[] => {
+    if (all !== undefined) return all.slice(start, end);
+    const n = rows.length;
+    let from = start < 0 ? Math.max(0, n + start) : Math.min(start, n);
+    const to = end < 0 ? Math.max(0, n + end) : Math.min(end, n);
+    const out: Record<string, unknown>[] = [];
+    for (; from < to; from++) out.push(project(rows[from], objectName));
+    return out;
+  };
+  return {
+    totalSize: rows.length,
+    get records() {
+      all ??= slice(0, rows.length);
+      return all;
+    },
+    objectName,
+    columns,
+    slice,
+  };
 }
 
 /**
