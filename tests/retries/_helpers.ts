@@ -1,0 +1,62 @@
+// Test doubles for the retry engine: a minimal client and a clock that never waits.
+import { mock } from "node:test";
+import type { Salesforce } from "../../client/salesforce.ts";
+import { EventBus } from "../../events/event_bus.ts";
+import type { SalesforceEvent } from "../../events/events.ts";
+import { clock } from "../../retries/_clock.ts";
+
+export type Handler = (request: Request, attempt: number) => Response | Promise<Response>;
+
+/**
+ * The three members the retry engine uses (`fetch`, `eventBus`, `timeout`), a
+ * log of the requests `fetch` received, and every published event in order.
+ */
+export function stubClient(handler: Handler, options: { timeout?: number } = {}) {
+  const requests: Request[] = [];
+  const events: SalesforceEvent[] = [];
+  const fetch = mock.fn((input: RequestInfo | URL) => {
+    const request = input as Request;
+    requests.push(request);
+    return Promise.resolve(handler(request, requests.length));
+  });
+  const eventBus = new EventBus([(event) => {
+    events.push(event);
+  }]);
+  const client = { fetch, eventBus, timeout: options.timeout ?? 120_000 } as unknown as Salesforce;
+  return { client, fetch, requests, events };
+}
+
+/** Answers with each response in turn, repeating the last one. */
+export function responses(...makers: Array<() => Response>): Handler {
+  return (_request, attempt) => makers[Math.min(attempt, makers.length) - 1]();
+}
+
+export function status(code: number, body: string | null = null, headers?: HeadersInit) {
+  return () => new Response(body, { status: code, headers });
+}
+
+/**
+ * Replaces the clock: `sleep` records its delay and advances `now` instead of
+ * waiting; `random` returns a fixed value. Call `restore()` in `finally`.
+ */
+export function fakeClock(options: { now?: number; random?: number } = {}) {
+  const sleeps: number[] = [];
+  const time = { now: options.now ?? 1_700_000_000_000 };
+  mock.method(clock, "now", () => time.now);
+  mock.method(clock, "random", () => options.random ?? 0.5);
+  mock.method(clock, "sleep", (ms: number, signal?: AbortSignal) => {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    sleeps.push(ms);
+    time.now += ms;
+    return Promise.resolve();
+  });
+  return {
+    sleeps,
+    time,
+    restore() {
+      mock.restoreAll();
+    },
+  };
+}
+
+export const API_URL = "https://acme.my.salesforce.com/services/data/v64.0/sobjects/Account";
