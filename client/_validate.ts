@@ -14,7 +14,8 @@ export function received(value: unknown): string {
   if (value === null) return "null";
   if (value === undefined) return "undefined";
   if (Array.isArray(value)) return "an array";
-  return typeof value === "function" ? "a function" : `an ${typeof value}`;
+  if (typeof value === "function") return "a function";
+  return typeof value === "symbol" ? "a symbol" : `an ${typeof value}`;
 }
 
 /**

@@ -1,0 +1,19 @@
+/**
+ * The Salesforce client, its errors and its data APIs.
+ *
+ * @example Create a client on the fake org
+ * ```ts
+ * import { Salesforce } from "@x/aiosalesforce";
+ * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+ * assert.equal(sf.version, "64.0");
+ * ```
+ *
+ * @module
+ */
+export * from "./salesforce.ts";
+export * from "./errors.ts";
+export * from "./soql.ts";

@@ -1,0 +1,286 @@
+/**
+ * The Salesforce client and its request pipeline.
+ *
+ * @module
+ */
+
+import type { Auth } from "../auth/auth.ts";
+import { type EventCallback, EventBus } from "../events/event_bus.ts";
+import { RequestEvent, ResponseEvent } from "../events/events.ts";
+import { POLICY_DEFAULT, RetryPolicy } from "../retries/retry_policy.ts";
+import { createSalesforceError } from "./errors.ts";
+import { Semaphore } from "./_semaphore.ts";
+import {
+  checkBaseUrl,
+  checkDuration,
+  checkFunction,
+  checkInteger,
+  checkVersion,
+  received,
+} from "./_validate.ts";
+
+/** The `fetch` signature the client calls. */
+export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+/** Options for {@linkcode Salesforce}. */
+export interface SalesforceOptions {
+  /**
+   * The org's instance URL, e.g. `https://acme.my.salesforce.com`. Any path is
+   * ignored. Must be `https://`, or `http://` on a loopback host.
+   */
+  baseUrl: string | URL;
+  /** How the client gets its access token; one instance can serve several clients. */
+  auth: Auth;
+  /**
+   * API version: `"64"`, `"64."`, `"64.0"` and `"v64.0"` all mean `"64.0"`.
+   *
+   * @default {"64.0"}
+   */
+  version?: string;
+  /**
+   * The `fetch` to send requests with, e.g. `org.fetch` of a `FakeSalesforce`.
+   *
+   * @default {globalThis.fetch}
+   */
+  fetch?: FetchFunction;
+  /**
+   * When and how to retry; `null` never retries.
+   *
+   * @default {POLICY_DEFAULT}
+   */
+  retryPolicy?: RetryPolicy | null;
+  /**
+   * Most requests this client has in flight at once.
+   *
+   * @default {100}
+   */
+  concurrencyLimit?: number;
+  /** Callbacks called, and awaited, with every event the client publishes. */
+  eventHooks?: Iterable<EventCallback>;
+  /**
+   * Per-attempt timeout in milliseconds, until the response headers arrive.
+   *
+   * @default {120_000}
+   */
+  timeout?: number;
+}
+
+const CONTEXT = "Cannot create Salesforce client";
+const NEVER_RETRY = new RetryPolicy({ responseRules: [], exceptionRules: [], maxRetries: 0 });
+
+function defaultFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  return fetch(input, init);
+}
+
+/** Waits for a shared promise, giving up (for this caller only) when the signal aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
+ * An asynchronous Salesforce API client.
+ *
+ * Every call goes through {@linkcode Salesforce.request}: token from `auth`,
+ * events, the concurrency limit, the retry policy, one token refresh on `401`,
+ * and error mapping.
+ *
+ * @example Read the org's limits from the fake org
+ * ```ts
+ * import { Salesforce } from "@x/aiosalesforce";
+ * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+ * const limits = await sf.getLimits();
+ * assert.ok("DailyApiRequests" in limits);
+ * ```
+ */
+export class Salesforce {
+  /** The instance origin requests go to, e.g. `https://acme.my.salesforce.com`. */
+  readonly baseUrl: string;
+  /** The API version, e.g. `"64.0"`. */
+  readonly version: string;
+  /** The authentication strategy. */
+  readonly auth: Auth;
+  /** The `fetch` every request goes through. */
+  readonly fetch: FetchFunction;
+  /** Where the client publishes its events. */
+  readonly eventBus: EventBus;
+  /** The retry policy (a policy that never retries when the option was `null`). */
+  readonly retryPolicy: RetryPolicy;
+  /** Per-attempt timeout in milliseconds. */
+  readonly timeout: number;
+  /** Most requests in flight at once. */
+  readonly concurrencyLimit: number;
+  #semaphore: Semaphore;
+  #dataPath: string;
+
+  /**
+   * @param options The org URL, the auth strategy and optional settings.
+   * @throws {TypeError} When an option has the wrong type or form.
+   * @throws {RangeError} When a numeric option is out of range.
+   */
+  constructor(options: SalesforceOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`${CONTEXT}: "options" must be an object: received ${received(options)}`);
+    }
+    this.baseUrl = checkBaseUrl(CONTEXT, options.baseUrl);
+    const auth = options.auth as unknown;
+    if (
+      typeof auth !== "object" || auth === null ||
+      typeof (auth as Auth).getAccessToken !== "function" ||
+      typeof (auth as Auth).refreshAccessToken !== "function"
+    ) {
+      throw new TypeError(
+        `${CONTEXT}: "auth" must be an Auth instance such as SoapLogin or ClientCredentialsFlow: received ${
+          received(auth)
+        }`,
+      );
+    }
+    this.auth = options.auth;
+    this.version = checkVersion(CONTEXT, options.version ?? "64.0");
+    this.fetch = checkFunction(CONTEXT, "fetch", options.fetch ?? defaultFetch);
+    const policy = options.retryPolicy;
+    if (policy !== undefined && policy !== null && !(policy instanceof RetryPolicy)) {
+      throw new TypeError(
+        `${CONTEXT}: "retryPolicy" must be a RetryPolicy or null: received ${received(policy)}`,
+      );
+    }
+    this.retryPolicy = policy === undefined ? POLICY_DEFAULT : policy ?? NEVER_RETRY;
+    this.concurrencyLimit = checkInteger(
+      CONTEXT,
+      "concurrencyLimit",
+      options.concurrencyLimit ?? 100,
+      1,
+    );
+    this.timeout = checkDuration(CONTEXT, "timeout", options.timeout ?? 120_000);
+    const hooks = options.eventHooks ?? [];
+    if (typeof (hooks as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      throw new TypeError(
+        `${CONTEXT}: "eventHooks" must be an iterable of functions: received ${received(hooks)}`,
+      );
+    }
+    for (const hook of hooks) checkFunction(CONTEXT, "eventHooks[]", hook);
+    this.eventBus = new EventBus(hooks);
+    this.#semaphore = new Semaphore(this.concurrencyLimit);
+    this.#dataPath = `/services/data/v${this.version}/`;
+  }
+
+  /**
+   * Sends a request to the org and returns its response, body unread.
+   *
+   * `pathOrUrl` may be a path from the host (`/services/data/v64.0/limits`),
+   * a path relative to the versioned data API (`limits`, `sobjects/Account`),
+   * or an absolute URL on the client's own origin (others are refused, so the
+   * token never leaves the org).
+   *
+   * @param pathOrUrl Where to send the request.
+   * @param init Method, headers, body and `signal`, as for `fetch`.
+   * @returns The 2xx response with its body unread.
+   * @throws {SalesforceError} The mapped subclass for any non-2xx response.
+   * @throws {TypeError} When `pathOrUrl` points to another origin.
+   *
+   * @example Call any REST resource
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const response = await sf.request("sobjects");
+   * const body = await response.json();
+   * assert.ok(Array.isArray(body.sobjects));
+   * ```
+   */
+  async request(pathOrUrl: string | URL, init: RequestInit = {}): Promise<Response> {
+    const url = this.#resolve(pathOrUrl);
+    const signal = init.signal ?? undefined;
+    signal?.throwIfAborted();
+    const headers = new Headers(init.headers);
+    if (!headers.has("Accept")) headers.set("Accept", "application/json");
+    if (!headers.has("Sforce-Call-Options")) {
+      headers.set("Sforce-Call-Options", "client=aiosalesforce");
+    }
+    let token = await abortable(this.auth.getAccessToken(this), signal);
+    headers.set("Authorization", `Bearer ${token}`);
+    const requestInit: RequestInit & { duplex?: "half" } = { ...init, headers };
+    if (init.body instanceof ReadableStream) requestInit.duplex = "half";
+    let request = new Request(url, requestInit);
+    await this.eventBus.publishEvent(new RequestEvent(request));
+
+    await this.#semaphore.acquire(signal);
+    let response: Response;
+    try {
+      const context = this.retryPolicy.createContext();
+      response = await context.sendRequestWithRetries(this, request);
+      if (response.status === 401) {
+        // The token expired or was revoked: refresh it once and replay.
+        await response.body?.cancel();
+        token = await abortable(this.auth.refreshAccessToken(this, token), signal);
+        headers.set("Authorization", `Bearer ${token}`);
+        request = new Request(request, { headers });
+        response = await context.sendRequestWithRetries(this, request);
+      }
+    } finally {
+      this.#semaphore.release();
+    }
+    if (!response.ok) {
+      throw await createSalesforceError(response, { method: request.method });
+    }
+    await this.eventBus.publishEvent(new ResponseEvent(response));
+    return response;
+  }
+
+  /**
+   * Reads the org's limits (`GET /limits`).
+   *
+   * @param options `signal` to abort the call.
+   * @returns The limits JSON: each limit name to `{ Max, Remaining }`.
+   *
+   * @example
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const { DailyApiRequests } = await sf.getLimits();
+   * assert.ok(DailyApiRequests.Max > 0);
+   * ```
+   */
+  async getLimits(
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Record<string, { Max: number; Remaining: number; [app: string]: unknown }>> {
+    const response = await this.request("limits", { signal: options.signal });
+    return await response.json();
+  }
+
+  #resolve(pathOrUrl: string | URL): URL {
+    if (typeof pathOrUrl !== "string" && !(pathOrUrl instanceof URL)) {
+      throw new TypeError(
+        `Cannot send request: "pathOrUrl" must be a path or a URL: received ${received(pathOrUrl)}`,
+      );
+    }
+    const text = String(pathOrUrl);
+    const url = text.startsWith("/") || /^[a-z][a-z0-9+.-]*:/i.test(text)
+      ? new URL(text, this.baseUrl)
+      : new URL(this.#dataPath + text, this.baseUrl);
+    if (url.origin !== this.baseUrl) {
+      throw new TypeError(
+        `Cannot send request: "pathOrUrl" must be on ${this.baseUrl}: received ${
+          received(url.origin)
+        }`,
+      );
+    }
+    return url;
+  }
+}
