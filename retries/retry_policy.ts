@@ -170,10 +170,13 @@ function checkRules<T>(
     );
   }
   const rules = [...value];
+  const article = /^[AEIOU]/.test(type.name) ? "an" : "a";
   rules.forEach((rule, index) => {
     if (!(rule instanceof type)) {
       throw new TypeError(
-        `${CONTEXT}: "${name}[${index}]" must be a ${type.name}: received ${received(rule)}`,
+        `${CONTEXT}: "${name}[${index}]" must be ${article} ${type.name}: received ${
+          received(rule)
+        }`,
       );
     }
   });
@@ -332,13 +335,15 @@ function isCountedApiCall(url: string): boolean {
     (url.startsWith("/services/data/v", path) || url.startsWith("/services/apexrest/", path));
 }
 
-/** Releases a body we will not read; it may already be closed, errored or taken. */
-async function discard(response: Response): Promise<void> {
-  try {
-    await response.body?.cancel();
-  } catch {
-    // Nothing left to release.
-  }
+/**
+ * Releases a body we will not read. Not awaited on purpose: cancelling one branch
+ * of a tee (a body we cloned for a rule) settles only once every branch is
+ * cancelled or the source ends, so awaiting could wait forever.
+ */
+function discard(response: Response): void {
+  response.body?.cancel().catch(() => {
+    // Already closed, errored or held by a reader: nothing left to release.
+  });
 }
 
 /**
@@ -446,7 +451,7 @@ export class RetryContext {
       try {
         rule = await this.#matchResponse(response);
       } catch (error) {
-        await discard(response);
+        discard(response);
         throw signal.aborted ? signal.reason : error;
       }
       const delay = this.#plan(
@@ -457,7 +462,7 @@ export class RetryContext {
       await client.eventBus.publishEvent(
         new RetryEvent({ attempt: this.#retries, request, response }),
       );
-      await discard(response);
+      discard(response);
       await clock.sleep(delay, signal);
     }
   }
@@ -470,7 +475,7 @@ export class RetryContext {
         if (await rule.shouldRetry(copy)) return rule;
       } finally {
         // Free the copy's half of the tee whether or not the rule read it.
-        await discard(copy);
+        discard(copy);
       }
     }
     return undefined;
