@@ -244,6 +244,8 @@ export class RetryPolicy {
   readonly backoffJitter: boolean;
 
   /**
+   * Creates a policy; omitted options take the defaults.
+   *
    * @param options Rules, limits and backoff; every one is optional.
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When a numeric option is out of range.
@@ -369,7 +371,11 @@ export class RetryContext {
   #retries = 0;
   #counts: Map<ResponseRule | ExceptionRule, number> | undefined;
 
-  /** @param policy The policy to apply. */
+  /**
+   * Starts a context now; {@linkcode RetryPolicy.createContext} is the usual way.
+   *
+   * @param policy The policy to apply.
+   */
   constructor(policy: RetryPolicy) {
     this.policy = policy;
     this.#start = clock.now();

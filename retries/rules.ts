@@ -59,6 +59,8 @@ export class ResponseRule {
   #fn: (response: Response) => boolean | Promise<boolean>;
 
   /**
+   * Creates a rule from a function of the response.
+   *
    * @param fn Returns (or resolves to) true when the response should be retried.
    * @param options The rule's retry budget.
    * @throws {TypeError} When `fn` is not a function or `options` not an object.
@@ -127,6 +129,8 @@ export class ExceptionRule<E extends Error = Error> {
   #fn: (error: Error) => boolean | Promise<boolean>;
 
   /**
+   * Creates a rule for errors of one class.
+   *
    * @param errorClass The error class to match, e.g. `TypeError`.
    * @param fn Returns (or resolves to) true when the error should be retried.
    * @param options The rule's retry budget.

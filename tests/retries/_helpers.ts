@@ -1,5 +1,5 @@
 // Test doubles for the retry engine: a minimal client and a clock that never waits.
-import { mock } from "node:test";
+import { type Mock, mock } from "node:test";
 import type { Salesforce } from "../../client/salesforce.ts";
 import { EventBus } from "../../events/event_bus.ts";
 import type { SalesforceEvent } from "../../events/events.ts";
@@ -11,7 +11,20 @@ export type Handler = (request: Request, attempt: number) => Response | Promise<
  * The three members the retry engine uses (`fetch`, `eventBus`, `timeout`), a
  * log of the requests `fetch` received, and every published event in order.
  */
-export function stubClient(handler: Handler, options: { timeout?: number } = {}) {
+export interface StubClient {
+  client: Salesforce;
+  fetch: Mock<(input: RequestInfo | URL) => Promise<Response>>;
+  requests: Request[];
+  events: SalesforceEvent[];
+}
+
+export interface FakeClock {
+  sleeps: number[];
+  time: { now: number };
+  restore(): void;
+}
+
+export function stubClient(handler: Handler, options: { timeout?: number } = {}): StubClient {
   const requests: Request[] = [];
   const events: SalesforceEvent[] = [];
   const fetch = mock.fn((input: RequestInfo | URL) => {
@@ -31,7 +44,11 @@ export function responses(...makers: Array<() => Response>): Handler {
   return (_request, attempt) => makers[Math.min(attempt, makers.length) - 1]();
 }
 
-export function status(code: number, body: string | null = null, headers?: HeadersInit) {
+export function status(
+  code: number,
+  body: string | null = null,
+  headers?: HeadersInit,
+): () => Response {
   return () => new Response(body, { status: code, headers });
 }
 
@@ -39,7 +56,7 @@ export function status(code: number, body: string | null = null, headers?: Heade
  * Replaces the clock: `sleep` records its delay and advances `now` instead of
  * waiting; `random` returns a fixed value. Call `restore()` in `finally`.
  */
-export function fakeClock(options: { now?: number; random?: number } = {}) {
+export function fakeClock(options: { now?: number; random?: number } = {}): FakeClock {
   const sleeps: number[] = [];
   const time = { now: options.now ?? 1_700_000_000_000 };
   mock.method(clock, "now", () => time.now);
@@ -60,3 +77,37 @@ export function fakeClock(options: { now?: number; random?: number } = {}) {
 }
 
 export const API_URL = "https://acme.my.salesforce.com/services/data/v64.0/sobjects/Account";
+
+export interface TimerTracker {
+  /** Timers set and neither cleared nor fired yet. */
+  live: Set<unknown>;
+  restore(): void;
+}
+
+/**
+ * Wraps the global timer functions to see which timers are still pending:
+ * Deno's test sanitizers do not report a pending timer. Call `restore()` in `finally`.
+ */
+export function trackTimers(): TimerTracker {
+  const live = new Set<unknown>();
+  const { setTimeout: realSet, clearTimeout: realClear } = globalThis;
+  globalThis.setTimeout = ((callback: () => void, delay?: number) => {
+    const id = realSet(() => {
+      live.delete(id);
+      callback();
+    }, delay);
+    live.add(id);
+    return id;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((id: Parameters<typeof clearTimeout>[0]) => {
+    live.delete(id);
+    realClear(id);
+  }) as typeof clearTimeout;
+  return {
+    live,
+    restore() {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { RestApiCallConsumptionEvent, RetryEvent } from "../../events/events.ts"
 import { clock } from "../../retries/_clock.ts";
 import { POLICY_DEFAULT, RetryPolicy } from "../../retries/retry_policy.ts";
 import { ExceptionRule, ResponseRule } from "../../retries/rules.ts";
-import { API_URL, fakeClock, responses, status, stubClient } from "./_helpers.ts";
+import { API_URL, fakeClock, responses, status, stubClient, trackTimers } from "./_helpers.ts";
 
 const NO_JITTER = new RetryPolicy({ backoffJitter: false });
 
@@ -474,6 +474,7 @@ Deno.test("RetryPolicy stops its backoff sleep when the caller aborts", async ()
   const reason = new DOMException("cancelled by user", "AbortError");
   const realSleep = clock.sleep;
   const delays: number[] = [];
+  const timers = trackTimers();
   try {
     // The real sleep with a real 10 s timer: only the abort can end it in time.
     clock.sleep = (ms, signal) => {
@@ -488,8 +489,10 @@ Deno.test("RetryPolicy stops its backoff sleep when the caller aborts", async ()
     await assert.rejects(policy.sendRequestWithRetries(client, request), (e) => e === reason);
     assert.deepEqual(delays, [10_000]);
     assert.equal(fetch.mock.callCount(), 1);
+    assert.equal(timers.live.size, 0);
   } finally {
     clock.sleep = realSleep;
+    timers.restore();
   }
 });
 
@@ -611,16 +614,22 @@ Deno.test("RetryPolicy rethrows a rule's own error and releases the response", a
 });
 
 Deno.test("RetryPolicy clears its attempt timer whether fetch answers or fails", async () => {
-  // Deno's sanitizer fails this test if a 120 s attempt timer is left running.
-  const ok = stubClient(status(200));
-  await POLICY_DEFAULT.sendRequestWithRetries(ok.client, new Request(API_URL));
-  const failing = stubClient(() => {
-    throw new RangeError("stub failure");
-  });
-  await assert.rejects(
-    POLICY_DEFAULT.sendRequestWithRetries(failing.client, new Request(API_URL)),
-    RangeError,
-  );
+  const timers = trackTimers();
+  try {
+    const ok = stubClient(status(200));
+    await POLICY_DEFAULT.sendRequestWithRetries(ok.client, new Request(API_URL));
+    assert.equal(timers.live.size, 0);
+    const failing = stubClient(() => {
+      throw new RangeError("stub failure");
+    });
+    await assert.rejects(
+      POLICY_DEFAULT.sendRequestWithRetries(failing.client, new Request(API_URL)),
+      RangeError,
+    );
+    assert.equal(timers.live.size, 0);
+  } finally {
+    timers.restore();
+  }
 });
 
 Deno.test("RetryPolicy shares one context's budget across calls, as a token refresh replay does", async () => {
