@@ -11,7 +11,18 @@ import { backoff, retryAfter } from "./_backoff.ts";
 import { clock } from "./_clock.ts";
 import { ExceptionRule, ResponseRule } from "./rules.ts";
 
-/** Options for {@linkcode RetryPolicy}. Durations are in milliseconds. */
+/**
+ * Options for {@linkcode RetryPolicy}. Durations are in milliseconds.
+ *
+ * @example Never retry, for calls that must not be repeated
+ * ```ts
+ * import { RetryPolicy, type RetryPolicyOptions } from "@x/aiosalesforce/retries";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RetryPolicyOptions = { responseRules: [], exceptionRules: [], maxRetries: 0 };
+ * assert.equal(new RetryPolicy(options).maxRetries, 0);
+ * ```
+ */
 export interface RetryPolicyOptions {
   /**
    * Rules for responses, tried in order; the first that matches decides.
@@ -286,7 +297,7 @@ export class RetryPolicy {
    *
    * @returns A fresh context.
    *
-   * @example
+   * @example Each request gets its own context
    * ```ts
    * import { POLICY_DEFAULT, RetryContext } from "@x/aiosalesforce/retries";
    * import assert from "node:assert/strict";
@@ -318,7 +329,7 @@ export class RetryPolicy {
  * The policy a client uses when `retryPolicy` is omitted: the default rules,
  * 3 retries, 60 s overall, backoff 500 ms doubling up to 10 s with jitter.
  *
- * @example
+ * @example Inspect the default policy
  * ```ts
  * import { DEFAULT_RESPONSE_RULES, POLICY_DEFAULT } from "@x/aiosalesforce/retries";
  * import assert from "node:assert/strict";
@@ -354,7 +365,7 @@ function discard(response: Response): void {
  * {@linkcode RetryPolicy.createContext}; a client reuses the same context when
  * it replays a request after refreshing its token.
  *
- * @example
+ * @example A context starts with no retries used
  * ```ts
  * import { RetryPolicy } from "@x/aiosalesforce/retries";
  * import assert from "node:assert/strict";

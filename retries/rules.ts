@@ -7,7 +7,18 @@
 import { SalesforceError } from "../client/errors.ts";
 import { checkFunction, checkInteger, received } from "../client/_validate.ts";
 
-/** Options for {@linkcode ResponseRule}. */
+/**
+ * Options for {@linkcode ResponseRule}.
+ *
+ * @example Allow one retry
+ * ```ts
+ * import { ResponseRule, type ResponseRuleOptions } from "@x/aiosalesforce/retries";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ResponseRuleOptions = { maxRetries: 1 };
+ * assert.equal(new ResponseRule((r) => r.status === 502, options).maxRetries, 1);
+ * ```
+ */
 export interface ResponseRuleOptions {
   /**
    * Most retries this rule may cause within one request (one retry context).
@@ -17,7 +28,18 @@ export interface ResponseRuleOptions {
   maxRetries?: number;
 }
 
-/** Options for {@linkcode ExceptionRule}. */
+/**
+ * Options for {@linkcode ExceptionRule}.
+ *
+ * @example Allow five retries
+ * ```ts
+ * import { ExceptionRule, type ExceptionRuleOptions } from "@x/aiosalesforce/retries";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ExceptionRuleOptions = { maxRetries: 5 };
+ * assert.equal(new ExceptionRule(TypeError, () => true, options).maxRetries, 5);
+ * ```
+ */
 export interface ExceptionRuleOptions {
   /**
    * Most retries this rule may cause within one request (one retry context).
