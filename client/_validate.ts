@@ -1,3 +1,5 @@
+import { isSalesforceId } from "./_ids.ts";
+
 // Argument checks shared by the client's constructors and methods. Each throws a
 // TypeError or RangeError whose message names the argument and the accepted form.
 
@@ -68,7 +70,9 @@ export function checkInteger(
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
     const error = typeof value === "number" ? RangeError : TypeError;
-    throw new error(`${context}: "${name}" must be an integer ${range}: received ${received(value)}`);
+    throw new error(
+      `${context}: "${name}" must be an integer ${range}: received ${received(value)}`,
+    );
   }
   return value;
 }
@@ -99,4 +103,60 @@ export function checkFunction<T>(context: string, name: string, value: T): T {
     throw new TypeError(`${context}: "${name}" must be a function: received ${received(value)}`);
   }
   return value;
+}
+
+const API_NAME = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
+const FIELD_PATH = /^[A-Za-z][A-Za-z0-9_]{0,79}(\.[A-Za-z][A-Za-z0-9_]{0,79}){0,4}$/;
+
+/**
+ * Checks an sObject or field API name (`Account`, `ns__Invoice__c`): letters,
+ * digits and underscores starting with a letter, so it is always one safe path segment.
+ */
+export function checkApiName(context: string, name: string, value: unknown): string {
+  if (typeof value !== "string" || !API_NAME.test(value)) {
+    throw new TypeError(
+      `${context}: "${name}" must be an API name such as "Account" or "Invoice__c": received ${
+        received(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+/** Checks a field path for `fields` lists: an API name, or a relationship path such as `Owner.Name`. */
+export function checkFieldPath(context: string, name: string, value: unknown): string {
+  if (typeof value !== "string" || !FIELD_PATH.test(value)) {
+    throw new TypeError(
+      `${context}: "${name}" must be a field name such as "Name" or "Owner.Name": received ${
+        received(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+/** Checks a record id: 15 base-62 characters, or 18 with a valid checksum. */
+export function checkRecordId(context: string, name: string, value: unknown): string {
+  if (typeof value !== "string" || !isSalesforceId(value)) {
+    throw new TypeError(
+      `${context}: "${name}" must be a 15- or 18-character record id: received ${received(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks an external id value and encodes it as one path segment. `.` and `..`
+ * are refused: URL parsers resolve them (even encoded) as dot segments.
+ */
+export function encodeExternalId(context: string, name: string, value: unknown): string {
+  const text = typeof value === "number" && Number.isFinite(value) ? String(value) : value;
+  if (typeof text !== "string" || text === "" || text === "." || text === "..") {
+    throw new TypeError(
+      `${context}: "${name}" must be a non-empty string other than "." and "..": received ${
+        received(value)
+      }`,
+    );
+  }
+  return encodeURIComponent(text);
 }

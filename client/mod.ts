@@ -17,3 +17,5 @@
 export * from "./salesforce.ts";
 export * from "./errors.ts";
 export * from "./soql.ts";
+export * from "./query.ts";
+export * from "./sobject.ts";

@@ -5,10 +5,12 @@
  */
 
 import type { Auth } from "../auth/auth.ts";
-import { type EventCallback, EventBus } from "../events/event_bus.ts";
+import { EventBus, type EventCallback } from "../events/event_bus.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
 import { POLICY_DEFAULT, RetryPolicy } from "../retries/retry_policy.ts";
 import { createSalesforceError } from "./errors.ts";
+import { type QueryOptions, queryRecords } from "./query.ts";
+import { SObjectClient } from "./sobject.ts";
 import { Semaphore } from "./_semaphore.ts";
 import {
   checkBaseUrl,
@@ -65,6 +67,21 @@ export interface SalesforceOptions {
   timeout?: number;
 }
 
+/** The describeGlobal result: the org's objects. */
+export interface DescribeGlobal {
+  encoding: string;
+  maxBatchSize: number;
+  sobjects: Array<
+    {
+      name: string;
+      label: string;
+      keyPrefix: string | null;
+      custom: boolean;
+      [key: string]: unknown;
+    }
+  >;
+}
+
 const CONTEXT = "Cannot create Salesforce client";
 const NEVER_RETRY = new RetryPolicy({ responseRules: [], exceptionRules: [], maxRetries: 0 });
 
@@ -119,6 +136,8 @@ export class Salesforce {
   readonly timeout: number;
   /** Most requests in flight at once. */
   readonly concurrencyLimit: number;
+  /** Single-record sObject operations: create, get, update, delete, upsert, describe. */
+  readonly sobject: SObjectClient;
   #semaphore: Semaphore;
   #dataPath: string;
 
@@ -171,6 +190,65 @@ export class Salesforce {
     this.eventBus = new EventBus(hooks);
     this.#semaphore = new Semaphore(this.concurrencyLimit);
     this.#dataPath = `/services/data/v${this.version}/`;
+    this.sobject = new SObjectClient(this);
+  }
+
+  /**
+   * Runs a SOQL query and iterates over every record, following
+   * `nextRecordsUrl` with one page fetched ahead. There is no cap on the
+   * number of records, and memory holds two pages at most.
+   *
+   * @param soql The query; build it with {@linkcode soql} or {@linkcode formatSoql} to quote values safely.
+   * @param options `includeAllRecords` (queryAll), `batchSize` (200 to 2,000), `signal`.
+   * @returns An async iterable of records.
+   * @throws {TypeError} When `soql` is empty.
+   * @throws {SalesforceError} When a page request fails (e.g. `MALFORMED_QUERY`).
+   *
+   * @example Query with a safely quoted value
+   * ```ts
+   * import { Salesforce, soql } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * org.insert("Account", [{ Name: "O'Brien & Sons" }, { Name: "Acme" }]);
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const name = "O'Brien & Sons";
+   * const found = [];
+   * for await (const account of sf.query(soql`SELECT Id, Name FROM Account WHERE Name = ${name}`)) {
+   *   found.push(account);
+   * }
+   * assert.equal(found.length, 1);
+   * ```
+   */
+  query<T = Record<string, unknown>>(
+    soql: string,
+    options: QueryOptions = {},
+  ): AsyncGenerator<T, void, undefined> {
+    return queryRecords<T>(this, soql, options);
+  }
+
+  /**
+   * Lists the org's sObjects (`GET /sobjects`).
+   *
+   * @param options `signal`.
+   * @returns The describeGlobal JSON, with `sobjects`.
+   *
+   * @example
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const { sobjects } = await sf.describeGlobal();
+   * assert.ok(sobjects.some((sobject) => sobject.name === "Account"));
+   * ```
+   */
+  async describeGlobal(options: { signal?: AbortSignal } = {}): Promise<DescribeGlobal> {
+    const response = await this.request("sobjects", { signal: options.signal });
+    return await response.json() as DescribeGlobal;
   }
 
   /**

@@ -1,0 +1,504 @@
+// The one CSV writer (RFC 4180, comma, LF): Bulk API 2.0 uploads from records, and rows of
+// strings for the fake org's result files. salesforce-api.md §8.4 and §8.5 describe the dialect.
+//
+// Quoting rule: a cell is quoted when it contains `,` `"` CR or LF, starts or ends with a space
+// or a tab (so no reader, Salesforce included, can trim it), or starts with U+FEFF (so the first
+// cell of a file is never mistaken for a byte order mark). Inside quotes `"` is doubled. Empty
+// strings, null and undefined are written as an empty unquoted cell.
+
+/** The values a record may hold in a cell; a plain object is a relationship (one level). */
+export type CsvValue = string | number | bigint | boolean | Date | null | undefined;
+
+/** Bytes per chunk produced by {@linkcode CsvChunker} unless told otherwise. */
+export const CSV_CHUNK_SIZE = 65_536;
+
+const ENCODER = new TextEncoder();
+const QUOTE = 34;
+const COMMA = 44;
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const TAB = 9;
+const BOM = 0xfeff;
+
+function quote(text: string): string {
+  return `"${text.includes('"') ? text.replaceAll('"', '""') : text}"`;
+}
+
+/** Returns `text` as one CSV cell, quoted only when needed (see the rule at the top). */
+export function formatCsvCell(text: string): string {
+  const length = text.length;
+  if (length === 0) return text;
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(length - 1);
+  if (first === SPACE || first === TAB || first === BOM || last === SPACE || last === TAB) {
+    return quote(text);
+  }
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    // One comparison covers the common case: every special character is <= ",".
+    if (code <= COMMA && (code === COMMA || code === QUOTE || code === LF || code === CR)) {
+      return quote(text);
+    }
+  }
+  return text;
+}
+
+/** Options of {@linkcode formatCsvRow} and {@linkcode stringifyCsvRows}. */
+export interface CsvRowOptions {
+  /** Quote every cell, as Salesforce does in result files. @default false */
+  quoteAll?: boolean;
+  /** Line terminator, matching a job's `lineEnding`. @default "\n" */
+  lineEnding?: "\n" | "\r\n";
+}
+
+/** Returns one CSV line, terminator included, from cells that are already strings. */
+export function formatCsvRow(cells: readonly string[], options: CsvRowOptions = {}): string {
+  const format = options.quoteAll ? quote : formatCsvCell;
+  let line = "";
+  for (let i = 0; i < cells.length; i++) {
+    line += i === 0 ? format(cells[i]) : `,${format(cells[i])}`;
+  }
+  return line + (options.lineEnding ?? "\n");
+}
+
+/** Returns CSV text of rows of strings (the first row is usually the header). */
+export function stringifyCsvRows(
+  rows: Iterable<readonly string[]>,
+  options: CsvRowOptions = {},
+): string {
+  let text = "";
+  for (const row of rows) text += formatCsvRow(row, options);
+  return text;
+}
+
+/** Returns the number of bytes `text` takes in UTF-8, as `TextEncoder` would write it. */
+export function utf8ByteLength(text: string): number {
+  const length = text.length;
+  let bytes = length;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) {
+      bytes += 1;
+    } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < length) {
+      const next = text.charCodeAt(i + 1);
+      // A surrogate pair is 4 bytes for 2 code units; a lone surrogate becomes U+FFFD (3 bytes).
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+      bytes += 2;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Date) return "an invalid Date";
+  if (typeof value === "number") return String(value);
+  if (typeof value === "object") return `an instance of ${value.constructor?.name ?? "Object"}`;
+  return `a ${typeof value}`;
+}
+
+function list(names: readonly string[]): string {
+  const shown = names.slice(0, 10).map((name) => JSON.stringify(name)).join(", ");
+  return names.length > 10 ? `${shown}, ...` : shown;
+}
+
+/**
+ * Returns the columns of `record` in key order: a plain-object value is a relationship and
+ * becomes `Rel.Field` columns, and a custom relationship key ending in `__c` is written `__r`
+ * (`{ Parent__c: { ExtId__c: "x" } }` → `Parent__r.ExtId__c`). Keys holding undefined are skipped.
+ */
+export function inferColumns(record: object): string[] {
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    throw new TypeError(
+      `Cannot infer CSV columns: "record" must be a plain object: received ${describe(record)}`,
+    );
+  }
+  const columns: string[] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    if (typeof value === "object" && value !== null && isPlainObject(value)) {
+      const relationship = key.endsWith("__c") ? `${key.slice(0, -3)}__r` : key;
+      for (const [field, inner] of Object.entries(value)) {
+        if (inner !== undefined) columns.push(`${relationship}.${field}`);
+      }
+    } else {
+      columns.push(key);
+    }
+  }
+  return columns;
+}
+
+// Expands `1.5e-7` / `1e+21` to plain decimal digits; String() switches to exponent notation
+// below 1e-6 and from 1e21 (ECMA-262 Number::toString), and a Bulk upload wants plain digits.
+function expandExponent(text: string): string {
+  let sign = "";
+  if (text.charCodeAt(0) === 45) {
+    sign = "-";
+    text = text.slice(1);
+  }
+  const e = text.indexOf("e");
+  const exponent = Number(text.slice(e + 1));
+  const mantissa = text.slice(0, e);
+  const dot = mantissa.indexOf(".");
+  const digits = dot === -1 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
+  const point = (dot === -1 ? mantissa.length : dot) + exponent;
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return sign + digits + "0".repeat(point - digits.length);
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** Returns a finite number as decimal text without an exponent (`1e21` → `1000000000000000000000`). */
+export function formatCsvNumber(value: number): string {
+  const text = String(value);
+  if ((value < 1e21 && value > -1e21) && (value >= 1e-6 || value <= -1e-6 || value === 0)) {
+    return text;
+  }
+  return expandExponent(text);
+}
+
+interface KeySpec {
+  /** Column index when the key is a column by itself. */
+  column: number | undefined;
+  /** Field name → column index when the key is a relationship (`Rel.Field` columns). */
+  fields: Map<string, number> | undefined;
+}
+
+/**
+ * Turns records into CSV rows for a fixed column list, one row at a time, so a caller can
+ * measure each row before deciding which upload it goes into.
+ */
+export class CsvRecordEncoder {
+  /** The column list, in output order. */
+  readonly columns: readonly string[];
+  #keys = new Map<string, KeySpec>();
+  #slots: unknown[];
+  #header: string;
+
+  /**
+   * @param columns Column names: field API names, `Rel.Field` for a relationship by external id.
+   * @throws {TypeError} When `columns` is empty, holds a non-string or empty name, or a duplicate.
+   */
+  constructor(columns: readonly string[]) {
+    if (!Array.isArray(columns) || columns.length === 0) {
+      throw new TypeError(
+        `Cannot create CsvRecordEncoder: "columns" must be a non-empty array of field names: received ${
+          describe(columns)
+        }`,
+      );
+    }
+    for (let i = 0; i < columns.length; i++) {
+      const column = columns[i];
+      if (typeof column !== "string" || column === "") {
+        throw new TypeError(
+          `Cannot create CsvRecordEncoder: "columns" must hold non-empty strings: received ${
+            typeof column === "string" ? '""' : describe(column)
+          } at index ${i}`,
+        );
+      }
+      const spec = this.#spec(column);
+      if (spec.column !== undefined) {
+        throw new TypeError(
+          `Cannot create CsvRecordEncoder: "columns" must not repeat a name: received ${
+            JSON.stringify(column)
+          } twice`,
+        );
+      }
+      spec.column = i;
+      const dot = column.indexOf(".");
+      if (dot > 0 && dot < column.length - 1) {
+        const relationship = column.slice(0, dot);
+        const field = column.slice(dot + 1);
+        this.#relationship(relationship).set(field, i);
+        // Records may key a custom relationship by its field name (`Parent__c: { ... }`).
+        if (relationship.endsWith("__r")) {
+          this.#relationship(`${relationship.slice(0, -3)}__c`).set(field, i);
+        }
+      }
+    }
+    this.columns = Object.freeze([...columns]);
+    this.#slots = new Array(columns.length).fill(undefined);
+    this.#header = formatCsvRow(this.columns);
+  }
+
+  #spec(key: string): KeySpec {
+    let spec = this.#keys.get(key);
+    if (spec === undefined) {
+      spec = { column: undefined, fields: undefined };
+      this.#keys.set(key, spec);
+    }
+    return spec;
+  }
+
+  #relationship(key: string): Map<string, number> {
+    const spec = this.#spec(key);
+    spec.fields ??= new Map();
+    return spec.fields;
+  }
+
+  /** Returns the header line, LF included. */
+  headerText(): string {
+    return this.#header;
+  }
+
+  /** Returns the header line as UTF-8 bytes, LF included. */
+  header(): Uint8Array {
+    return ENCODER.encode(this.#header);
+  }
+
+  /**
+   * Returns one CSV row for `record`, LF included.
+   * @param index The record's position in the caller's input, named in errors.
+   * @throws {TypeError} When a field is not in the column list or holds an unsupported value.
+   */
+  encodeText(record: object, index: number): string {
+    if (typeof record !== "object" || record === null || Array.isArray(record)) {
+      throw new TypeError(
+        `Cannot write CSV record at index ${index}: expected a plain object: received ${
+          describe(record)
+        }`,
+      );
+    }
+    const slots = this.#slots;
+    slots.fill(undefined);
+    const values = record as Record<string, unknown>;
+    for (const key in values) {
+      const value = values[key];
+      if (value === undefined) continue;
+      const spec = this.#keys.get(key);
+      if (
+        typeof value === "object" && value !== null && !(value instanceof Date) &&
+        isPlainObject(value)
+      ) {
+        const inner = value as Record<string, unknown>;
+        for (const field in inner) {
+          const innerValue = inner[field];
+          if (innerValue === undefined) continue;
+          const column = spec?.fields?.get(field);
+          if (column === undefined) throw this.#unknownField(`${key}.${field}`, index);
+          slots[column] = innerValue;
+        }
+        continue;
+      }
+      const column = spec?.column;
+      if (column === undefined) throw this.#unknownField(key, index);
+      slots[column] = value;
+    }
+    let line = this.#cell(slots[0], 0, index);
+    for (let i = 1; i < slots.length; i++) line += `,${this.#cell(slots[i], i, index)}`;
+    return `${line}\n`;
+  }
+
+  /**
+   * Returns one CSV row for `record` as UTF-8 bytes, LF included.
+   * @throws {TypeError} As {@linkcode CsvRecordEncoder.encodeText}.
+   */
+  encode(record: object, index: number): Uint8Array {
+    return ENCODER.encode(this.encodeText(record, index));
+  }
+
+  #cell(value: unknown, column: number, index: number): string {
+    switch (typeof value) {
+      case "string":
+        return formatCsvCell(value);
+      case "undefined":
+        return "";
+      case "number":
+        if (Number.isFinite(value)) return formatCsvNumber(value);
+        break;
+      case "boolean":
+        return value ? "true" : "false";
+      case "bigint":
+        return String(value);
+      case "object":
+        if (value === null) return "";
+        if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
+        break;
+    }
+    const name = JSON.stringify(this.columns[column]);
+    const accepted = this.columns[column].includes(".")
+      ? "a string, finite number, bigint, boolean, null or valid Date"
+      : "a string, finite number, bigint, boolean, null, valid Date or relationship object";
+    throw new TypeError(
+      `Cannot write CSV record at index ${index}: field ${name} must be ${accepted}: received ${
+        describe(value)
+      }`,
+    );
+  }
+
+  #unknownField(field: string, index: number): TypeError {
+    return new TypeError(
+      `Cannot write CSV record at index ${index}: field ${
+        JSON.stringify(field)
+      } is not in the column list (${list(this.columns)})`,
+    );
+  }
+}
+
+const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
+
+/**
+ * Packs CSV text into UTF-8 chunks of `chunkSize` bytes (a chunk may end up to 3 bytes short
+ * so that no character is split; the last chunk is shorter). Text is buffered and encoded in
+ * bulk, never one row at a time.
+ */
+export class CsvChunker {
+  #size: number;
+  #pending = "";
+  #buffer: Uint8Array | undefined;
+  #filled = 0;
+  #ready: Uint8Array[] = [];
+
+  /**
+   * @param chunkSize Bytes per chunk, an integer >= 4.
+   * @throws {RangeError} When `chunkSize` is not an integer >= 4.
+   */
+  constructor(chunkSize: number = CSV_CHUNK_SIZE) {
+    if (!Number.isInteger(chunkSize) || chunkSize < 4) {
+      throw new RangeError(
+        `Cannot create CsvChunker: "chunkSize" must be an integer >= 4: received ${chunkSize}`,
+      );
+    }
+    this.#size = chunkSize;
+  }
+
+  /** Appends text; full chunks become available through {@linkcode CsvChunker.take}. */
+  write(text: string): void {
+    this.#pending += text;
+    if (this.#pending.length >= this.#size) this.#encode();
+  }
+
+  /** Returns the full chunks written so far and forgets them. */
+  take(): readonly Uint8Array[] {
+    if (this.#ready.length === 0) return NO_CHUNKS;
+    const ready = this.#ready;
+    this.#ready = [];
+    return ready;
+  }
+
+  /** Returns every remaining chunk, the last one partial, and leaves the chunker empty. */
+  flush(): readonly Uint8Array[] {
+    this.#encode();
+    if (this.#buffer !== undefined && this.#filled > 0) {
+      this.#ready.push(this.#buffer.slice(0, this.#filled));
+    }
+    this.#buffer = undefined;
+    this.#filled = 0;
+    return this.take();
+  }
+
+  #encode(): void {
+    let text = this.#pending;
+    this.#pending = "";
+    while (text.length > 0) {
+      this.#buffer ??= new Uint8Array(this.#size);
+      const target = this.#filled === 0 ? this.#buffer : this.#buffer.subarray(this.#filled);
+      const { read, written } = ENCODER.encodeInto(text, target);
+      this.#filled += written;
+      if (read === text.length) break;
+      // The next character did not fit: this chunk is as full as it gets.
+      text = text.slice(read);
+      this.#ready.push(this.#buffer.subarray(0, this.#filled));
+      this.#buffer = undefined;
+      this.#filled = 0;
+    }
+    if (this.#filled === this.#size) {
+      this.#ready.push(this.#buffer!);
+      this.#buffer = undefined;
+      this.#filled = 0;
+    }
+  }
+}
+
+/** Options of {@linkcode encodeCsv} and {@linkcode CsvEncoderStream}. */
+export interface CsvEncodeOptions {
+  /** Bytes per chunk (the last chunk is shorter). @default 65_536 */
+  chunkSize?: number;
+  /** Write the header line first. @default true */
+  header?: boolean;
+}
+
+/**
+ * Serialises records into UTF-8 CSV chunks of about `chunkSize` bytes, header first.
+ * Records are pulled only as fast as the chunks are consumed.
+ * @throws {TypeError} As {@linkcode CsvRecordEncoder.encodeText}, naming the record's index.
+ */
+export async function* encodeCsv(
+  records: Iterable<object> | AsyncIterable<object>,
+  columns: readonly string[],
+  options: CsvEncodeOptions = {},
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const encoder = new CsvRecordEncoder(columns);
+  const chunker = new CsvChunker(options.chunkSize);
+  if (options.header !== false) chunker.write(encoder.headerText());
+  let index = 0;
+  if (Symbol.asyncIterator in records) {
+    for await (const record of records) {
+      chunker.write(encoder.encodeText(record, index++));
+      yield* chunker.take();
+    }
+  } else {
+    // A plain loop: for-await would cost a microtask per record of a synchronous input.
+    for (const record of records) {
+      chunker.write(encoder.encodeText(record, index++));
+      const chunks = chunker.take();
+      for (let i = 0; i < chunks.length; i++) yield chunks[i];
+    }
+  }
+  yield* chunker.flush();
+}
+
+/** A `TransformStream` from records to UTF-8 CSV chunks; the header comes first. */
+export class CsvEncoderStream extends TransformStream<object, Uint8Array> {
+  /**
+   * @param columns The column list, as for {@linkcode CsvRecordEncoder}.
+   * @throws {TypeError} When `columns` is invalid; a bad record errors the stream.
+   */
+  constructor(columns: readonly string[], options: CsvEncodeOptions = {}) {
+    const encoder = new CsvRecordEncoder(columns);
+    const chunker = new CsvChunker(options.chunkSize);
+    let index = 0;
+    super({
+      start() {
+        if (options.header !== false) chunker.write(encoder.headerText());
+      },
+      transform(record, controller) {
+        chunker.write(encoder.encodeText(record, index++));
+        for (const chunk of chunker.take()) controller.enqueue(chunk);
+      },
+      flush(controller) {
+        for (const chunk of chunker.flush()) controller.enqueue(chunk);
+      },
+    });
+  }
+}
+
+/**
+ * Returns CSV text of `records`, header first. Without `columns` they are inferred from the
+ * first record with {@linkcode inferColumns}; no records and no columns give "".
+ * @throws {TypeError} As {@linkcode CsvRecordEncoder.encodeText}.
+ */
+export function stringifyCsv(records: Iterable<object>, columns?: readonly string[]): string {
+  let encoder: CsvRecordEncoder | undefined = columns === undefined
+    ? undefined
+    : new CsvRecordEncoder(columns);
+  let text = encoder?.headerText() ?? "";
+  let index = 0;
+  for (const record of records) {
+    if (encoder === undefined) {
+      encoder = new CsvRecordEncoder(inferColumns(record));
+      text = encoder.headerText();
+    }
+    text += encoder.encodeText(record, index++);
+  }
+  return text;
+}
