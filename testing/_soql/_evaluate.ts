@@ -144,19 +144,10 @@ class Compiler {
   #fieldMaps = new Map<ObjectDef, Map<string, FieldDef>>();
   #relationshipMaps = new Map<ObjectDef, Map<string, FieldDef>>();
 
-  constructor(query: SoqlQuery, source: SoqlDataSource, now: Date) {
+  constructor(query: SoqlQuery, source: SoqlDataSource, now: Date, root: ObjectDef) {
     this.query = query;
     this.source = source;
     this.now = now;
-    const root = source.object(query.from.name);
-    if (root === undefined) {
-      throw soqlErrorAt(
-        query.text,
-        query.from.start,
-        "INVALID_TYPE",
-        `sObject type '${query.from.name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
-      );
-    }
     this.root = root;
   }
 
@@ -511,21 +502,51 @@ class Compiler {
   }
 }
 
-// ---- projection ---------------------------------------------------------------------------
+// ---- plans --------------------------------------------------------------------------------
+
+/** A compiled (sub)query: which rows, in which order, and what to output for each. */
+interface Plan {
+  root: ObjectDef;
+  where?: Predicate;
+  sortKeys: Getter[];
+  descending: boolean[];
+  nullsFirst: boolean[];
+  offset: number;
+  limit?: number;
+  projection: ProjectionNode;
+  columns: string[];
+}
 
 interface ProjectionNode {
   items: ProjectionItem[];
 }
 
 type ProjectionItem =
-  | { key: string; child?: undefined }
-  | { key: string; child: ProjectionNode; idField: string; targets: ObjectDef[] };
+  | { kind: "field"; key: string }
+  | { kind: "parent"; key: string; child: ProjectionNode; idField: string; targets: ObjectDef[] }
+  | { kind: "children"; key: string; children: ChildQuery };
+
+/** A parent-to-child subquery: its plan, the lookup on the child, and rows grouped by parent. */
+interface ChildQuery {
+  plan: Plan;
+  /** Canonical name of the child's lookup field pointing at the parent, e.g. `AccountId`. */
+  idField: string;
+  /** Child rows per parent id (18 chars), built on first projection. */
+  groups?: Map<string, StoredRecord[]>;
+}
+
+/** A source that can also list child relationships, for `(SELECT ... FROM Contacts)`. */
+export interface SoqlChildRelationships {
+  /** Every lookup that points at `objectName`, with the child object holding it. */
+  children?(objectName: string): { child: ObjectDef; field: FieldDef }[];
+}
 
 function addToProjection(node: ProjectionNode, resolved: ResolvedPath): void {
   for (const hop of resolved.hops) {
-    let item = node.items.find((i) => i.child !== undefined && i.key === hop.relationshipName);
+    let item = node.items.find((i) => i.kind === "parent" && i.key === hop.relationshipName);
     if (item === undefined) {
       item = {
+        kind: "parent",
         key: hop.relationshipName,
         child: { items: [] },
         idField: hop.idField,
@@ -533,10 +554,121 @@ function addToProjection(node: ProjectionNode, resolved: ResolvedPath): void {
       };
       node.items.push(item);
     }
-    node = item.child!;
+    node = (item as { child: ProjectionNode }).child;
   }
-  node.items.push({ key: resolved.field.name });
+  node.items.push({ kind: "field", key: resolved.field.name });
 }
+
+const CUSTOM_RELATIONSHIP_HINT =
+  "If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.";
+
+function buildPlan(
+  query: SoqlQuery,
+  source: SoqlDataSource & SoqlChildRelationships,
+  now: Date,
+  root: ObjectDef,
+): Plan {
+  const compiler = new Compiler(query, source, now, root);
+  const projection: ProjectionNode = { items: [] };
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  const duplicate = (name: string, start: number) => {
+    const lower = name.toLowerCase();
+    if (seen.has(lower)) {
+      throw soqlErrorAt(query.text, start, "INVALID_FIELD", `duplicate field selected: ${name}`);
+    }
+    seen.add(lower);
+  };
+  for (const item of query.select) {
+    if (item.kind === "field") {
+      const resolved = compiler.resolve(item.path);
+      duplicate(resolved.canonical, item.path.start);
+      columns.push(resolved.canonical);
+      addToProjection(projection, resolved);
+    } else if (item.kind === "subquery") {
+      const sub = item.query;
+      const wanted = sub.from.name.toLowerCase();
+      const relation = (source.children?.(root.name) ?? []).find((c) =>
+        c.field.childRelationshipName?.toLowerCase() === wanted
+      );
+      if (relation === undefined) {
+        throw soqlErrorAt(
+          query.text,
+          sub.from.start,
+          "INVALID_TYPE",
+          `Didn't understand relationship '${sub.from.name}' in FROM part of query call. ${CUSTOM_RELATIONSHIP_HINT}`,
+        );
+      }
+      const key = relation.field.childRelationshipName!;
+      duplicate(key, item.start);
+      const plan = buildPlan(sub, source, now, relation.child);
+      projection.items.push({
+        kind: "children",
+        key,
+        children: { plan, idField: relation.field.name },
+      });
+    }
+  }
+  const sortKeys = query.orderBy.map((o) => compiler.sortKey(compiler.resolve(o.field)));
+  const plan: Plan = {
+    root,
+    where: query.where === undefined ? undefined : compiler.predicate(query.where),
+    sortKeys,
+    descending: query.orderBy.map((o) => o.descending),
+    nullsFirst: query.orderBy.map((o) => o.nullsFirst),
+    offset: query.offset ?? 0,
+    limit: query.limit,
+    projection,
+    columns,
+  };
+  if (query.offset !== undefined && query.offset > MAX_OFFSET) {
+    throw soqlErrorAt(
+      query.text,
+      query.offsetStart!,
+      "NUMBER_OUTSIDE_VALID_RANGE",
+      `Maximum SOQL offset allowed is ${MAX_OFFSET}`,
+    );
+  }
+  return plan;
+}
+
+// Applies ORDER BY, OFFSET and LIMIT to rows that already passed WHERE.
+function orderAndPage(plan: Plan, matched: StoredRecord[]): StoredRecord[] {
+  const { offset, limit } = plan;
+  if (plan.sortKeys.length === 0) {
+    if (offset === 0 && (limit === undefined || limit >= matched.length)) return matched;
+    return matched.slice(offset, limit === undefined ? undefined : offset + limit);
+  }
+  const take = limit === undefined ? undefined : offset + limit;
+  const order = orderIndexes(matched, plan.sortKeys, plan.descending, plan.nullsFirst, take);
+  const end = take === undefined ? order.length : Math.min(order.length, take);
+  const rows: StoredRecord[] = new Array(Math.max(0, end - offset));
+  for (let i = offset; i < end; i++) rows[i - offset] = matched[order[i]];
+  return rows;
+}
+
+// Scans `records` once: without ORDER BY it stops as soon as OFFSET + LIMIT rows matched.
+function selectRows(plan: Plan, records: Iterable<StoredRecord>): StoredRecord[] {
+  const where = plan.where;
+  if (plan.sortKeys.length > 0) {
+    const matched: StoredRecord[] = [];
+    for (const r of records) if (where === undefined || where(r)) matched.push(r);
+    return orderAndPage(plan, matched);
+  }
+  const rows: StoredRecord[] = [];
+  const offset = plan.offset;
+  const stopAt = plan.limit === undefined ? Infinity : offset + plan.limit;
+  if (stopAt === 0) return rows;
+  let matched = 0;
+  for (const r of records) {
+    if (where !== undefined && !where(r)) continue;
+    if (matched >= offset) rows.push(r);
+    if (++matched >= stopAt) break;
+  }
+  return rows;
+}
+
+// ---- projection ---------------------------------------------------------------------------
 
 function parentType(targets: ObjectDef[], id: string): string {
   if (targets.length > 1) {
@@ -547,11 +679,30 @@ function parentType(targets: ObjectDef[], id: string): string {
 }
 
 function makeProjector(
-  root: ProjectionNode,
   source: SoqlDataSource,
-  apiVersion: string,
-): (record: StoredRecord, type: string) => Record<string, unknown> {
-  const urlBase = `/services/data/v${apiVersion.replace(/^v/, "")}/sobjects/`;
+  options: SoqlRunOptions,
+): (node: ProjectionNode, record: StoredRecord, type: string) => Record<string, unknown> {
+  const urlBase = `/services/data/v${options.apiVersion.replace(/^v/, "")}/sobjects/`;
+  function groups(children: ChildQuery): Map<string, StoredRecord[]> {
+    if (children.groups !== undefined) return children.groups;
+    const { plan, idField } = children;
+    const where = plan.where;
+    const grouped = new Map<string, StoredRecord[]>();
+    for (const r of source.records(plan.root.name, options.includeDeleted)) {
+      const parentId = r[idField];
+      if (typeof parentId !== "string" || (where !== undefined && !where(r))) continue;
+      const list = grouped.get(parentId);
+      if (list === undefined) grouped.set(parentId, [r]);
+      else list.push(r);
+    }
+    for (const [parentId, list] of grouped) {
+      const rows = orderAndPage(plan, list);
+      if (rows.length === 0) grouped.delete(parentId);
+      else grouped.set(parentId, rows);
+    }
+    children.groups = grouped;
+    return grouped;
+  }
   function project(
     node: ProjectionNode,
     record: StoredRecord,
@@ -563,19 +714,31 @@ function makeProjector(
     const items = node.items;
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      if (item.child === undefined) {
+      if (item.kind === "field") {
         out[item.key] = record[item.key] ?? null;
-      } else {
+      } else if (item.kind === "parent") {
         const id = record[item.idField];
         const parent = typeof id === "string" ? source.byId(id) : undefined;
         out[item.key] = parent === undefined
           ? null
           : project(item.child, parent, parentType(item.targets, id as string));
+      } else {
+        const rows = groups(item.children).get(record.Id as string);
+        if (rows === undefined) {
+          out[item.key] = null;
+        } else {
+          const plan = item.children.plan;
+          const records = new Array(rows.length);
+          for (let j = 0; j < rows.length; j++) {
+            records[j] = project(plan.projection, rows[j], plan.root.name);
+          }
+          out[item.key] = { totalSize: rows.length, done: true, records };
+        }
       }
     }
     return out;
   }
-  return (record, type) => project(root, record, type);
+  return project;
 }
 
 // ---- sorting ------------------------------------------------------------------------------
@@ -651,52 +814,28 @@ function topK(m: number, k: number, compare: (a: number, b: number) => number): 
 
 /**
  * Parses, validates against the schema and evaluates a query. Throws SoqlError with the
- * Salesforce errorCode and caret-diagram message.
+ * Salesforce errorCode and caret-diagram message. Child subqueries need `source.children`.
  */
 export function runSoql(
   text: string,
-  source: SoqlDataSource,
+  source: SoqlDataSource & SoqlChildRelationships,
   options: SoqlRunOptions,
 ): SoqlResult {
   const query = parseSoql(text);
-  const compiler = new Compiler(query, source, options.now ?? new Date());
-  const root = compiler.root;
-
-  const projection: ProjectionNode = { items: [] };
-  const columns: string[] = [];
-  const seen = new Set<string>();
-  for (const item of query.select) {
-    if (item.kind !== "field") continue;
-    const resolved = compiler.resolve(item.path);
-    const lower = resolved.canonical.toLowerCase();
-    if (seen.has(lower)) {
-      throw soqlErrorAt(
-        text,
-        item.path.start,
-        "INVALID_FIELD",
-        `duplicate field selected: ${resolved.canonical}`,
-      );
-    }
-    seen.add(lower);
-    columns.push(resolved.canonical);
-    addToProjection(projection, resolved);
-  }
-  const where = query.where === undefined ? undefined : compiler.predicate(query.where);
-  const sortKeys = query.orderBy.map((o) => compiler.sortKey(compiler.resolve(o.field)));
-  if (query.offset !== undefined && query.offset > MAX_OFFSET) {
+  const root = source.object(query.from.name);
+  if (root === undefined) {
     throw soqlErrorAt(
       text,
-      query.offsetStart!,
-      "NUMBER_OUTSIDE_VALID_RANGE",
-      `Maximum SOQL offset allowed is ${MAX_OFFSET}`,
+      query.from.start,
+      "INVALID_TYPE",
+      `sObject type '${query.from.name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
     );
   }
-
-  const offset = query.offset ?? 0;
-  const limit = query.limit;
+  const plan = buildPlan(query, source, options.now ?? new Date(), root);
   const records = source.records(root.name, options.includeDeleted);
 
   if (query.count) {
+    const { where, offset, limit } = plan;
     const stopAt = limit === undefined ? Infinity : offset + limit;
     let matched = 0;
     if (stopAt > 0) {
@@ -710,51 +849,13 @@ export function runSoql(
       totalSize: Math.max(0, matched - offset),
       records: [],
       objectName: root.name,
-      columns,
+      columns: [],
       slice: () => [],
     };
   }
 
-  let rows: StoredRecord[] = [];
-  if (sortKeys.length === 0) {
-    const stopAt = limit === undefined ? Infinity : offset + limit;
-    let matched = 0;
-    if (stopAt > 0) {
-      for (const r of records) {
-        if (where !== undefined && !where(r)) continue;
-        if (matched >= offset) rows.push(r);
-        if (++matched >= stopAt) break;
-      }
-    }
-  } else {
-    const matched: StoredRecord[] = [];
-    for (const r of records) if (where === undefined || where(r)) matched.push(r);
-    const take = limit === undefined ? undefined : offset + limit;
-    const order = orderIndexes(
-      matched,
-      sortKeys,
-      query.orderBy.map((o) => o.descending),
-      query.orderBy.map((o) => o.nullsFirst),
-      take,
-    );
-    const end = take === undefined ? order.length : Math.min(order.length, take);
-    rows = new Array(Math.max(0, end - offset));
-    for (let i = offset; i < end; i++) rows[i - offset] = matched[order[i]];
-  }
-  return lazyResult(
-    rows,
-    root.name,
-    columns,
-    makeProjector(projection, source, options.apiVersion),
-  );
-}
-
-function lazyResult(
-  rows: StoredRecord[],
-  objectName: string,
-  columns: string[],
-  project: (record: StoredRecord, type: string) => Record<string, unknown>,
-): SoqlResult {
+  const rows = selectRows(plan, records);
+  const project = makeProjector(source, options);
   let all: Record<string, unknown>[] | undefined;
   const slice = (start: number, end: number): Record<string, unknown>[] => {
     if (all !== undefined) return all.slice(start, end);
@@ -762,7 +863,7 @@ function lazyResult(
     let from = start < 0 ? Math.max(0, n + start) : Math.min(start, n);
     const to = end < 0 ? Math.max(0, n + end) : Math.min(end, n);
     const out: Record<string, unknown>[] = [];
-    for (; from < to; from++) out.push(project(rows[from], objectName));
+    for (; from < to; from++) out.push(project(plan.projection, rows[from], root.name));
     return out;
   };
   return {
@@ -771,8 +872,8 @@ function lazyResult(
       all ??= slice(0, rows.length);
       return all;
     },
-    objectName,
-    columns,
+    objectName: root.name,
+    columns: plan.columns,
     slice,
   };
 }

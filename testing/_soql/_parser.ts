@@ -4,7 +4,8 @@
 // Grammar (keywords case-insensitive):
 //   query     := SELECT items FROM name [alias] [WHERE or] [WITH ident] [ORDER BY order {, order}]
 //                [LIMIT int] [OFFSET int] [FOR (VIEW|REFERENCE|UPDATE)] EOF
-//   items     := COUNT '(' ')' | path {, path}
+//   items     := COUNT '(' ')' | item {, item}
+//   item      := path | '(' SELECT path {, path} FROM childRelationship ... ')'   (top level only)
 //   path      := ident {'.' ident}
 //   or        := and {OR and}          and := not {AND not}          not := NOT not | primary
 //   primary   := '(' or ')' | path (cmpop value | [NOT] IN '(' value {, value} ')' | LIKE string)
@@ -33,10 +34,11 @@ export interface SoqlFieldPath {
   start: number;
 }
 
-/** One SELECT item. */
+/** One SELECT item; `subquery` is a parent-to-child subquery (its FROM names a child relationship). */
 export type SoqlSelectItem =
   | { kind: "field"; path: SoqlFieldPath }
-  | { kind: "count"; start: number };
+  | { kind: "count"; start: number }
+  | { kind: "subquery"; query: SoqlQuery; start: number };
 
 /** A literal value in WHERE. `start` is its offset in the query text. */
 export type SoqlLiteral =
@@ -179,12 +181,19 @@ class Parser {
   }
 
   parse(): SoqlQuery {
+    const query = this.#query(false);
+    if (this.#peek.kind !== "eof") this.#fail(this.#peek);
+    return query;
+  }
+
+  // One SELECT statement; `nested` for a subquery (no COUNT(), no further subqueries).
+  #query(nested: boolean): SoqlQuery {
     this.#expectWord("SELECT");
     const select: SoqlSelectItem[] = [];
     let count = false;
     const first = this.#peek;
     if (
-      this.#isWord("COUNT") && this.#tokens[this.#i + 1].kind === "punct" &&
+      !nested && this.#isWord("COUNT") && this.#tokens[this.#i + 1].kind === "punct" &&
       this.#tokens[this.#i + 1].text === "("
     ) {
       this.#i += 2;
@@ -192,7 +201,16 @@ class Parser {
       select.push({ kind: "count", start: first.start });
       count = true;
     } else {
-      do select.push({ kind: "field", path: this.#path() }); while (this.#acceptPunct(","));
+      do {
+        const start = this.#peek.start;
+        if (!nested && this.#acceptPunct("(")) {
+          const query = this.#query(true);
+          this.#expectPunct(")");
+          select.push({ kind: "subquery", query, start });
+        } else {
+          select.push({ kind: "field", path: this.#path() });
+        }
+      } while (this.#acceptPunct(","));
     }
     this.#expectWord("FROM");
     const objectToken = this.#name();
@@ -224,12 +242,11 @@ class Parser {
       query.offset = value;
       query.offsetStart = start;
     }
-    if (this.#acceptWord("FOR")) {
+    if (!nested && this.#acceptWord("FOR")) {
       const t = this.#peek;
       if (t.kind !== "ident" || !["VIEW", "REFERENCE", "UPDATE"].includes(t.upper)) this.#fail(t);
       this.#next();
     }
-    if (this.#peek.kind !== "eof") this.#fail(this.#peek);
     return query;
   }
 

@@ -3,6 +3,7 @@ import type { ObjectDef, SoqlDataSource, StoredRecord } from "../../testing/_sch
 import {
   rowValues,
   runSoql,
+  type SoqlChildRelationships,
   SoqlError,
   type SoqlResult,
   type SoqlRunOptions,
@@ -40,7 +41,13 @@ const ACCOUNT: ObjectDef = {
     { name: "CreatedDate", type: "datetime" },
     { name: "Founded__c", type: "date" },
     { name: "ExtId__c", type: "string", externalId: true },
-    { name: "ParentId", type: "reference", referenceTo: ["Account"], relationshipName: "Parent" },
+    {
+      name: "ParentId",
+      type: "reference",
+      referenceTo: ["Account"],
+      relationshipName: "Parent",
+      childRelationshipName: "ChildAccounts",
+    },
   ],
 };
 
@@ -55,12 +62,19 @@ const CONTACT: ObjectDef = {
     { name: "IsDeleted", type: "boolean" },
     { name: "LastName", type: "string" },
     { name: "Email", type: "email" },
-    { name: "AccountId", type: "reference", referenceTo: ["Account"], relationshipName: "Account" },
+    {
+      name: "AccountId",
+      type: "reference",
+      referenceTo: ["Account"],
+      relationshipName: "Account",
+      childRelationshipName: "Contacts",
+    },
     {
       name: "Manager__c",
       type: "reference",
       referenceTo: ["Contact"],
       relationshipName: "Manager__r",
+      childRelationshipName: "Reports__r",
     },
   ],
 };
@@ -157,7 +171,7 @@ const RECORDS: StoredRecord[] = [
 function dataSource(
   records: StoredRecord[],
   objects: ObjectDef[] = [ACCOUNT, CONTACT],
-): SoqlDataSource {
+): SoqlDataSource & SoqlChildRelationships {
   const byId = new Map(records.map((r) => [r.Id as string, r]));
   return {
     object: (name) => objects.find((o) => o.name.toLowerCase() === name.toLowerCase()),
@@ -168,8 +182,17 @@ function dataSource(
       );
     },
     byId: (id) => byId.get(id),
+    children: (objectName) =>
+      objects.flatMap((child) =>
+        child.fields
+          .filter((f) => f.childRelationshipName && f.referenceTo?.includes(objectName))
+          .map((field) => ({ child, field }))
+      ),
   };
 }
+
+const FIELD_HINT =
+  "If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.";
 
 const SOURCE = dataSource(RECORDS);
 const NOW = new Date("2024-03-15T15:00:00.000Z"); // a Friday
@@ -687,10 +710,58 @@ Deno.test("rowValues flattens records to column values, null for an empty parent
   ]);
 });
 
-// ---- errors -------------------------------------------------------------------------------
+// ---- child subqueries --------------------------------------------------------------------
 
-const FIELD_HINT =
-  "If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.";
+Deno.test("runSoql nests child subqueries as a query result, or null without children", () => {
+  const result = run(
+    "SELECT Name, (SELECT LastName, Account.Name FROM Contacts ORDER BY LastName), Id FROM Account",
+  );
+  assert.deepEqual(result.columns, ["Name", "Id"]);
+  assert.equal(
+    JSON.stringify(result.records[0]),
+    `{"attributes":{"type":"Account","url":"/services/data/v64.0/sobjects/Account/${A1}"},"Name":"Acme","Contacts":{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Contact","url":"/services/data/v64.0/sobjects/Contact/${C1}"},"LastName":"Lee","Account":{"attributes":{"type":"Account","url":"/services/data/v64.0/sobjects/Account/${A1}"},"Name":"Acme"}}]},"Id":"${A1}"}`,
+  );
+  assert.deepEqual(result.records.map((r) => r.Contacts === null), [false, true, false, true]);
+  assert.deepEqual(rowValues(result.records[0], result.columns), ["Acme", A1]);
+});
+
+Deno.test("runSoql filters, orders and limits child rows per parent", () => {
+  const result = run(
+    "SELECT LastName, (SELECT LastName FROM reports__r WHERE LastName != 'nobody' ORDER BY LastName DESC LIMIT 1) FROM Contact WHERE LastName = 'Lee'",
+  );
+  const reports = result.records[0].Reports__r as {
+    totalSize: number;
+    records: { LastName: string }[];
+  };
+  assert.equal(reports.totalSize, 1);
+  assert.deepEqual(reports.records.map((r) => r.LastName), ["O'Brien"]);
+  const filtered = run(
+    "SELECT Name, (SELECT Name FROM ChildAccounts WHERE Name LIKE 'x%') FROM Account WHERE Name = 'Acme'",
+  );
+  assert.equal(filtered.records[0].ChildAccounts, null);
+});
+
+Deno.test("runSoql rejects an unknown child relationship with INVALID_TYPE", () => {
+  const message =
+    "\nSELECT Id, (SELECT Id FROM Contact) FROM Account\n                           ^\nERROR at Row:1:Column:28\nDidn't understand relationship 'Contact' in FROM part of query call. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.";
+  assertSoqlError("SELECT Id, (SELECT Id FROM Contact) FROM Account", "INVALID_TYPE", message);
+  const { children: _, ...withoutChildren } = SOURCE;
+  assert.throws(
+    () =>
+      runSoql("SELECT Id, (SELECT Id FROM Contacts) FROM Account", withoutChildren, {
+        includeDeleted: false,
+        apiVersion: "64.0",
+      }),
+    (e) => e instanceof SoqlError && e.errorCode === "INVALID_TYPE",
+  );
+  assertSoqlError(
+    "SELECT Id, (SELECT Nope FROM Contacts) FROM Account",
+    "INVALID_FIELD",
+    `\nSELECT Id, (SELECT Nope FROM Contacts) FROM Account\n                   ^\nERROR at Row:1:Column:20\nNo such column 'Nope' on entity 'Contact'. ${FIELD_HINT}`,
+  );
+});
+
+// ---- errors -------------------------------------------------------------------------------
 
 Deno.test("runSoql rejects an unknown object with INVALID_TYPE", () => {
   assertSoqlError(

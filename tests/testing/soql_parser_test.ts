@@ -390,3 +390,25 @@ Deno.test("parseSoql reads a 1 KB query", () => {
   assert.equal(q.limit, 10);
   assert.equal(q.where?.kind, "and");
 });
+
+Deno.test("parseSoql reads a child subquery in the field list, one level deep", () => {
+  const q = parseSoql(
+    "SELECT Name, (SELECT LastName FROM Contacts WHERE LastName != null ORDER BY LastName LIMIT 5) FROM Account",
+  );
+  const sub = q.select[1];
+  assert.ok(sub.kind === "subquery");
+  assert.equal(sub.start, 13);
+  assert.equal(sub.query.from.name, "Contacts");
+  assert.equal(sub.query.limit, 5);
+  assert.equal(sub.query.orderBy.length, 1);
+  assertSoqlError(
+    () => parseSoql("SELECT Id, (SELECT Id, (SELECT Id FROM Cases) FROM Contacts) FROM Account"),
+    "MALFORMED_QUERY",
+    "\nSELECT Id, (SELECT Id, (SELECT Id FROM Cases) FROM Contacts) FROM Account\n                       ^\nERROR at Row:1:Column:24\nunexpected token: '('",
+  );
+  assertSoqlError(
+    () => parseSoql("SELECT Id, (SELECT COUNT() FROM Contacts) FROM Account"),
+    "MALFORMED_QUERY",
+    "\nSELECT Id, (SELECT COUNT() FROM Contacts) FROM Account\n                        ^\nERROR at Row:1:Column:25\nunexpected token: '('",
+  );
+});
