@@ -32,12 +32,20 @@ export interface FieldDef {
   referenceTo?: string[];
   /** For `reference`: relationship name, e.g. `Account`, `Parent__r`. */
   relationshipName?: string | null;
+  /**
+   * For `reference`: the child relationship name on the parent object, used by
+   * parent-to-child subqueries, e.g. `Contacts` for Contact.AccountId. Omitted when
+   * the lookup has none.
+   */
+  childRelationshipName?: string;
   externalId?: boolean;
   unique?: boolean;
   /** false = required on create. Default true. */
   nillable?: boolean;
   /** Default true; system fields (Id, CreatedDate, ...) are false. */
   createable?: boolean;
+  /** True when the org fills the field on create if it is absent (OwnerId, Lead.Status). Default false. */
+  defaultedOnCreate?: boolean;
   /** Default true; system fields are false. */
   updateable?: boolean;
 }

@@ -1,0 +1,156 @@
+// Response builders and request-body readers shared by every route family.
+
+import { type RestError, restError } from "./_values.ts";
+
+/** Salesforce's JSON content type: no space before `charset`. */
+export const JSON_TYPE = "application/json;charset=UTF-8";
+/** SOAP responses. */
+export const XML_TYPE = "text/xml;charset=UTF-8";
+
+/** A compact JSON response. */
+export function json(status: number, body: unknown, headers?: HeadersInit): Response {
+  const response = new Response(JSON.stringify(body), { status, headers });
+  response.headers.set("Content-Type", JSON_TYPE);
+  return response;
+}
+
+/** A REST error list with one entry. */
+export function errorList(status: number, error: RestError): Response {
+  return json(status, [error]);
+}
+
+/** Shorthand for `errorList(status, restError(code, message, fields))`. */
+export function fail(
+  status: number,
+  errorCode: string,
+  message: string,
+  fields?: string[],
+): Response {
+  return errorList(status, restError(errorCode, message, fields));
+}
+
+/** 404 with the standard NOT_FOUND list. */
+export function notFound(): Response {
+  return fail(404, "NOT_FOUND", "The requested resource does not exist");
+}
+
+/** 204, no body. */
+export function noContent(): Response {
+  return new Response(null, { status: 204 });
+}
+
+/** 405 naming the methods the resource allows, as Salesforce words it. */
+export function methodNotAllowed(method: string, allowed: readonly string[]): Response {
+  const list = allowed.includes("GET") ? ["HEAD", ...allowed] : [...allowed];
+  return fail(
+    405,
+    "METHOD_NOT_ALLOWED",
+    `HTTP Method '${method}' not allowed. Allowed are ${list.join(",")}`,
+  );
+}
+
+/** The 500 Salesforce sends for an unexpected exception; the ids are made up but stable per call. */
+export function unknownException(sequence: number): Response {
+  const errorId = `${1_000_000_000 + sequence}-${
+    10_000 + (sequence % 90_000)
+  } (${-(100_000_000 + sequence)})`;
+  return fail(
+    500,
+    "UNKNOWN_EXCEPTION",
+    `An unexpected error occurred. Please include this ErrorId if you contact support: ${errorId}`,
+  );
+}
+
+function lineColumn(text: string, offset: number): string {
+  let line = 1;
+  let column = 1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      column = 1;
+    } else column++;
+  }
+  return `[line:${line}, column:${column}]`;
+}
+
+/** Jackson-style text for a JSON syntax error, as Salesforce's JSON_PARSER_ERROR carries. */
+function jsonSyntaxMessage(text: string, error: unknown): string {
+  const detail = error instanceof Error ? error.message : "";
+  const position = /position (\d+)/.exec(detail);
+  let offset: number;
+  if (position !== null) offset = Number(position[1]);
+  else if (/end of JSON input/i.test(detail)) offset = text.length;
+  else {
+    // V8 names the token but not always its place: find the first character JSON cannot start with.
+    const token = /token '(.)'/.exec(detail)?.[1];
+    offset = token === undefined ? 0 : Math.max(0, text.indexOf(token));
+  }
+  if (offset >= text.length) return `Unexpected end-of-input ${lineColumn(text, offset)}`;
+  const char = text[offset];
+  return `Unexpected character ('${char}' (code ${
+    char.charCodeAt(0)
+  })): expected a valid value (number, String, array, object, 'true', 'false' or 'null') at ${
+    lineColumn(text, offset)
+  }`;
+}
+
+/** True for `application/json` and `+json` types (any parameters). */
+function isJsonType(contentType: string): boolean {
+  const type = contentType.split(";")[0].trim().toLowerCase();
+  return type === "application/json" || type.endsWith("+json");
+}
+
+/**
+ * Reads a JSON request body. Answers 415 for a non-JSON content type, 400
+ * JSON_PARSER_ERROR for an empty or malformed body. A missing content type is read as JSON.
+ */
+export async function readJson(
+  request: Request,
+): Promise<{ value: unknown } | { response: Response }> {
+  const contentType = request.headers.get("Content-Type");
+  if (contentType !== null && !isJsonType(contentType)) {
+    // Code and wording unverified (salesforce-api.md §3.3).
+    return {
+      response: fail(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        `Content type '${contentType.split(";")[0].trim()}' not supported`,
+      ),
+    };
+  }
+  const text = await request.text();
+  if (text.trim() === "") {
+    return {
+      response: fail(
+        400,
+        "JSON_PARSER_ERROR",
+        "The HTTP entity body is required, but this request has no entity body.",
+      ),
+    };
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    return { response: fail(400, "JSON_PARSER_ERROR", jsonSyntaxMessage(text, error)) };
+  }
+}
+
+/** Reads a JSON body that must be an object (a record). */
+export async function readJsonObject(
+  request: Request,
+): Promise<{ value: Record<string, unknown> } | { response: Response }> {
+  const read = await readJson(request);
+  if ("response" in read) return read;
+  const value = read.value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    const token = Array.isArray(value) ? "START_ARRAY" : "a scalar value";
+    return {
+      response: fail(
+        400,
+        "JSON_PARSER_ERROR",
+        `Cannot deserialize instance of SObject out of ${token} token`,
+      ),
+    };
+  }
+  return { value: value as Record<string, unknown> };
+}

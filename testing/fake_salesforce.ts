@@ -1,0 +1,669 @@
+/**
+ * FakeSalesforce: an in-memory Salesforce org behind a plain fetch handler.
+ *
+ * @module
+ */
+
+import {
+  checkDuration,
+  checkFunction,
+  checkInteger,
+  checkVersion,
+  received,
+} from "../client/_validate.ts";
+import { type ResolvedFault, restFaultError } from "./_faults.ts";
+import { errorList, fail, json, methodNotAllowed, notFound, unknownException } from "./_http.ts";
+import { restError } from "./_values.ts";
+import { customObjects, standardObjects } from "./_objects.ts";
+import { DEFAULT_CREDENTIALS, OLDEST_VERSION, OrgState } from "./_org.ts";
+import { type Route, Router, segments } from "./_router.ts";
+import { oauthRoutes } from "./_routes/oauth.ts";
+import { queryRoutes } from "./_routes/query.ts";
+import { restRoutes } from "./_routes/rest.ts";
+import { soapFault, soapRoutes } from "./_routes/soap.ts";
+import { sobjectRoutes } from "./_routes/sobjects.ts";
+import type { FieldDef, StoredRecord } from "./_schema.ts";
+import { prepareValues } from "./_dml.ts";
+import { serve as serveHandler } from "./_serve.ts";
+
+export type { FieldDef, FieldType, StoredRecord } from "./_schema.ts";
+
+/** A custom object for {@linkcode FakeSalesforceOptions.objects}; the org adds Id, Name, OwnerId and the audit fields. */
+export interface CustomObjectDefinition {
+  /** API name ending in `__c`, e.g. `Invoice__c`. */
+  name: string;
+  /** The object's own fields (reference fields name their target in `referenceTo`). */
+  fields: FieldDef[];
+  /** @default the name without `__c`, underscores as spaces */
+  label?: string;
+  /** @default the label plus "s" */
+  labelPlural?: string;
+  /** 3 base-62 characters. @default "a00", "a01", ... in order */
+  keyPrefix?: string;
+}
+
+/** A duplicate rule: a create or update whose `field` equals another live record's is refused. */
+export interface FakeDuplicateRule {
+  /** Object name, e.g. `Contact`. */
+  object: string;
+  /** Field compared case-insensitively, e.g. `Email`. */
+  field: string;
+}
+
+/** Options of {@linkcode FakeSalesforce}. */
+export interface FakeSalesforceOptions {
+  /** Query page size (records per page before `nextRecordsUrl`). @default 2000 */
+  pageSize?: number;
+  /** The instance URL the org reports when it is not serving over loopback. @default "https://fake.my.salesforce.com" */
+  instanceUrl?: string;
+  /** The latest API version the org serves ("66.0", "66" or "v66.0"). @default "66.0" */
+  apiVersion?: string;
+  /** Daily API request limit reported in `Sforce-Limit-Info` and enforced. @default 100_000 */
+  dailyApiLimit?: number;
+  /** Milliseconds an access token stays valid. @default 7_200_000 (2 hours) */
+  tokenLifetime?: number;
+  /** Custom objects besides Account, Contact, Lead, Opportunity, Case and User. @default [] */
+  objects?: CustomObjectDefinition[];
+  /** The org's clock in epoch milliseconds. @default Date.now */
+  now?: () => number;
+  /** Duplicate rules answering `DUPLICATES_DETECTED`. @default [] */
+  duplicateRules?: FakeDuplicateRule[];
+}
+
+/** A fault for {@linkcode FakeSalesforce.inject}: what to match and what to do instead of (or before) answering. */
+export interface FakeFault {
+  /** Only requests with this method. @default any method */
+  method?: string;
+  /** A path prefix (`"/services/data/v66.0/query"`), or a RegExp tested on path and query string. @default any path */
+  path?: string | RegExp;
+  /** How many matching requests the fault hits. @default 1 */
+  times?: number;
+  /** Answer with this status. @default 500, or the usual status of `errorCode` */
+  status?: number;
+  /** Error code of the error body. @default by status: 401 INVALID_SESSION_ID, 403 REQUEST_LIMIT_EXCEEDED, 404 NOT_FOUND, else UNKNOWN_EXCEPTION */
+  errorCode?: string;
+  /** Error message of the error body. @default the code's usual message */
+  message?: string;
+  /** A raw body instead of an error list, e.g. an HTML maintenance page. */
+  body?: string;
+  /** Content type of `body`. @default sniffed: JSON, XML or HTML */
+  contentType?: string;
+  /** Extra latency before anything else; aborting the request's signal cuts it short. @default 0 */
+  latencyMs?: number;
+  /** Drop the connection: `fetch` rejects with a TypeError; served, the body breaks off. @default false */
+  drop?: boolean;
+  /** Expire the request's access token, so it (and later uses of it) get 401 INVALID_SESSION_ID. @default false */
+  expireToken?: boolean;
+}
+
+/** A fault still waiting, with the number of hits left in `times`. */
+export type PendingFault = Readonly<FakeFault & { times: number }>;
+
+/** The default user's credentials: they work with every login flow the org offers. */
+export interface FakeCredentials {
+  /** Username of the default user. */
+  username: string;
+  /** Password, without the security token. */
+  password: string;
+  /** Security token, appended to the password for SOAP and OAuth password logins. */
+  securityToken: string;
+  /** Connected app consumer key. */
+  clientId: string;
+  /** Connected app consumer secret. */
+  clientSecret: string;
+}
+
+/** Counters since creation or the last {@linkcode FakeSalesforce.reset}. */
+export interface FakeSalesforceStats {
+  /** Requests by method and route name, e.g. `"GET sobject"`, `"POST oauthToken"`, `"GET notFound"`. */
+  requests: Record<string, number>;
+  /** Successful logins (SOAP login, OAuth client credentials and password grants). */
+  logins: number;
+  /** Access tokens issued (logins and refreshes). */
+  tokensIssued: number;
+  /** API requests counted against the daily limit (the first number of `Sforce-Limit-Info`). */
+  apiCalls: number;
+}
+
+/** Options of {@linkcode FakeSalesforce.serve}. */
+export interface ServeOptions {
+  /** TCP port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Interface to listen on. @default "127.0.0.1" */
+  hostname?: string;
+}
+
+/** A running loopback server for a fake org. */
+export interface FakeServer {
+  /** Base URL, e.g. `http://127.0.0.1:54321`. */
+  url: string;
+  /** Stops listening and waits for open connections to finish. */
+  close(): Promise<void>;
+}
+
+/** A value {@linkcode FakeSalesforce.insert} accepts: JSON values, and `Date` for date and dateTime fields. */
+export type SeedValue = string | number | boolean | null | Date;
+
+const CONTEXT = "Cannot create FakeSalesforce";
+
+function resolveOptions(options: FakeSalesforceOptions) {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${CONTEXT}: "options" must be an object: received ${received(options)}`);
+  }
+  const pageSize = checkInteger(CONTEXT, "pageSize", options.pageSize ?? 2000, 1, 2000);
+  const dailyApiLimit = checkInteger(CONTEXT, "dailyApiLimit", options.dailyApiLimit ?? 100_000, 1);
+  const tokenLifetime = checkDuration(CONTEXT, "tokenLifetime", options.tokenLifetime ?? 7_200_000);
+  const now = checkFunction(CONTEXT, "now", options.now ?? (() => Date.now()));
+  let apiVersion: string;
+  try {
+    apiVersion = checkVersion(CONTEXT, options.apiVersion ?? "66.0");
+    if (Number.parseInt(apiVersion) < OLDEST_VERSION) throw new TypeError();
+  } catch {
+    throw new TypeError(
+      `${CONTEXT}: "apiVersion" must look like "66.0", "66" or "v66.0" and be ${OLDEST_VERSION}.0 or later: received ${
+        received(options.apiVersion)
+      }`,
+    );
+  }
+  let instanceUrl: string;
+  try {
+    const url = new URL(options.instanceUrl ?? "https://fake.my.salesforce.com");
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError();
+    instanceUrl = url.origin;
+  } catch {
+    throw new TypeError(
+      `${CONTEXT}: "instanceUrl" must be an http(s) URL: received ${received(options.instanceUrl)}`,
+    );
+  }
+  for (const name of ["objects", "duplicateRules"] as const) {
+    if (options[name] !== undefined && !Array.isArray(options[name])) {
+      throw new TypeError(
+        `${CONTEXT}: "${name}" must be an array: received ${received(options[name])}`,
+      );
+    }
+  }
+  const standard = standardObjects();
+  return {
+    pageSize,
+    instanceUrl,
+    apiVersion,
+    dailyApiLimit,
+    tokenLifetime,
+    now,
+    objects: [...standard, ...customObjects(options.objects ?? [], standard)],
+    duplicateRules: options.duplicateRules ?? [],
+  };
+}
+
+/** The route set every org serves. */
+const ROUTES: Route[] = [
+  ...soapRoutes,
+  ...oauthRoutes,
+  ...restRoutes,
+  ...sobjectRoutes,
+  ...queryRoutes,
+];
+
+const DROPPED = "fetch failed: connection dropped by FakeSalesforce";
+
+function sniffType(body: string): string {
+  const start = body.trimStart();
+  if (start.startsWith("{") || start.startsWith("[")) return "application/json;charset=UTF-8";
+  if (start.startsWith("<?xml")) return "text/xml;charset=UTF-8";
+  return "text/html;charset=UTF-8";
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  // Server time, not the client's: retries/_clock.ts is what client tests mock, and
+  // mocking the client's sleep must not make the server fast.
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function bearer(request: Request): string | undefined {
+  const header = request.headers.get("Authorization");
+  const match = header === null ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * An in-memory Salesforce org answering the REST, SOQL, SOAP login and OAuth wire
+ * formats through {@linkcode FakeSalesforce.fetch}, a plain fetch handler, or over
+ * loopback HTTP with {@linkcode FakeSalesforce.serve}. Seed it with `insert`,
+ * inspect it with `records` and `stats`, and break it on purpose with `inject`.
+ *
+ * @example Create a record and read it back over the wire
+ * ```ts
+ * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * const { clientId, clientSecret } = org.credentials;
+ * const login = await org.fetch(`${org.baseUrl}/services/oauth2/token`, {
+ *   method: "POST",
+ *   body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret }),
+ * });
+ * const { access_token } = await login.json();
+ * const created = await org.fetch(`${org.baseUrl}/services/data/v66.0/sobjects/Account`, {
+ *   method: "POST",
+ *   headers: { Authorization: `Bearer ${access_token}`, "Content-Type": "application/json" },
+ *   body: JSON.stringify({ Name: "Acme" }),
+ * });
+ * assert.equal(created.status, 201);
+ * assert.equal(org.records("Account")[0].Name, "Acme");
+ * ```
+ */
+export class FakeSalesforce {
+  /**
+   * The fetch handler: `(input, init) => Promise<Response>`, bound to the org so it
+   * can be passed around alone. Relative paths resolve against {@linkcode baseUrl};
+   * any host is accepted. It never throws synchronously: malformed requests get
+   * Salesforce's error answers, and only a dropped-connection fault or an abort rejects.
+   */
+  readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  #org: OrgState;
+  #router = new Router(ROUTES);
+  #server: FakeServer | undefined;
+
+  /**
+   * @param options Page size, instance URL, API version, limits, clock, custom objects, duplicate rules.
+   * @throws {TypeError} When an option has the wrong type or shape.
+   * @throws {RangeError} When a numeric option is out of range.
+   */
+  constructor(options: FakeSalesforceOptions = {}) {
+    this.#org = new OrgState(resolveOptions(options));
+    this.fetch = (input, init) => this.#dispatch(input, init);
+  }
+
+  /**
+   * Where clients reach the org: the instance URL, or the loopback URL while {@linkcode serve} runs.
+   *
+   * @example Point a client at the org
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new FakeSalesforce().baseUrl, "https://fake.my.salesforce.com");
+   * ```
+   */
+  get baseUrl(): string {
+    return this.#org.baseUrl;
+  }
+
+  /**
+   * The default user's credentials, for SOAP login and every OAuth flow the org offers.
+   *
+   * @example Log in with the SOAP credentials
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const { username, password, securityToken } = new FakeSalesforce().credentials;
+   * assert.ok(username.includes("@") && password.length > 0 && securityToken.length > 0);
+   * ```
+   */
+  get credentials(): FakeCredentials {
+    return { ...DEFAULT_CREDENTIALS };
+  }
+
+  /**
+   * Request and login counters since creation or the last {@linkcode reset}.
+   *
+   * @example Count the calls a client made
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * await org.fetch("/services/data/");
+   * assert.equal(org.stats.requests["GET versions"], 1);
+   * assert.equal(org.stats.apiCalls, 0); // the versions list is not counted
+   * ```
+   */
+  get stats(): FakeSalesforceStats {
+    const org = this.#org;
+    return {
+      requests: { ...org.requests },
+      logins: org.logins,
+      tokensIssued: org.tokensIssued,
+      apiCalls: org.apiUsage,
+    };
+  }
+
+  /**
+   * Faults still waiting, in the order they will be used.
+   *
+   * @example See what is left
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * org.inject({ status: 503, times: 2 });
+   * assert.equal(org.faults[0].times, 2);
+   * ```
+   */
+  get faults(): PendingFault[] {
+    return this.#org.faults.list();
+  }
+
+  /**
+   * Seeds records without any API call and without validation rules (required fields,
+   * uniqueness, duplicate rules). Fields may use any casing; unknown fields throw.
+   * System fields `CreatedDate`, `LastModifiedDate`, `SystemModstamp`, `CreatedById`,
+   * `LastModifiedById` and `IsDeleted` may be set; the rest are filled.
+   *
+   * @param sobject Object name, e.g. `Account`.
+   * @param records Field values by name.
+   * @returns The new 18-character ids, in input order.
+   * @throws {TypeError} For an unknown object or field, or a value of the wrong type.
+   *
+   * @example Seed and inspect
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const [id] = org.insert("Account", [{ Name: "Acme", CreatedDate: new Date("2024-03-15T09:30:00Z") }]);
+   * const [acme] = org.records("Account");
+   * assert.equal(acme.Id, id);
+   * assert.equal(acme.CreatedDate, "2024-03-15T09:30:00.000+0000");
+   * assert.equal(acme.Industry, null);
+   * ```
+   */
+  insert(sobject: string, records: Iterable<Record<string, SeedValue>>): string[] {
+    const org = this.#org;
+    const object = typeof sobject === "string" ? org.schema.object(sobject) : undefined;
+    if (object === undefined) {
+      throw new TypeError(
+        `Cannot insert records: "sobject" must name a known object: received ${received(sobject)}`,
+      );
+    }
+    const ids: string[] = [];
+    const stamp = { userId: org.defaultUserId, now: org.now() };
+    let index = 0;
+    for (const record of records) {
+      if (typeof record !== "object" || record === null || Array.isArray(record)) {
+        throw new TypeError(
+          `Cannot insert ${object.name} records: record ${index} must be an object`,
+        );
+      }
+      const prepared = prepareValues(org.store, object, record, "seed");
+      if ("error" in prepared) {
+        throw new TypeError(
+          `Cannot insert ${object.name} records: record ${index}: ${prepared.error.errorCode}: ${prepared.error.message}`,
+        );
+      }
+      ids.push(org.store.insert(object, prepared.values, stamp).Id as string);
+      index++;
+    }
+    return ids;
+  }
+
+  /**
+   * Copies of the live (not deleted) records of an object, in creation order.
+   *
+   * @param sobject Object name, any casing.
+   * @returns Plain objects with every field; nulls present.
+   * @throws {TypeError} For an unknown object.
+   *
+   * @example Read what a client wrote
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * org.insert("Contact", [{ FirstName: "Ann", LastName: "Lee" }]);
+   * assert.equal(org.records("contact")[0].Name, "Ann Lee");
+   * ```
+   */
+  records(sobject: string): StoredRecord[] {
+    const object = typeof sobject === "string" ? this.#org.schema.object(sobject) : undefined;
+    if (object === undefined) {
+      throw new TypeError(
+        `Cannot read records: "sobject" must name a known object: received ${received(sobject)}`,
+      );
+    }
+    return Array.from(this.#org.store.records(object.name, false), (record) => ({ ...record }));
+  }
+
+  /**
+   * Returns the org to its first state: only the default user, no tokens, cursors or
+   * faults, counters at zero. Options stay.
+   *
+   * @example Start each test clean
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * org.insert("Account", [{ Name: "Acme" }]);
+   * org.reset();
+   * assert.deepEqual(org.records("Account"), []);
+   * ```
+   */
+  reset(): void {
+    this.#org.reset();
+  }
+
+  /**
+   * Queues a fault. The next request matching `method` and `path` gets it, `times`
+   * times; faults are used in the order they were queued. A fault may delay
+   * (`latencyMs`), expire the token (`expireToken`), drop the connection (`drop`) or
+   * answer an error (`status`, `errorCode`, `message`, or a raw `body`). Error lists
+   * have Salesforce's REST shape; on the token endpoint `{"error","error_description"}`,
+   * on SOAP login a SOAP fault. A REST error list counts as an API call; a raw body,
+   * like a maintenance page from the edge, does not.
+   *
+   * @param fault What to match and what to do.
+   * @throws {TypeError} When the fault has the wrong shape or does nothing.
+   * @throws {RangeError} When `times`, `status` or `latencyMs` is out of range.
+   *
+   * @example A row lock, then success
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * org.inject({ path: "/services/data/", errorCode: "UNABLE_TO_LOCK_ROW" });
+   * const response = await org.fetch("/services/data/v66.0/limits");
+   * assert.equal(response.status, 400);
+   * assert.equal((await response.json())[0].errorCode, "UNABLE_TO_LOCK_ROW");
+   * assert.deepEqual(org.faults, []);
+   * ```
+   */
+  inject(fault: FakeFault): void {
+    this.#org.faults.add(fault);
+  }
+
+  /**
+   * Forgets every pending fault.
+   *
+   * @example Clear faults between tests
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * org.inject({ status: 503 });
+   * org.clearFaults();
+   * assert.equal(org.faults.length, 0);
+   * ```
+   */
+  clearFaults(): void {
+    this.#org.faults.clear();
+  }
+
+  /**
+   * Serves the org over HTTP on loopback until `close()`; meanwhile {@linkcode baseUrl}
+   * (and the instance URLs the org reports) is the server's URL. One server at a time.
+   *
+   * @param options Port (0 = any free port) and hostname.
+   * @returns The server's URL and `close()`.
+   * @throws {Error} When the org is already serving.
+   *
+   * @example Talk to the org over real HTTP
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const server = org.serve();
+   * try {
+   *   const response = await fetch(`${server.url}/services/data/`);
+   *   assert.equal(response.status, 200);
+   *   await response.body?.cancel();
+   * } finally {
+   *   await server.close();
+   * }
+   * ```
+   */
+  serve(options: ServeOptions = {}): FakeServer {
+    if (this.#server !== undefined) {
+      throw new Error(`Cannot serve FakeSalesforce: it is already serving at ${this.#server.url}`);
+    }
+    const port = checkInteger("Cannot serve FakeSalesforce", "port", options.port ?? 0, 0, 65_535);
+    const hostname = options.hostname ?? "127.0.0.1";
+    if (typeof hostname !== "string" || hostname === "") {
+      throw new TypeError(
+        `Cannot serve FakeSalesforce: "hostname" must be a host name: received ${
+          received(hostname)
+        }`,
+      );
+    }
+    const running = serveHandler((request) => this.#dispatch(request), { port, hostname });
+    const server: FakeServer = {
+      url: running.url,
+      close: async () => {
+        if (this.#server === server) {
+          this.#server = undefined;
+          this.#org.baseUrl = this.#org.options.instanceUrl;
+        }
+        await running.close();
+      },
+    };
+    this.#server = server;
+    this.#org.baseUrl = running.url;
+    return server;
+  }
+
+  async #dispatch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const relative = typeof input === "string" && input.startsWith("/");
+    const request = new Request(relative ? this.#org.baseUrl + input : input, init);
+    request.signal.throwIfAborted();
+    const org = this.#org;
+    const url = new URL(request.url);
+    const method = request.method;
+    const match = this.#router.match(method, url.pathname);
+    const route = match.route;
+    const key = `${method} ${route?.name ?? "notFound"}`;
+    org.requests[key] = (org.requests[key] ?? 0) + 1;
+
+    const fault = org.faults.take(method, url);
+    if (fault !== undefined) {
+      if (fault.latencyMs > 0) await sleep(fault.latencyMs, request.signal);
+      if (fault.drop) throw new TypeError(DROPPED);
+      if (fault.expireToken) org.sessions.expire(bearer(request));
+      if (fault.status !== undefined) return this.#faultResponse(fault, route, url);
+    }
+    try {
+      return await this.#respond(request, url, match);
+    } catch {
+      if (request.signal.aborted) throw request.signal.reason;
+      return unknownException(++org.exceptions);
+    }
+  }
+
+  /** True for paths under `/services/data/<something>/`: they need a session and count. */
+  #isData(route: Route | undefined, url: URL): boolean {
+    if (route !== undefined) return route.kind === "data";
+    const path = segments(url.pathname) ?? [];
+    return path.length >= 3 && path[0] === "services" && path[1] === "data";
+  }
+
+  async #respond(
+    request: Request,
+    url: URL,
+    match: ReturnType<Router["match"]>,
+  ): Promise<Response> {
+    const org = this.#org;
+    const { route, handler, params } = match;
+    const data = this.#isData(route, url);
+    let session;
+    if (data) {
+      session = org.sessions.check(bearer(request));
+      if (session === undefined) {
+        return fail(401, "INVALID_SESSION_ID", "Session expired or invalid");
+      }
+      if (org.apiUsage >= org.options.dailyApiLimit) {
+        return this.#limited(fail(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."));
+      }
+      org.apiUsage++;
+    }
+    let response: Response;
+    let version = "";
+    if (data && !this.#knownVersion(segments(url.pathname)![2])) response = notFound();
+    else if (route === undefined) response = notFound();
+    else if (handler === undefined) {
+      response = methodNotAllowed(request.method, Object.keys(route.methods));
+    } else {
+      if (data) version = segments(url.pathname)![2].slice(1);
+      response = await handler({ request, url, params, org, session, version });
+      if (request.method === "HEAD") {
+        response = new Response(null, { status: response.status, headers: response.headers });
+      }
+    }
+    return data ? this.#limited(response) : response;
+  }
+
+  /** `vNN.0` between the oldest served version and the org's latest. */
+  #knownVersion(text: string): boolean {
+    const match = /^v(\d{1,3})\.0$/.exec(text);
+    if (match === null) return false;
+    const major = Number(match[1]);
+    return major >= OLDEST_VERSION && major <= Number.parseInt(this.#org.options.apiVersion);
+  }
+
+  #limited(response: Response): Response {
+    const org = this.#org;
+    response.headers.set(
+      "Sforce-Limit-Info",
+      `api-usage=${org.apiUsage}/${org.options.dailyApiLimit}`,
+    );
+    return response;
+  }
+
+  #faultResponse(fault: ResolvedFault, route: Route | undefined, url: URL): Response {
+    const status = fault.status!;
+    if (fault.body !== undefined) {
+      return new Response(fault.body, {
+        status,
+        headers: { "Content-Type": fault.contentType ?? sniffType(fault.body) },
+      });
+    }
+    const shape = route?.errorShape ?? "rest";
+    if (shape === "oauth") {
+      return json(status, {
+        error: fault.errorCode ?? "invalid_grant",
+        error_description: fault.message ?? "authentication failure",
+      });
+    }
+    const { errorCode, message } = restFaultError(fault);
+    if (shape === "soap") return soapFault(errorCode, message, status);
+    const response = errorList(status, restError(errorCode, message));
+    if (!this.#isData(route, url)) return response;
+    // Salesforce answered this one itself, so it counted.
+    this.#org.apiUsage++;
+    return this.#limited(response);
+  }
+}
