@@ -143,6 +143,7 @@ export function standardObjects(): ObjectDef[] {
         defaultedOnCreate: true,
       }),
       field("Industry", "picklist", { length: 255 }),
+      field("Description", "textarea", { length: 32_000 }),
       owner(),
       ...audit(),
     ]),

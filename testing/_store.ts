@@ -72,6 +72,12 @@ export class RecordStore implements SoqlDataSource {
     return this.#all.get(id);
   }
 
+  /** Lookups pointing at an object, for parent-to-child subqueries (`SoqlChildRelationships`). */
+  children(objectName: string): { child: ObjectDef; field: FieldDef }[] {
+    const object = this.schema.object(objectName);
+    return object === undefined ? [] : this.schema.children(object);
+  }
+
   /** Every record of `object`, deleted ones included, in Id order. */
   table(object: ObjectDef): Map<string, StoredRecord> {
     return this.#tables.get(object)!;
