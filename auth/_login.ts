@@ -1,0 +1,132 @@
+// What every login round trip shares (SOAP login and the OAuth token endpoint):
+// credential checks that never echo a value, sending with events through the
+// retry policy, and keeping secrets out of what comes back.
+
+import type { Salesforce } from "../client/salesforce.ts";
+import { RequestEvent, ResponseEvent } from "../events/events.ts";
+
+const REDACTED = "[redacted]";
+
+/** Describes a rejected credential without showing it. */
+function shapeOf(value: unknown): string {
+  if (typeof value === "string") return value === "" ? "an empty string" : "a string";
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return "an array";
+  return /^[aeiou]/.test(typeof value) ? `an ${typeof value}` : `a ${typeof value}`;
+}
+
+/** Checks that `options` is an object; the context names the constructor. */
+export function checkOptions(context: string, options: unknown): Record<string, unknown> {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`${context}: "options" must be an object: received ${shapeOf(options)}`);
+  }
+  return options as Record<string, unknown>;
+}
+
+/**
+ * Checks a credential option: a non-empty string (or, when `optional`, also
+ * undefined or ""). The message names the option, never its value.
+ */
+export function checkCredential(
+  context: string,
+  options: Record<string, unknown>,
+  name: string,
+  optional = false,
+): string {
+  const value = options[name];
+  if (optional && (value === undefined || value === "")) return "";
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(
+      `${context}: "${name}" must be a non-empty string${optional ? " or omitted" : ""}: received ${
+        shapeOf(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+/** `(500 POST /services/Soap/u/64.0)`: status, method and path, never a query string. */
+export function where(response: Response, request: Request): string {
+  let path = "";
+  try {
+    path = new URL(response.url || request.url).pathname;
+  } catch {
+    // No usable URL: the status and method still say enough.
+  }
+  return `(${[response.status, request.method, path].filter((part) => part !== "").join(" ")})`;
+}
+
+/** Replaces every secret (longest first) in `text` with a marker. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of [...secrets].filter((s) => s !== "").sort((a, b) => b.length - a.length)) {
+    if (out.includes(secret)) out = out.replaceAll(secret, REDACTED);
+  }
+  return out;
+}
+
+/** A login response read once: its text with secrets removed. */
+export interface LoginResponse {
+  response: Response;
+  /** The body text, with every secret replaced. */
+  text: string;
+  /** True when the body held a secret (the server echoed one). */
+  echoed: boolean;
+}
+
+/**
+ * Sends a login request through the client's retry policy, publishing a
+ * `RequestEvent` (a redacted copy: no body, no Authorization) first, and reads
+ * the body of a copy so the response itself stays unread for the caller.
+ */
+export async function sendLoginRequest(
+  client: Salesforce,
+  request: Request,
+  secrets: readonly string[],
+): Promise<LoginResponse> {
+  await client.eventBus.publishEvent(new RequestEvent(request));
+  const response = await client.retryPolicy.sendRequestWithRetries(client, request);
+  let raw: string;
+  try {
+    raw = await response.clone().text();
+  } catch (error) {
+    await discard(response);
+    throw error;
+  }
+  const text = redact(raw, secrets);
+  return { response, text, echoed: text !== raw };
+}
+
+/** Publishes the `ResponseEvent` of a successful login, then frees the unread body. */
+export async function finishLogin(client: Salesforce, response: Response): Promise<void> {
+  try {
+    await client.eventBus.publishEvent(new ResponseEvent(response));
+  } finally {
+    await discard(response);
+  }
+}
+
+/** Frees a response body nobody will read. */
+export async function discard(response: Response): Promise<void> {
+  try {
+    await response.body?.cancel();
+  } catch {
+    // Already read or cancelled by an event listener: nothing left to free.
+  }
+}
+
+/**
+ * The response to map with `createSalesforceError`: the real one, or, when the
+ * server echoed a secret, a copy carrying the redacted text (its URL is lost).
+ */
+export async function responseForMapping(login: LoginResponse): Promise<Response> {
+  if (!login.echoed) return login.response;
+  const { response } = login;
+  await discard(response);
+  return new Response(login.text, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}

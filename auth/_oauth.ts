@@ -1,0 +1,101 @@
+// The OAuth 2.0 token request every OAuth flow shares: the form POST to
+// /services/oauth2/token, events, error mapping and the TokenSet it returns.
+
+import type { Salesforce } from "../client/salesforce.ts";
+import { AuthenticationError, createSalesforceError, SalesforceError } from "../client/errors.ts";
+import type { TokenSet } from "./auth.ts";
+import { discard, finishLogin, responseForMapping, sendLoginRequest, where } from "./_login.ts";
+
+/** What a flow asks of the token endpoint. */
+export interface TokenRequest {
+  /** Prefix of every error message, e.g. `Cannot get a token with the client credentials flow`. */
+  action: string;
+  /** The form fields, `grant_type` included. */
+  form: Record<string, string>;
+  /** Values that must never appear in an error (secrets, passwords, assertions). */
+  secrets: readonly string[];
+}
+
+function stringField(json: Record<string, unknown>, name: string): string | undefined {
+  const value = json[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** Builds the TokenSet; `issued_at` is epoch milliseconds as a string. */
+function tokenSetOf(json: Record<string, unknown>, accessToken: string): TokenSet {
+  const tokens: TokenSet = { accessToken };
+  const refreshToken = stringField(json, "refresh_token");
+  if (refreshToken !== undefined) tokens.refreshToken = refreshToken;
+  const instanceUrl = stringField(json, "instance_url");
+  if (instanceUrl !== undefined) tokens.instanceUrl = instanceUrl;
+  const issuedAt = stringField(json, "issued_at");
+  if (issuedAt !== undefined && /^[0-9]{1,16}$/.test(issuedAt)) {
+    tokens.issuedAt = new Date(Number(issuedAt));
+  }
+  const scope = stringField(json, "scope");
+  if (scope !== undefined) tokens.scope = scope;
+  return tokens;
+}
+
+/**
+ * POSTs a token request to `${client.baseUrl}/services/oauth2/token` through the
+ * retry policy and returns the tokens. An OAuth error body
+ * (`{"error","error_description"}`, any status) becomes an AuthenticationError
+ * with `errorCode` = `error`; any other failure maps by status.
+ */
+export async function requestToken(client: Salesforce, token: TokenRequest): Promise<TokenSet> {
+  const request = new Request(`${client.baseUrl}/services/oauth2/token`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      "Accept": "application/json",
+    },
+    body: new URLSearchParams(token.form).toString(),
+  });
+  // The form-encoded forms of the secrets too, should a server echo the body.
+  const secrets = token.secrets.flatMap((secret) => [
+    secret,
+    new URLSearchParams({ s: secret }).toString().slice(2),
+  ]);
+  const login = await sendLoginRequest(client, request, secrets);
+  const { response } = login;
+  let json: unknown;
+  try {
+    json = JSON.parse(login.text);
+  } catch {
+    json = undefined;
+  }
+  const body = typeof json === "object" && json !== null && !Array.isArray(json)
+    ? json as Record<string, unknown>
+    : undefined;
+  const error = body === undefined ? undefined : stringField(body, "error");
+  if (error !== undefined) {
+    await discard(response);
+    const description = stringField(body!, "error_description") ?? "no error description";
+    throw new AuthenticationError(
+      `${token.action}: ${error}: ${description} ${where(response, request)}`,
+      {
+        response,
+        errorCode: error,
+        errorMessage: description,
+        errors: [{ errorCode: error, message: description }],
+      },
+    );
+  }
+  if (!response.ok) {
+    throw await createSalesforceError(await responseForMapping(login), {
+      method: request.method,
+      action: token.action,
+    });
+  }
+  const accessToken = body === undefined ? undefined : stringField(body, "access_token");
+  if (accessToken === undefined) {
+    await discard(response);
+    throw new SalesforceError(
+      `${token.action}: the response holds no access_token ${where(response, request)}`,
+      { response },
+    );
+  }
+  await finishLogin(client, response);
+  return tokenSetOf(body!, accessToken);
+}
