@@ -85,7 +85,7 @@ function jsonSyntaxMessage(text: string, error: unknown): string {
     const token = /token '(.)'/.exec(detail)?.[1];
     offset = token === undefined ? 0 : Math.max(0, text.indexOf(token));
   }
-  if (offset >= text.length) return `Unexpected end-of-input ${lineColumn(text, offset)}`;
+  if (offset >= text.length) return `Unexpected end-of-input at ${lineColumn(text, offset)}`;
   const char = text[offset];
   return `Unexpected character ('${char}' (code ${
     char.charCodeAt(0)

@@ -24,7 +24,9 @@ export type FieldType =
 export interface FieldDef {
   /** Canonical API name, e.g. `AccountId`, `ExtId__c`. */
   name: string;
+  /** Field type as describe reports it. */
   type: FieldType;
+  /** Label as describe reports it. Default: the name. */
   label?: string;
   /** Max length for text types. */
   length?: number;
@@ -38,7 +40,9 @@ export interface FieldDef {
    * the lookup has none.
    */
   childRelationshipName?: string;
+  /** True for an external id: upsert and lookups by value use it. Default false. */
   externalId?: boolean;
+  /** True when no two live records may share a value (compared case-insensitively). Default false. */
   unique?: boolean;
   /** false = required on create. Default true. */
   nillable?: boolean;

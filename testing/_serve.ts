@@ -2,18 +2,34 @@
 // with Deno.serve. Other runtimes would get their own file beside this one.
 
 /**
- * Serves `handler` until `close()`. A rejected handler promise (a dropped-connection
- * fault, or a client that went away) becomes a response whose body breaks off: Deno.serve
- * cannot close a socket without answering, so the status line and headers go out and
- * the connection closes before the promised byte, and the client's body read fails.
+ * Serves `handler` until `close()`.
+ *
+ * The handler sees a copy of each request whose signal aborts on `close()`: reading
+ * Deno's own `request.signal` prints a deprecation warning (it also aborts after
+ * successful responses), so a client that hangs up does not cut injected latency
+ * short here, but closing the server does.
+ *
+ * A rejected handler promise (a dropped-connection fault, or a close during latency)
+ * becomes a response whose body breaks off: Deno.serve cannot close a socket without
+ * answering, so the status line and headers go out, the connection closes before the
+ * promised byte, and the client's body read fails with a TypeError.
  */
 export function serve(
   handler: (request: Request) => Promise<Response>,
   options: { port: number; hostname: string },
 ): { url: string; close(): Promise<void> } {
+  const closing = new AbortController();
   const server = Deno.serve({ ...options, onListen() {} }, async (request) => {
     try {
-      return await handler(request);
+      return await handler(
+        new Request(request.url, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+          signal: closing.signal,
+          duplex: "half",
+        } as RequestInit),
+      );
     } catch {
       return new Response(new ReadableStream({ start: (controller) => controller.close() }), {
         headers: { "Content-Length": "1" },
@@ -22,5 +38,11 @@ export function serve(
   });
   const { hostname, port } = server.addr;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  return { url: `http://${host}:${port}`, close: () => server.shutdown() };
+  return {
+    url: `http://${host}:${port}`,
+    close: () => {
+      closing.abort(new DOMException("FakeSalesforce server closed", "AbortError"));
+      return server.shutdown();
+    },
+  };
 }

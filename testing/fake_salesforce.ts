@@ -34,9 +34,9 @@ export interface CustomObjectDefinition {
   name: string;
   /** The object's own fields (reference fields name their target in `referenceTo`). */
   fields: FieldDef[];
-  /** @default the name without `__c`, underscores as spaces */
+  /** Singular label. @default the name without `__c`, underscores as spaces */
   label?: string;
-  /** @default the label plus "s" */
+  /** Plural label. @default the label plus "s" */
   labelPlural?: string;
   /** 3 base-62 characters. @default "a00", "a01", ... in order */
   keyPrefix?: string;
@@ -276,6 +276,8 @@ export class FakeSalesforce {
   #server: FakeServer | undefined;
 
   /**
+   * Creates an org holding only the default user.
+   *
    * @param options Page size, instance URL, API version, limits, clock, custom objects, duplicate rules.
    * @throws {TypeError} When an option has the wrong type or shape.
    * @throws {RangeError} When a numeric option is out of range.

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { FakeSalesforce } from "../../testing/mod.ts";
+
+Deno.test("FakeSalesforce serves over loopback and reports the served URL as its instance", async () => {
+  const org = new FakeSalesforce();
+  const server = org.serve({ port: 0 });
+  try {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(org.baseUrl, server.url);
+    const { clientId, clientSecret } = org.credentials;
+    const login = await fetch(`${server.url}/services/oauth2/token`, {
+      method: "POST",
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: clientId,
+        client_secret: clientSecret,
+      }),
+    });
+    const body = await login.json();
+    assert.equal(body.instance_url, server.url);
+    const headers = {
+      Authorization: `Bearer ${body.access_token}`,
+      "Content-Type": "application/json",
+    };
+    const created = await fetch(`${server.url}/services/data/v66.0/sobjects/Account`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ Name: "Acme" }),
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get("Content-Type"), "application/json;charset=UTF-8");
+    assert.equal(created.headers.get("Sforce-Limit-Info"), "api-usage=1/100000");
+    const { id } = await created.json();
+    const read = await fetch(`${server.url}/services/data/v66.0/sobjects/Account/${id}`, {
+      headers,
+    });
+    const record = await read.json();
+    assert.equal(
+      record.attributes.url,
+      `/services/data/v66.0/sobjects/Account/${id}`,
+      "a path, no host",
+    );
+  } finally {
+    await server.close();
+  }
+  assert.equal(org.baseUrl, "https://fake.my.salesforce.com");
+});
+
+Deno.test("FakeSalesforce serves one server at a time and can serve again after close", async () => {
+  const org = new FakeSalesforce();
+  const first = org.serve();
+  try {
+    assert.throws(() => org.serve(), {
+      name: "Error",
+      message: /already serving at http:\/\/127\.0\.0\.1:/,
+    });
+  } finally {
+    await first.close();
+  }
+  const second = org.serve();
+  try {
+    const response = await fetch(`${second.url}/services/data/`);
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  } finally {
+    await second.close();
+  }
+});
+
+Deno.test("FakeSalesforce served with a drop fault breaks the response off mid-body", async () => {
+  const org = new FakeSalesforce();
+  const server = org.serve();
+  try {
+    org.inject({ drop: true });
+    const response = await fetch(`${server.url}/services/data/`);
+    await assert.rejects(response.text(), { name: "TypeError" });
+    const next = await fetch(`${server.url}/services/data/`);
+    assert.equal(next.status, 200);
+    await next.body?.cancel();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("FakeSalesforce refuses a bad port", () => {
+  const org = new FakeSalesforce();
+  assert.throws(() => org.serve({ port: 70_000 }), {
+    name: "RangeError",
+    message:
+      'Cannot serve FakeSalesforce: "port" must be an integer from 0 to 65535: received 70000',
+  });
+});
+
+Deno.test("FakeSalesforce server close ends a request waiting on injected latency", async () => {
+  const org = new FakeSalesforce();
+  const server = org.serve();
+  org.inject({ latencyMs: 3_600_000 });
+  const pending = fetch(`${server.url}/services/data/`).then((response) => response.text());
+  while (org.stats.requests["GET versions"] === undefined) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await server.close();
+  await assert.rejects(pending, { name: "TypeError" });
+});
