@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { Auth } from "../auth/auth.ts";
+import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import {
   checkDuration,
   checkFunction,
@@ -316,6 +318,30 @@ export class FakeSalesforce {
    */
   get credentials(): FakeCredentials {
     return { ...DEFAULT_CREDENTIALS };
+  }
+
+  /**
+   * A ready {@linkcode Auth} for the default user: the OAuth client-credentials flow
+   * with {@linkcode credentials}. Each call returns a new instance.
+   *
+   * @returns An auth that logs in against this org.
+   *
+   * @example Build a client on the org
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const token = await sf.auth.getAccessToken(sf);
+   * assert.ok(token.startsWith("00D"));
+   * assert.equal(org.stats.logins, 1);
+   * ```
+   */
+  auth(): Auth {
+    const { clientId, clientSecret } = DEFAULT_CREDENTIALS;
+    return new ClientCredentialsFlow({ clientId, clientSecret });
   }
 
   /**
