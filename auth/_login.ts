@@ -4,6 +4,7 @@
 
 import type { Salesforce } from "../client/salesforce.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
+import { escapeXml } from "./_xml.ts";
 
 const REDACTED = "[redacted]";
 
@@ -57,22 +58,37 @@ export function where(response: Response, request: Request): string {
   return `(${[response.status, request.method, path].filter((part) => part !== "").join(" ")})`;
 }
 
-/** Replaces every secret (longest first) in `text` with a marker. */
+/** The forms a secret takes on the wire: as is, XML-escaped and form-encoded. */
+function variantsOf(secret: string): string[] {
+  const variants = [secret, new URLSearchParams({ s: secret }).toString().slice(2)];
+  try {
+    variants.push(escapeXml(secret));
+  } catch {
+    // Not representable in XML, so it cannot have been sent escaped.
+  }
+  return variants;
+}
+
+/** Replaces every secret, in each of its wire forms (longest first), with a marker. */
 export function redact(text: string, secrets: readonly string[]): string {
+  const all = secrets.filter((s) => s !== "").flatMap(variantsOf);
   let out = text;
-  for (const secret of [...secrets].filter((s) => s !== "").sort((a, b) => b.length - a.length)) {
+  for (const secret of all.sort((a, b) => b.length - a.length)) {
     if (out.includes(secret)) out = out.replaceAll(secret, REDACTED);
   }
   return out;
 }
 
-/** A login response read once: its text with secrets removed. */
+/** A login response read once. */
 export interface LoginResponse {
   response: Response;
-  /** The body text, with every secret replaced. */
+  /**
+   * The body text as received. A success may rightly hold a secret (a refresh
+   * token sent back): parse it, but pass anything put into an error through `redact`.
+   */
   text: string;
-  /** True when the body held a secret (the server echoed one). */
-  echoed: boolean;
+  /** The secrets `redact` removes. */
+  secrets: readonly string[];
 }
 
 /**
@@ -87,15 +103,14 @@ export async function sendLoginRequest(
 ): Promise<LoginResponse> {
   await client.eventBus.publishEvent(new RequestEvent(request));
   const response = await client.retryPolicy.sendRequestWithRetries(client, request);
-  let raw: string;
+  let text: string;
   try {
-    raw = await response.clone().text();
+    text = await response.clone().text();
   } catch (error) {
     await discard(response);
     throw error;
   }
-  const text = redact(raw, secrets);
-  return { response, text, echoed: text !== raw };
+  return { response, text, secrets };
 }
 
 /** Publishes the `ResponseEvent` of a successful login, then frees the unread body. */
@@ -121,10 +136,11 @@ export async function discard(response: Response): Promise<void> {
  * server echoed a secret, a copy carrying the redacted text (its URL is lost).
  */
 export async function responseForMapping(login: LoginResponse): Promise<Response> {
-  if (!login.echoed) return login.response;
+  const text = redact(login.text, login.secrets);
+  if (text === login.text) return login.response;
   const { response } = login;
   await discard(response);
-  return new Response(login.text, {
+  return new Response(text, {
     status: response.status,
     statusText: response.statusText,
     headers: response.headers,

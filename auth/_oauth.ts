@@ -4,7 +4,14 @@
 import type { Salesforce } from "../client/salesforce.ts";
 import { AuthenticationError, createSalesforceError, SalesforceError } from "../client/errors.ts";
 import type { TokenSet } from "./auth.ts";
-import { discard, finishLogin, responseForMapping, sendLoginRequest, where } from "./_login.ts";
+import {
+  discard,
+  finishLogin,
+  redact,
+  responseForMapping,
+  sendLoginRequest,
+  where,
+} from "./_login.ts";
 
 /** What a flow asks of the token endpoint. */
 export interface TokenRequest {
@@ -52,12 +59,7 @@ export async function requestToken(client: Salesforce, token: TokenRequest): Pro
     },
     body: new URLSearchParams(token.form).toString(),
   });
-  // The form-encoded forms of the secrets too, should a server echo the body.
-  const secrets = token.secrets.flatMap((secret) => [
-    secret,
-    new URLSearchParams({ s: secret }).toString().slice(2),
-  ]);
-  const login = await sendLoginRequest(client, request, secrets);
+  const login = await sendLoginRequest(client, request, token.secrets);
   const { response } = login;
   let json: unknown;
   try {
@@ -68,10 +70,14 @@ export async function requestToken(client: Salesforce, token: TokenRequest): Pro
   const body = typeof json === "object" && json !== null && !Array.isArray(json)
     ? json as Record<string, unknown>
     : undefined;
-  const error = body === undefined ? undefined : stringField(body, "error");
-  if (error !== undefined) {
+  const rawError = body === undefined ? undefined : stringField(body, "error");
+  if (rawError !== undefined) {
     await discard(response);
-    const description = stringField(body!, "error_description") ?? "no error description";
+    const error = redact(rawError, token.secrets);
+    const description = redact(
+      stringField(body!, "error_description") ?? "no error description",
+      token.secrets,
+    );
     throw new AuthenticationError(
       `${token.action}: ${error}: ${description} ${where(response, request)}`,
       {

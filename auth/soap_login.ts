@@ -13,6 +13,7 @@ import {
   checkOptions,
   discard,
   finishLogin,
+  redact,
   responseForMapping,
   sendLoginRequest,
   where,
@@ -157,7 +158,7 @@ export class SoapLogin extends Auth {
     const fault = find(root, "Fault");
     if (fault !== undefined) {
       await discard(response);
-      throw faultError(fault, response, request);
+      throw faultError(fault, login.secrets, response, request);
     }
     if (!response.ok) {
       throw await createSalesforceError(await responseForMapping(login), {
@@ -214,10 +215,16 @@ function expiryOf(element: XmlElement | undefined, startedAt: number): number | 
 }
 
 /** `sf:exceptionCode` (or the faultcode without its prefix) and its message. */
-function faultError(fault: XmlElement, response: Response, request: Request): AuthenticationError {
+function faultError(
+  fault: XmlElement,
+  secrets: readonly string[],
+  response: Response,
+  request: Request,
+): AuthenticationError {
+  // Salesforce never echoes credentials in a fault; a proxy or a fake might.
   const text = (name: string) => {
     const el = find(fault, name);
-    return el === undefined || el.nil ? "" : el.text.trim();
+    return el === undefined || el.nil ? "" : redact(el.text.trim(), secrets);
   };
   const faultCode = text("faultcode");
   const errorCode = text("exceptionCode") || faultCode.slice(faultCode.indexOf(":") + 1) ||
