@@ -45,15 +45,22 @@ const SEEDABLE = new Set([
   "SystemModstamp",
 ]);
 
+const coercionContexts = new WeakMap<RecordStore, CoercionContext>();
+
 function coercionContext(store: RecordStore): CoercionContext {
-  return {
-    prefixesOf(def: FieldDef): string[] {
-      return (def.referenceTo ?? []).flatMap((name) => {
-        const target = store.schema.object(name);
-        return target === undefined ? [] : [target.keyPrefix];
-      });
-    },
-  };
+  let context = coercionContexts.get(store);
+  if (context === undefined) {
+    context = {
+      prefixesOf(def: FieldDef): string[] {
+        return (def.referenceTo ?? []).flatMap((name) => {
+          const target = store.schema.object(name);
+          return target === undefined ? [] : [target.keyPrefix];
+        });
+      },
+    };
+    coercionContexts.set(store, context);
+  }
+  return context;
 }
 
 function invalid(error: RestError, status = 400): { status: number; error: RestError } {

@@ -305,6 +305,7 @@ export class Schema {
   #objects = new Map<string, ObjectDef>();
   #prefixes = new Map<string, ObjectDef>();
   #fields = new Map<ObjectDef, Map<string, FieldDef>>();
+  #exactFields = new Map<ObjectDef, Map<string, FieldDef>>();
   #relationships = new Map<ObjectDef, Map<string, FieldDef>>();
   #children = new Map<ObjectDef, { child: ObjectDef; field: FieldDef }[]>();
 
@@ -313,14 +314,17 @@ export class Schema {
       this.#objects.set(object.name.toLowerCase(), object);
       this.#prefixes.set(object.keyPrefix, object);
       const fields = new Map<string, FieldDef>();
+      const exact = new Map<string, FieldDef>();
       const relationships = new Map<string, FieldDef>();
       for (const def of object.fields) {
         fields.set(def.name.toLowerCase(), def);
+        exact.set(def.name, def);
         if (def.type === "reference" && def.relationshipName) {
           relationships.set(def.relationshipName.toLowerCase(), def);
         }
       }
       this.#fields.set(object, fields);
+      this.#exactFields.set(object, exact);
       this.#relationships.set(object, relationships);
       this.#children.set(object, []);
     }
@@ -349,7 +353,9 @@ export class Schema {
   }
 
   field(object: ObjectDef, name: string): FieldDef | undefined {
-    return this.#fields.get(object)?.get(name.toLowerCase());
+    // Most callers use canonical casing: try it before lower-casing.
+    return this.#exactFields.get(object)?.get(name) ??
+      this.#fields.get(object)?.get(name.toLowerCase());
   }
 
   /** The reference field whose relationship name is `name` (`Account`, `Parent__r`). */

@@ -1,5 +1,6 @@
-// The fake org's records: one Map per object in Id (= insertion) order, a global id
-// index, and value indexes on external-id, unique and duplicate-rule fields.
+// The fake org's records: one array per object in Id (= insertion) order, a global id
+// index, and value indexes on external-id, unique and duplicate-rule fields. Deletes
+// are soft (IsDeleted), so the arrays only grow.
 
 import { toId18 } from "../client/_ids.ts";
 import { type Schema, STATIC_DEFAULTS } from "./_objects.ts";
@@ -34,19 +35,20 @@ export interface WriteStamp {
 /** Records of every object, implementing what the SOQL engine reads. */
 export class RecordStore implements SoqlDataSource {
   readonly schema: Schema;
-  #tables = new Map<ObjectDef, Map<string, StoredRecord>>();
+  #tables = new Map<ObjectDef, StoredRecord[]>();
   #deletedCount = new Map<ObjectDef, number>();
   #all = new Map<string, StoredRecord>();
   #sequences = new Map<string, number>();
   #indexed = new Map<ObjectDef, FieldDef[]>();
   #indexes = new Map<FieldDef, Map<string, Set<string>>>();
+  #templates = new Map<ObjectDef, StoredRecord>();
   #caseNumber = 1000;
 
   /** `extraIndexed` lists fields to index besides external-id and unique ones (duplicate rules). */
   constructor(schema: Schema, extraIndexed: FieldDef[] = []) {
     this.schema = schema;
     for (const object of schema.objects) {
-      this.#tables.set(object, new Map());
+      this.#tables.set(object, []);
       this.#deletedCount.set(object, 0);
       const indexed = object.fields.filter((f) =>
         f.externalId === true || f.unique === true || extraIndexed.includes(f)
@@ -64,8 +66,8 @@ export class RecordStore implements SoqlDataSource {
     const object = this.schema.object(objectName);
     if (object === undefined) return [];
     const table = this.#tables.get(object)!;
-    if (includeDeleted || this.#deletedCount.get(object) === 0) return table.values();
-    return live(table.values());
+    if (includeDeleted || this.#deletedCount.get(object) === 0) return table;
+    return live(table);
   }
 
   byId(id: string): StoredRecord | undefined {
@@ -78,17 +80,12 @@ export class RecordStore implements SoqlDataSource {
     return object === undefined ? [] : this.schema.children(object);
   }
 
-  /** Every record of `object`, deleted ones included, in Id order. */
-  table(object: ObjectDef): Map<string, StoredRecord> {
-    return this.#tables.get(object)!;
-  }
-
   /** Non-deleted records whose `def` equals `value` (case-insensitive for text), by index when there is one. */
   find(object: ObjectDef, def: FieldDef, value: FieldValue): StoredRecord[] {
     if (def.name === "Id") {
       const record = typeof value === "string" ? this.#all.get(value) : undefined;
       return record !== undefined && !record.IsDeleted &&
-          this.#tables.get(object)!.has(record.Id as string)
+          (record.Id as string).startsWith(object.keyPrefix)
         ? [record]
         : [];
     }
@@ -111,47 +108,38 @@ export class RecordStore implements SoqlDataSource {
     return makeId(object.keyPrefix, sequence);
   }
 
+  /** A record of defaults for `object`, in field order; copies of it start every insert. */
+  #template(object: ObjectDef): StoredRecord {
+    let template = this.#templates.get(object);
+    if (template === undefined) {
+      template = {};
+      const defaults = STATIC_DEFAULTS[object.name];
+      for (const def of object.fields) {
+        template[def.name] = defaults?.[def.name] ?? (def.type === "boolean" ? false : null);
+      }
+      this.#templates.set(object, template);
+    }
+    return template;
+  }
+
   /**
    * Stores a new record. `values` hold canonical names and coerced values; fields not
    * given are null, system fields and defaults are filled. Returns the stored record.
    */
   insert(object: ObjectDef, values: Map<FieldDef, FieldValue>, stamp: WriteStamp): StoredRecord {
-    const record: StoredRecord = {};
+    // Copying a template keeps every record of an object on one hidden class: seeding a
+    // million rows is several times faster than adding the keys one by one.
+    const record: StoredRecord = { ...this.#template(object) };
     const id = this.nextId(object);
     const stampText = formatDateTime(stamp.now);
-    const defaults = STATIC_DEFAULTS[object.name];
-    for (const def of object.fields) {
-      let value = values.get(def);
-      if (value === undefined) {
-        switch (def.name) {
-          case "Id":
-            value = id;
-            break;
-          case "IsDeleted":
-            value = false;
-            break;
-          case "CreatedDate":
-          case "LastModifiedDate":
-          case "SystemModstamp":
-            value = stampText;
-            break;
-          case "CreatedById":
-          case "LastModifiedById":
-          case "OwnerId":
-            value = stamp.userId;
-            break;
-          case "CaseNumber":
-            value = String(++this.#caseNumber).padStart(8, "0");
-            break;
-          default:
-            value = defaults?.[def.name] ?? (def.type === "boolean" ? false : null);
-        }
-      }
-      record[def.name] = value;
-    }
     record.Id = id;
+    record.CreatedDate = record.LastModifiedDate = record.SystemModstamp = stampText;
+    record.CreatedById = record.LastModifiedById = stamp.userId;
+    if ("OwnerId" in record) record.OwnerId = stamp.userId;
+    if ("CaseNumber" in record) record.CaseNumber = String(++this.#caseNumber).padStart(8, "0");
+    for (const [def, value] of values) record[def.name] = value;
     completeName(object, record);
-    this.#tables.get(object)!.set(id, record);
+    this.#tables.get(object)!.push(record);
     this.#all.set(id, record);
     if (record.IsDeleted === true) {
       this.#deletedCount.set(object, this.#deletedCount.get(object)! + 1);
