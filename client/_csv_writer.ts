@@ -13,10 +13,6 @@ export type CsvValue = string | number | bigint | boolean | Date | null | undefi
 export const CSV_CHUNK_SIZE = 65_536;
 
 const ENCODER = new TextEncoder();
-const QUOTE = 34;
-const COMMA = 44;
-const LF = 10;
-const CR = 13;
 const SPACE = 32;
 const TAB = 9;
 const BOM = 0xfeff;
@@ -34,12 +30,12 @@ export function formatCsvCell(text: string): string {
   if (first === SPACE || first === TAB || first === BOM || last === SPACE || last === TAB) {
     return quote(text);
   }
-  for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i);
-    // One comparison covers the common case: every special character is <= ",".
-    if (code <= COMMA && (code === COMMA || code === QUOTE || code === LF || code === CR)) {
-      return quote(text);
-    }
+  // indexOf runs in native code: several times faster than a charCodeAt loop here.
+  if (
+    text.indexOf(",") !== -1 || text.indexOf('"') !== -1 || text.indexOf("\n") !== -1 ||
+    text.indexOf("\r") !== -1
+  ) {
+    return quote(text);
   }
   return text;
 }
@@ -166,11 +162,73 @@ export function formatCsvNumber(value: number): string {
   return expandExponent(text);
 }
 
+const PAD2: string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
+const PAD3: string[] = Array.from({ length: 1000 }, (_, i) => `${i}`.padStart(3, "0"));
+
+/** Returns a valid Date as `2024-03-15T09:30:00.000Z`, like `toISOString` but several times faster. */
+export function formatCsvDate(date: Date): string {
+  const year = date.getUTCFullYear();
+  if (year < 0 || year > 9999) return date.toISOString();
+  const month = date.getUTCMonth() + 1;
+  const day = date.getUTCDate();
+  const hours = date.getUTCHours();
+  const minutes = date.getUTCMinutes();
+  const seconds = date.getUTCSeconds();
+  const ms = date.getUTCMilliseconds();
+  return String.fromCharCode(
+    48 + ((year / 1000) | 0),
+    48 + (((year / 100) | 0) % 10),
+    48 + (((year / 10) | 0) % 10),
+    48 + (year % 10),
+    45,
+    48 + ((month / 10) | 0),
+    48 + (month % 10),
+    45,
+    48 + ((day / 10) | 0),
+    48 + (day % 10),
+    84,
+    48 + ((hours / 10) | 0),
+    48 + (hours % 10),
+    58,
+    48 + ((minutes / 10) | 0),
+    48 + (minutes % 10),
+    58,
+    48 + ((seconds / 10) | 0),
+    48 + (seconds % 10),
+    46,
+    48 + ((ms / 100) | 0),
+    48 + (((ms / 10) | 0) % 10),
+    48 + (ms % 10),
+    90,
+  );
+}
+
 interface KeySpec {
-  /** Column index when the key is a column by itself. */
-  column: number | undefined;
+  /** Column index when the key is a column by itself, else -1. */
+  column: number;
   /** Field name → column index when the key is a relationship (`Rel.Field` columns). */
   fields: Map<string, number> | undefined;
+}
+
+// One entry per distinct top-level key the columns read, for the fast path.
+interface PlanEntry {
+  key: string;
+  column: number;
+  fieldNames: string[];
+  fieldColumns: number[];
+}
+
+function isRelationship(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !(value instanceof Date) &&
+    isPlainObject(value);
+}
+
+function countDefined(values: Record<string, unknown>): number {
+  let count = 0;
+  for (const key in values) {
+    if (values[key] !== undefined) count++;
+  }
+  return count;
 }
 
 /**
@@ -181,6 +239,9 @@ export class CsvRecordEncoder {
   /** The column list, in output order. */
   readonly columns: readonly string[];
   #keys = new Map<string, KeySpec>();
+  #plan: PlanEntry[] = [];
+  /** Whether some key is also an Object.prototype member, which the fast path cannot tell apart. */
+  #exactOnly = false;
   #slots: unknown[];
   #header: string;
 
@@ -206,7 +267,7 @@ export class CsvRecordEncoder {
         );
       }
       const spec = this.#spec(column);
-      if (spec.column !== undefined) {
+      if (spec.column !== -1) {
         throw new TypeError(
           `Cannot create CsvRecordEncoder: "columns" must not repeat a name: received ${
             JSON.stringify(column)
@@ -225,6 +286,15 @@ export class CsvRecordEncoder {
         }
       }
     }
+    for (const [key, spec] of this.#keys) {
+      if (key in Object.prototype) this.#exactOnly = true;
+      this.#plan.push({
+        key,
+        column: spec.column,
+        fieldNames: [...(spec.fields?.keys() ?? [])],
+        fieldColumns: [...(spec.fields?.values() ?? [])],
+      });
+    }
     this.columns = Object.freeze([...columns]);
     this.#slots = new Array(columns.length).fill(undefined);
     this.#header = formatCsvRow(this.columns);
@@ -233,7 +303,7 @@ export class CsvRecordEncoder {
   #spec(key: string): KeySpec {
     let spec = this.#keys.get(key);
     if (spec === undefined) {
-      spec = { column: undefined, fields: undefined };
+      spec = { column: -1, fields: undefined };
       this.#keys.set(key, spec);
     }
     return spec;
@@ -268,31 +338,9 @@ export class CsvRecordEncoder {
         }`,
       );
     }
-    const slots = this.#slots;
-    slots.fill(undefined);
     const values = record as Record<string, unknown>;
-    for (const key in values) {
-      const value = values[key];
-      if (value === undefined) continue;
-      const spec = this.#keys.get(key);
-      if (
-        typeof value === "object" && value !== null && !(value instanceof Date) &&
-        isPlainObject(value)
-      ) {
-        const inner = value as Record<string, unknown>;
-        for (const field in inner) {
-          const innerValue = inner[field];
-          if (innerValue === undefined) continue;
-          const column = spec?.fields?.get(field);
-          if (column === undefined) throw this.#unknownField(`${key}.${field}`, index);
-          slots[column] = innerValue;
-        }
-        continue;
-      }
-      const column = spec?.column;
-      if (column === undefined) throw this.#unknownField(key, index);
-      slots[column] = value;
-    }
+    if (this.#exactOnly || !this.#fastFill(values)) this.#exactFill(values, index);
+    const slots = this.#slots;
     let line = this.#cell(slots[0], 0, index);
     for (let i = 1; i < slots.length; i++) line += `,${this.#cell(slots[i], i, index)}`;
     return `${line}\n`;
@@ -306,23 +354,73 @@ export class CsvRecordEncoder {
     return ENCODER.encode(this.encodeText(record, index));
   }
 
+  // Reads the columns' keys straight from the record, then checks that the record has no other
+  // key by counting: cheaper than looking up each of its keys. False means "ask #exactFill".
+  #fastFill(values: Record<string, unknown>): boolean {
+    const slots = this.#slots;
+    const plan = this.#plan;
+    // A loop, not slots.fill(): fill() costs more than the whole rest of a small row.
+    for (let i = 0; i < slots.length; i++) slots[i] = undefined;
+    let found = 0;
+    for (let p = 0; p < plan.length; p++) {
+      const entry = plan[p];
+      const value = values[entry.key];
+      const names = entry.fieldNames;
+      if (value === undefined) continue;
+      found++;
+      if (names.length > 0 && isRelationship(value)) {
+        let foundInner = 0;
+        for (let f = 0; f < names.length; f++) {
+          const inner = value[names[f]];
+          if (inner === undefined) continue;
+          foundInner++;
+          slots[entry.fieldColumns[f]] = inner;
+        }
+        if (foundInner !== countDefined(value)) return false;
+      } else {
+        if (entry.column === -1) return false;
+        slots[entry.column] = value;
+      }
+    }
+    return found === countDefined(values);
+  }
+
+  // Looks up every key of the record; throws on the first one that has no column.
+  #exactFill(values: Record<string, unknown>, index: number): void {
+    const slots = this.#slots;
+    for (let i = 0; i < slots.length; i++) slots[i] = undefined;
+    for (const key in values) {
+      const value = values[key];
+      if (value === undefined) continue;
+      const spec = this.#keys.get(key);
+      if (isRelationship(value)) {
+        for (const field in value) {
+          const inner = value[field];
+          if (inner === undefined) continue;
+          const column = spec?.fields?.get(field);
+          if (column === undefined) throw this.#unknownField(`${key}.${field}`, index);
+          slots[column] = inner;
+        }
+        continue;
+      }
+      const column = spec?.column ?? -1;
+      if (column === -1) throw this.#unknownField(key, index);
+      slots[column] = value;
+    }
+  }
+
   #cell(value: unknown, column: number, index: number): string {
-    switch (typeof value) {
-      case "string":
-        return formatCsvCell(value);
-      case "undefined":
-        return "";
-      case "number":
-        if (Number.isFinite(value)) return formatCsvNumber(value);
-        break;
-      case "boolean":
-        return value ? "true" : "false";
-      case "bigint":
-        return String(value);
-      case "object":
-        if (value === null) return "";
-        if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
-        break;
+    // typeof comparisons, not a switch on typeof: V8 compiles these to type checks.
+    if (typeof value === "string") return formatCsvCell(value);
+    if (value === undefined || value === null) return "";
+    if (typeof value === "number") {
+      if (Number.isFinite(value)) return formatCsvNumber(value);
+    } else if (typeof value === "boolean") {
+      return value ? "true" : "false";
+    } else if (value instanceof Date) {
+      if (!Number.isNaN(value.getTime())) return formatCsvDate(value);
+    } else if (typeof value === "bigint") {
+      return String(value);
     }
     const name = JSON.stringify(this.columns[column]);
     const accepted = this.columns[column].includes(".")

@@ -205,6 +205,8 @@ export interface RaiseSalesforceErrorOptions {
   method?: string;
   /** What was being done, e.g. `Cannot get Account "001xx"`; prefixes the message. */
   action?: string;
+  /** The request URL, for when `response.url` is empty (a constructed response). */
+  url?: string;
 }
 
 function isErrorDetail(value: unknown): value is SalesforceErrorDetail {
@@ -316,7 +318,7 @@ export async function createSalesforceError(
   const { errors, json } = describeBody(text);
   const first = errors[0];
   const status = response.status;
-  const where = [status, options.method, pathOf(response.url)].filter((part) =>
+  const where = [status, options.method, pathOf(response.url || options.url || "")].filter((part) =>
     part !== "" &&
     part !== undefined
   ).join(" ");

@@ -311,7 +311,7 @@ export class Salesforce {
       this.#semaphore.release();
     }
     if (!response.ok) {
-      throw await createSalesforceError(response, { method: request.method });
+      throw await createSalesforceError(response, { method: request.method, url: request.url });
     }
     await this.eventBus.publishEvent(new ResponseEvent(response));
     return response;

@@ -16,7 +16,7 @@ function setup(options: ConstructorParameters<typeof FakeSalesforce>[0] = {}) {
     auth: org.auth(),
     fetch: (input, init) => {
       const request = new Request(input, init);
-      requests.push(request);
+      requests.push(request.clone());
       return org.fetch(request);
     },
   });
