@@ -1,6 +1,7 @@
 // Fault injection: a queue of faults matched by method and path, consumed in the
 // order they were registered.
 
+import { checkDuration, checkInteger, received } from "../client/_validate.ts";
 import type { FakeFault, PendingFault } from "./fake_salesforce.ts";
 
 /** Typical status and message per error code (salesforce-api.md §3.3), for faults that name only a code. */
@@ -42,14 +43,10 @@ export interface ResolvedFault {
   original: FakeFault;
 }
 
-function check(condition: boolean, text: string, value: unknown): void {
-  if (condition) return;
-  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
-  throw new TypeError(`Cannot inject fault: ${text}: received ${shown}`);
-}
+const CONTEXT = "Cannot inject fault";
 
-function checkRange(condition: boolean, text: string, value: unknown): void {
-  if (!condition) throw new RangeError(`Cannot inject fault: ${text}: received ${String(value)}`);
+function check(condition: boolean, text: string, value: unknown): void {
+  if (!condition) throw new TypeError(`${CONTEXT}: ${text}: received ${received(value)}`);
 }
 
 /** Validates a fault and fills its defaults. */
@@ -63,17 +60,9 @@ export function resolveFault(fault: FakeFault): ResolvedFault {
     `"path" must be a string or a RegExp`,
     path,
   );
-  checkRange(Number.isInteger(times) && times >= 1, `"times" must be an integer >= 1`, times);
-  checkRange(
-    status === undefined || (Number.isInteger(status) && status >= 200 && status <= 599),
-    `"status" must be an integer from 200 to 599`,
-    status,
-  );
-  checkRange(
-    typeof latencyMs === "number" && Number.isFinite(latencyMs) && latencyMs >= 0,
-    `"latencyMs" must be a finite number >= 0`,
-    latencyMs,
-  );
+  checkInteger(CONTEXT, "times", times, 1);
+  if (status !== undefined) checkInteger(CONTEXT, "status", status, 200, 599);
+  checkDuration(CONTEXT, "latencyMs", latencyMs, true);
   for (const [name, value] of Object.entries({ errorCode, message, body, contentType })) {
     check(value === undefined || typeof value === "string", `"${name}" must be a string`, value);
   }
@@ -82,7 +71,7 @@ export function resolveFault(fault: FakeFault): ResolvedFault {
   check(
     answers || latencyMs > 0 || fault.drop === true || fault.expireToken === true,
     `give at least one of "status", "errorCode", "message", "body", "latencyMs", "drop" or "expireToken"`,
-    JSON.stringify(Object.keys(fault)),
+    Object.keys(fault).join(", ") || "no keys",
   );
   const code = errorCode ?? (status !== undefined ? CODE_BY_STATUS[status] : undefined);
   const known = code !== undefined ? KNOWN_ERRORS[code] : undefined;

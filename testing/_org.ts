@@ -1,14 +1,22 @@
 // The fake org's state, shared by FakeSalesforce and the route handlers: schema and
 // records, users and credentials, tokens, cursors, faults, counters.
 
+import {
+  checkDuration,
+  checkFunction,
+  checkInteger,
+  checkVersion,
+  received,
+} from "../client/_validate.ts";
 import type { DmlContext, ResolvedDuplicateRule } from "./_dml.ts";
 import { CursorStore } from "./_cursors.ts";
 import { FaultQueue } from "./_faults.ts";
-import { Schema } from "./_objects.ts";
+import { customObjects, Schema, standardObjects } from "./_objects.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
 import { SessionStore } from "./_sessions.ts";
 import { makeId, RecordStore } from "./_store.ts";
 import type { FieldValue } from "./_values.ts";
+import type { FakeSalesforceOptions } from "./fake_salesforce.ts";
 
 /** Options with every default applied. */
 export interface OrgOptions {
@@ -34,6 +42,58 @@ export const DEFAULT_CREDENTIALS = {
   clientId: "3MVG9FakeSalesforceConsumerKey.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
   clientSecret: "FAKE1234567890ABCDEF1234567890ABCDEF1234567890ABCDEF1234567890AB",
 } as const;
+
+const CONTEXT = "Cannot create FakeSalesforce";
+
+/** Checks the constructor's options and applies the defaults. */
+export function resolveOptions(options: FakeSalesforceOptions): OrgOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${CONTEXT}: "options" must be an object: received ${received(options)}`);
+  }
+  const pageSize = checkInteger(CONTEXT, "pageSize", options.pageSize ?? 2000, 1, 2000);
+  const dailyApiLimit = checkInteger(CONTEXT, "dailyApiLimit", options.dailyApiLimit ?? 100_000, 1);
+  const tokenLifetime = checkDuration(CONTEXT, "tokenLifetime", options.tokenLifetime ?? 7_200_000);
+  const now = checkFunction(CONTEXT, "now", options.now ?? (() => Date.now()));
+  let apiVersion: string;
+  try {
+    apiVersion = checkVersion(CONTEXT, options.apiVersion ?? "66.0");
+    if (Number.parseInt(apiVersion) < OLDEST_VERSION) throw new TypeError();
+  } catch {
+    throw new TypeError(
+      `${CONTEXT}: "apiVersion" must look like "66.0", "66" or "v66.0" and be ${OLDEST_VERSION}.0 or later: received ${
+        received(options.apiVersion)
+      }`,
+    );
+  }
+  let instanceUrl: string;
+  try {
+    const url = new URL(options.instanceUrl ?? "https://fake.my.salesforce.com");
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError();
+    instanceUrl = url.origin;
+  } catch {
+    throw new TypeError(
+      `${CONTEXT}: "instanceUrl" must be an http(s) URL: received ${received(options.instanceUrl)}`,
+    );
+  }
+  for (const name of ["objects", "duplicateRules"] as const) {
+    if (options[name] !== undefined && !Array.isArray(options[name])) {
+      throw new TypeError(
+        `${CONTEXT}: "${name}" must be an array: received ${received(options[name])}`,
+      );
+    }
+  }
+  const standard = standardObjects();
+  return {
+    pageSize,
+    instanceUrl,
+    apiVersion,
+    dailyApiLimit,
+    tokenLifetime,
+    now,
+    objects: [...standard, ...customObjects(options.objects ?? [], standard)],
+    duplicateRules: options.duplicateRules ?? [],
+  };
+}
 
 /** Everything a route handler reads or changes. */
 export class OrgState {

@@ -6,26 +6,11 @@
 
 import type { Auth } from "../auth/auth.ts";
 import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
-import {
-  checkDuration,
-  checkFunction,
-  checkInteger,
-  checkVersion,
-  received,
-} from "../client/_validate.ts";
-import { type ResolvedFault, restFaultError } from "./_faults.ts";
-import { errorList, fail, json, methodNotAllowed, notFound, unknownException } from "./_http.ts";
-import { restError } from "./_values.ts";
-import { customObjects, standardObjects } from "./_objects.ts";
-import { DEFAULT_CREDENTIALS, OLDEST_VERSION, OrgState } from "./_org.ts";
-import { type Route, Router, segments } from "./_router.ts";
-import { oauthRoutes } from "./_routes/oauth.ts";
-import { queryRoutes } from "./_routes/query.ts";
-import { restRoutes } from "./_routes/rest.ts";
-import { soapFault, soapRoutes } from "./_routes/soap.ts";
-import { sobjectRoutes } from "./_routes/sobjects.ts";
-import type { FieldDef, StoredRecord } from "./_schema.ts";
+import { checkInteger, received } from "../client/_validate.ts";
+import { dispatch } from "./_dispatch.ts";
 import { prepareValues } from "./_dml.ts";
+import { DEFAULT_CREDENTIALS, OrgState, resolveOptions } from "./_org.ts";
+import type { FieldDef, StoredRecord } from "./_schema.ts";
 import { serve as serveHandler } from "./_serve.ts";
 
 export type { FieldDef, FieldType, StoredRecord } from "./_schema.ts";
@@ -146,98 +131,6 @@ export interface FakeServer {
 /** A value {@linkcode FakeSalesforce.insert} accepts: JSON values, and `Date` for date and dateTime fields. */
 export type SeedValue = string | number | boolean | null | Date;
 
-const CONTEXT = "Cannot create FakeSalesforce";
-
-function resolveOptions(options: FakeSalesforceOptions) {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`${CONTEXT}: "options" must be an object: received ${received(options)}`);
-  }
-  const pageSize = checkInteger(CONTEXT, "pageSize", options.pageSize ?? 2000, 1, 2000);
-  const dailyApiLimit = checkInteger(CONTEXT, "dailyApiLimit", options.dailyApiLimit ?? 100_000, 1);
-  const tokenLifetime = checkDuration(CONTEXT, "tokenLifetime", options.tokenLifetime ?? 7_200_000);
-  const now = checkFunction(CONTEXT, "now", options.now ?? (() => Date.now()));
-  let apiVersion: string;
-  try {
-    apiVersion = checkVersion(CONTEXT, options.apiVersion ?? "66.0");
-    if (Number.parseInt(apiVersion) < OLDEST_VERSION) throw new TypeError();
-  } catch {
-    throw new TypeError(
-      `${CONTEXT}: "apiVersion" must look like "66.0", "66" or "v66.0" and be ${OLDEST_VERSION}.0 or later: received ${
-        received(options.apiVersion)
-      }`,
-    );
-  }
-  let instanceUrl: string;
-  try {
-    const url = new URL(options.instanceUrl ?? "https://fake.my.salesforce.com");
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError();
-    instanceUrl = url.origin;
-  } catch {
-    throw new TypeError(
-      `${CONTEXT}: "instanceUrl" must be an http(s) URL: received ${received(options.instanceUrl)}`,
-    );
-  }
-  for (const name of ["objects", "duplicateRules"] as const) {
-    if (options[name] !== undefined && !Array.isArray(options[name])) {
-      throw new TypeError(
-        `${CONTEXT}: "${name}" must be an array: received ${received(options[name])}`,
-      );
-    }
-  }
-  const standard = standardObjects();
-  return {
-    pageSize,
-    instanceUrl,
-    apiVersion,
-    dailyApiLimit,
-    tokenLifetime,
-    now,
-    objects: [...standard, ...customObjects(options.objects ?? [], standard)],
-    duplicateRules: options.duplicateRules ?? [],
-  };
-}
-
-/** The route set every org serves. */
-const ROUTES: Route[] = [
-  ...soapRoutes,
-  ...oauthRoutes,
-  ...restRoutes,
-  ...sobjectRoutes,
-  ...queryRoutes,
-];
-
-const DROPPED = "fetch failed: connection dropped by FakeSalesforce";
-
-function sniffType(body: string): string {
-  const start = body.trimStart();
-  if (start.startsWith("{") || start.startsWith("[")) return "application/json;charset=UTF-8";
-  if (start.startsWith("<?xml")) return "text/xml;charset=UTF-8";
-  return "text/html;charset=UTF-8";
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  // Server time, not the client's: retries/_clock.ts is what client tests mock, and
-  // mocking the client's sleep must not make the server fast.
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-function bearer(request: Request): string | undefined {
-  const header = request.headers.get("Authorization");
-  const match = header === null ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
-}
-
 /**
  * An in-memory Salesforce org answering the REST, SOQL, SOAP login and OAuth wire
  * formats through {@linkcode FakeSalesforce.fetch}, a plain fetch handler, or over
@@ -274,7 +167,6 @@ export class FakeSalesforce {
    */
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   #org: OrgState;
-  #router = new Router(ROUTES);
   #server: FakeServer | undefined;
 
   /**
@@ -286,7 +178,7 @@ export class FakeSalesforce {
    */
   constructor(options: FakeSalesforceOptions = {}) {
     this.#org = new OrgState(resolveOptions(options));
-    this.fetch = (input, init) => this.#dispatch(input, init);
+    this.fetch = (input, init) => dispatch(this.#org, input, init);
   }
 
   /**
@@ -569,7 +461,10 @@ export class FakeSalesforce {
         }`,
       );
     }
-    const running = serveHandler((request) => this.#dispatch(request), { port, hostname });
+    const running = serveHandler((request) => dispatch(this.#org, request), {
+      port,
+      hostname,
+    });
     const server: FakeServer = {
       url: running.url,
       close: async () => {
@@ -583,115 +478,5 @@ export class FakeSalesforce {
     this.#server = server;
     this.#org.baseUrl = running.url;
     return server;
-  }
-
-  async #dispatch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const relative = typeof input === "string" && input.startsWith("/");
-    const request = new Request(relative ? this.#org.baseUrl + input : input, init);
-    request.signal.throwIfAborted();
-    const org = this.#org;
-    const url = new URL(request.url);
-    const method = request.method;
-    const match = this.#router.match(method, url.pathname);
-    const route = match.route;
-    const key = `${method} ${route?.name ?? "notFound"}`;
-    org.requests[key] = (org.requests[key] ?? 0) + 1;
-
-    const fault = org.faults.take(method, url);
-    if (fault !== undefined) {
-      if (fault.latencyMs > 0) await sleep(fault.latencyMs, request.signal);
-      if (fault.drop) throw new TypeError(DROPPED);
-      if (fault.expireToken) org.sessions.expire(bearer(request));
-      if (fault.status !== undefined) return this.#faultResponse(fault, route, url);
-    }
-    try {
-      return await this.#respond(request, url, match);
-    } catch {
-      if (request.signal.aborted) throw request.signal.reason;
-      return unknownException(++org.exceptions);
-    }
-  }
-
-  /** True for paths under `/services/data/<something>/`: they need a session and count. */
-  #isData(route: Route | undefined, url: URL): boolean {
-    if (route !== undefined) return route.kind === "data";
-    const path = segments(url.pathname) ?? [];
-    return path.length >= 3 && path[0] === "services" && path[1] === "data";
-  }
-
-  async #respond(
-    request: Request,
-    url: URL,
-    match: ReturnType<Router["match"]>,
-  ): Promise<Response> {
-    const org = this.#org;
-    const { route, handler, params } = match;
-    const data = this.#isData(route, url);
-    let session;
-    if (data) {
-      session = org.sessions.check(bearer(request));
-      if (session === undefined) {
-        return fail(401, "INVALID_SESSION_ID", "Session expired or invalid");
-      }
-      if (org.apiUsage >= org.options.dailyApiLimit) {
-        return this.#limited(fail(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."));
-      }
-      org.apiUsage++;
-    }
-    let response: Response;
-    let version = "";
-    if (data && !this.#knownVersion(segments(url.pathname)![2])) response = notFound();
-    else if (route === undefined) response = notFound();
-    else if (handler === undefined) {
-      response = methodNotAllowed(request.method, Object.keys(route.methods));
-    } else {
-      if (data) version = segments(url.pathname)![2].slice(1);
-      response = await handler({ request, url, params, org, session, version });
-      if (request.method === "HEAD") {
-        response = new Response(null, { status: response.status, headers: response.headers });
-      }
-    }
-    return data ? this.#limited(response) : response;
-  }
-
-  /** `vNN.0` between the oldest served version and the org's latest. */
-  #knownVersion(text: string): boolean {
-    const match = /^v(\d{1,3})\.0$/.exec(text);
-    if (match === null) return false;
-    const major = Number(match[1]);
-    return major >= OLDEST_VERSION && major <= Number.parseInt(this.#org.options.apiVersion);
-  }
-
-  #limited(response: Response): Response {
-    const org = this.#org;
-    response.headers.set(
-      "Sforce-Limit-Info",
-      `api-usage=${org.apiUsage}/${org.options.dailyApiLimit}`,
-    );
-    return response;
-  }
-
-  #faultResponse(fault: ResolvedFault, route: Route | undefined, url: URL): Response {
-    const status = fault.status!;
-    if (fault.body !== undefined) {
-      return new Response(fault.body, {
-        status,
-        headers: { "Content-Type": fault.contentType ?? sniffType(fault.body) },
-      });
-    }
-    const shape = route?.errorShape ?? "rest";
-    if (shape === "oauth") {
-      return json(status, {
-        error: fault.errorCode ?? "invalid_grant",
-        error_description: fault.message ?? "authentication failure",
-      });
-    }
-    const { errorCode, message } = restFaultError(fault);
-    if (shape === "soap") return soapFault(errorCode, message, status);
-    const response = errorList(status, restError(errorCode, message));
-    if (!this.#isData(route, url)) return response;
-    // Salesforce answered this one itself, so it counted.
-    this.#org.apiUsage++;
-    return this.#limited(response);
   }
 }
