@@ -10,6 +10,7 @@ import {
   Salesforce,
   type SalesforceEvent,
   SoapLogin,
+  soql,
 } from "../mod.ts";
 import { FakeSalesforce } from "../testing/mod.ts";
 
@@ -43,23 +44,27 @@ console.log(
   `Daily API requests: ${limits.DailyApiRequests.Remaining} of ${limits.DailyApiRequests.Max} left`,
 );
 
-console.log("Creating a Contact with a POST to sobjects/Contact");
-const created = await (await sf.request("sobjects/Contact", {
-  method: "POST",
-  headers: { "Content-Type": "application/json" },
-  body: JSON.stringify({ FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com" }),
-})).json();
-console.log(`  created ${created.id}`);
-
-const contact = await (await sf.request(`sobjects/Contact/${created.id}?fields=Id,Name,Email`))
-  .json();
+console.log("Creating a Contact");
+const id = await sf.sobject.create("Contact", {
+  FirstName: "Ada",
+  LastName: "Lovelace",
+  Email: "ada@example.com",
+});
+console.log(`  created ${id}`);
+const contact = await sf.sobject.get<{ Name: string; Email: string }>("Contact", id, {
+  fields: ["Name", "Email"],
+});
 console.log(`  read back: ${contact.Name} <${contact.Email}>`);
+await sf.sobject.update("Contact", id, { Email: "ada@analytical.example" });
+const upsert = await sf.sobject.upsert("Account", "ACME-1", "ExtId__c", { Name: "Acme Two" });
+console.log(`  upsert by external id ACME-1: created=${upsert.created} id=${upsert.id}`);
 
-const soql = "SELECT Id, Name, AnnualRevenue FROM Account ORDER BY AnnualRevenue DESC";
-console.log(`Query: ${soql}`);
-const page = await (await sf.request(`query?q=${encodeURIComponent(soql)}`)).json();
-for (const record of page.records) {
-  console.log(`  ${record.Name.padEnd(8)} ${record.AnnualRevenue}`);
+const minimum = 500_000;
+const query = soql`SELECT Name, AnnualRevenue FROM Account WHERE AnnualRevenue > ${minimum}
+  ORDER BY AnnualRevenue DESC`;
+console.log(`Query: ${query.replace(/\s+/g, " ")}`);
+for await (const account of sf.query<{ Name: string; AnnualRevenue: number }>(query)) {
+  console.log(`  ${account.Name.padEnd(8)} ${account.AnnualRevenue}`);
 }
 
 console.log("Salesforce has a hiccup: the next request gets a 503, and is retried");
@@ -67,10 +72,11 @@ org.inject({ path: /\/limits$/, status: 503, errorCode: "SERVER_UNAVAILABLE", ti
 await sf.getLimits();
 
 try {
-  await sf.request(`sobjects/Contact/003000000000000AAA`);
+  await sf.sobject.delete("Contact", id);
+  await sf.sobject.get("Contact", id);
 } catch (error) {
   if (!(error instanceof NotFoundError)) throw error;
-  console.log(`A missing record maps to NotFoundError: ${error.message}`);
+  console.log(`Reading a deleted record raises NotFoundError: ${error.message}`);
 }
 
 console.log(`Done: ${apiCalls} API calls counted by the event hook.`);
