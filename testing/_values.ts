@@ -3,6 +3,7 @@
 
 import { isSalesforceId, normalizeId } from "../client/_ids.ts";
 import type { FieldDef } from "./_schema.ts";
+import { formatStoredDateTime, isValidDate } from "./_soql/_literals.ts";
 
 /** A stored field value. */
 export type FieldValue = string | number | boolean | null;
@@ -29,32 +30,25 @@ export function formatDateTime(ms: number): string {
   // Seeding a million records at one clock value formats the same instant again and again.
   if (ms !== dateTimeCache.ms) {
     dateTimeCache.ms = ms;
-    dateTimeCache.text = new Date(ms).toISOString().slice(0, 23) + "+0000";
+    dateTimeCache.text = formatStoredDateTime(ms);
   }
   return dateTimeCache.text;
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const TIME = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?Z?$/;
 
-function validDate(year: number, month: number, day: number): boolean {
-  const d = new Date(Date.UTC(year, month - 1, day));
-  return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
-}
-
 /** `YYYY-MM-DD` or undefined. */
 export function parseDate(text: string): string | undefined {
-  const m = DATE.exec(text);
-  if (m === null || !validDate(+m[1], +m[2], +m[3])) return undefined;
-  return text;
+  return DATE.test(text) && isValidDate(text) ? text : undefined;
 }
 
 /** Epoch ms of an ISO 8601 dateTime (offset optional, UTC when absent) or undefined. */
 export function parseDateTime(text: string): number | undefined {
   const m = DATE_TIME.exec(text);
-  if (m === null || !validDate(+m[1], +m[2], +m[3])) return undefined;
+  if (m === null || !isValidDate(text.slice(0, 10))) return undefined;
   if (+m[4] > 23 || +m[5] > 59 || +(m[6] ?? 0) > 59) return undefined;
   const millis = Number((m[7] ?? "0").padEnd(3, "0").slice(0, 3));
   let ms = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] ?? 0), millis);
