@@ -1,7 +1,18 @@
 // The fake org's data model: object and field definitions, and stored records.
 // Shared by the org (testing/fake_salesforce.ts, testing/_routes/*) and the SOQL engine (testing/_soql/*).
 
-/** Field types the fake org models (a subset of describe's `type`). */
+/**
+ * Field types the fake org models (a subset of describe's `type`).
+ *
+ * @example A currency field
+ * ```ts
+ * import type { FieldType } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const type: FieldType = "currency";
+ * assert.equal(type, "currency");
+ * ```
+ */
 export type FieldType =
   | "id"
   | "string"
@@ -20,7 +31,18 @@ export type FieldType =
   | "time"
   | "reference";
 
-/** One field of an object, as describe reports it. */
+/**
+ * One field of an object, as describe reports it.
+ *
+ * @example An external id field
+ * ```ts
+ * import type { FieldDef } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const field: FieldDef = { name: "Code__c", type: "string", length: 20, externalId: true, unique: true };
+ * assert.equal(field.externalId, true);
+ * ```
+ */
 export interface FieldDef {
   /** Canonical API name, e.g. `AccountId`, `ExtId__c`. */
   name: string;
@@ -70,6 +92,17 @@ export interface ObjectDef {
  * A stored record: canonical field names to values. Values are JSON-ready:
  * string, number, boolean or null. Dates are `YYYY-MM-DD`, datetimes
  * `YYYY-MM-DDTHH:mm:ss.SSS+0000`. Always holds `Id` (18 chars) and `IsDeleted`.
+ *
+ * @example Read a seeded record
+ * ```ts
+ * import { FakeSalesforce, type StoredRecord } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * org.insert("Account", [{ Name: "Acme" }]);
+ * const [acme]: StoredRecord[] = org.records("Account");
+ * assert.equal(acme.IsDeleted, false);
+ * ```
  */
 export type StoredRecord = Record<string, string | number | boolean | null>;
 

@@ -15,7 +15,28 @@ import { serve as serveHandler } from "./_serve.ts";
 
 export type { FieldDef, FieldType, StoredRecord } from "./_schema.ts";
 
-/** A custom object for {@linkcode FakeSalesforceOptions.objects}; the org adds Id, Name, OwnerId and the audit fields. */
+/**
+ * A custom object for {@linkcode FakeSalesforceOptions.objects}; the org adds Id,
+ * Name, OwnerId and the audit fields.
+ *
+ * @example An invoice object with a lookup to Account
+ * ```ts
+ * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce({
+ *   objects: [{
+ *     name: "Invoice__c",
+ *     fields: [
+ *       { name: "Total__c", type: "currency" },
+ *       { name: "Account__c", type: "reference", referenceTo: ["Account"] },
+ *     ],
+ *   }],
+ * });
+ * const [id] = org.insert("Invoice__c", [{ Total__c: 12.5 }]);
+ * assert.ok(id.startsWith("a00"));
+ * ```
+ */
 export interface CustomObjectDefinition {
   /** API name ending in `__c`, e.g. `Invoice__c`. */
   name: string;
@@ -29,7 +50,20 @@ export interface CustomObjectDefinition {
   keyPrefix?: string;
 }
 
-/** A duplicate rule: a create or update whose `field` equals another live record's is refused. */
+/**
+ * A duplicate rule: a create or update whose `field` equals another live record's
+ * is refused with `DUPLICATES_DETECTED`, unless the request sends
+ * `Sforce-Duplicate-Rule-Header: allowSave=true`.
+ *
+ * @example Contacts must not share an email address
+ * ```ts
+ * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce({ duplicateRules: [{ object: "Contact", field: "Email" }] });
+ * assert.equal(org.records("Contact").length, 0);
+ * ```
+ */
 export interface FakeDuplicateRule {
   /** Object name, e.g. `Contact`. */
   object: string;
@@ -37,7 +71,20 @@ export interface FakeDuplicateRule {
   field: string;
 }
 
-/** Options of {@linkcode FakeSalesforce}. */
+/**
+ * Options of {@linkcode FakeSalesforce}.
+ *
+ * @example Small pages, a low limit and a clock the test controls
+ * ```ts
+ * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * let now = Date.UTC(2024, 0, 1);
+ * const org = new FakeSalesforce({ pageSize: 2, dailyApiLimit: 50, tokenLifetime: 60_000, now: () => now });
+ * now += 1_000;
+ * assert.equal(org.stats.apiCalls, 0);
+ * ```
+ */
 export interface FakeSalesforceOptions {
   /** Query page size (records per page before `nextRecordsUrl`). @default 2000 */
   pageSize?: number;
@@ -57,7 +104,26 @@ export interface FakeSalesforceOptions {
   duplicateRules?: FakeDuplicateRule[];
 }
 
-/** A fault for {@linkcode FakeSalesforce.inject}: what to match and what to do instead of (or before) answering. */
+/**
+ * A fault for {@linkcode FakeSalesforce.inject}: what to match and what to do
+ * instead of (or before) answering.
+ *
+ * @example A maintenance page on the next two query calls
+ * ```ts
+ * import { FakeSalesforce, type FakeFault } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const fault: FakeFault = {
+ *   path: "/services/data/v66.0/query",
+ *   status: 503,
+ *   body: "<html>We are down for maintenance.</html>",
+ *   times: 2,
+ * };
+ * const org = new FakeSalesforce();
+ * org.inject(fault);
+ * assert.equal(org.faults[0].times, 2);
+ * ```
+ */
 export interface FakeFault {
   /** Only requests with this method. @default any method */
   method?: string;
@@ -83,10 +149,46 @@ export interface FakeFault {
   expireToken?: boolean;
 }
 
-/** A fault still waiting, with the number of hits left in `times`. */
+/**
+ * A fault still waiting, with the number of hits left in `times`.
+ *
+ * @example Read what is left
+ * ```ts
+ * import { FakeSalesforce, type PendingFault } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * org.inject({ drop: true, times: 3 });
+ * const [pending]: PendingFault[] = org.faults;
+ * assert.deepEqual(pending, { drop: true, times: 3 });
+ * ```
+ */
 export type PendingFault = Readonly<FakeFault & { times: number }>;
 
-/** The default user's credentials: they work with every login flow the org offers. */
+/**
+ * The default user's credentials: they work with every login flow the org offers.
+ *
+ * @example Log in with the password grant
+ * ```ts
+ * import { FakeSalesforce, type FakeCredentials } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * const c: FakeCredentials = org.credentials;
+ * const response = await org.fetch("/services/oauth2/token", {
+ *   method: "POST",
+ *   body: new URLSearchParams({
+ *     grant_type: "password",
+ *     client_id: c.clientId,
+ *     client_secret: c.clientSecret,
+ *     username: c.username,
+ *     password: c.password + c.securityToken,
+ *   }),
+ * });
+ * assert.equal(response.status, 200);
+ * await response.body?.cancel();
+ * ```
+ */
 export interface FakeCredentials {
   /** Username of the default user. */
   username: string;
@@ -100,7 +202,18 @@ export interface FakeCredentials {
   clientSecret: string;
 }
 
-/** Counters since creation or the last {@linkcode FakeSalesforce.reset}. */
+/**
+ * Counters since creation or the last {@linkcode FakeSalesforce.reset}.
+ *
+ * @example Count logins
+ * ```ts
+ * import { FakeSalesforce, type FakeSalesforceStats } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const stats: FakeSalesforceStats = new FakeSalesforce().stats;
+ * assert.deepEqual(stats, { requests: {}, logins: 0, tokensIssued: 0, apiCalls: 0 });
+ * ```
+ */
 export interface FakeSalesforceStats {
   /** Requests by method and route name, e.g. `"GET sobject"`, `"POST oauthToken"`, `"GET notFound"`. */
   requests: Record<string, number>;
@@ -112,7 +225,20 @@ export interface FakeSalesforceStats {
   apiCalls: number;
 }
 
-/** Options of {@linkcode FakeSalesforce.serve}. */
+/**
+ * Options of {@linkcode FakeSalesforce.serve}.
+ *
+ * @example Any free port on loopback
+ * ```ts
+ * import { FakeSalesforce, type ServeOptions } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ServeOptions = { port: 0, hostname: "127.0.0.1" };
+ * const server = new FakeSalesforce().serve(options);
+ * assert.ok(server.url.startsWith("http://127.0.0.1:"));
+ * await server.close();
+ * ```
+ */
 export interface ServeOptions {
   /** TCP port; 0 picks a free one. @default 0 */
   port?: number;
@@ -120,7 +246,21 @@ export interface ServeOptions {
   hostname?: string;
 }
 
-/** A running loopback server for a fake org. */
+/**
+ * A running loopback server for a fake org.
+ *
+ * @example Close it when done
+ * ```ts
+ * import { FakeSalesforce, type FakeServer } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * const server: FakeServer = org.serve();
+ * assert.equal(org.baseUrl, server.url);
+ * await server.close();
+ * assert.equal(org.baseUrl, "https://fake.my.salesforce.com");
+ * ```
+ */
 export interface FakeServer {
   /** Base URL, e.g. `http://127.0.0.1:54321`. */
   url: string;
@@ -128,7 +268,21 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-/** A value {@linkcode FakeSalesforce.insert} accepts: JSON values, and `Date` for date and dateTime fields. */
+/**
+ * A value {@linkcode FakeSalesforce.insert} accepts: JSON values, and `Date` for
+ * date and dateTime fields.
+ *
+ * @example Dates become Salesforce's text forms
+ * ```ts
+ * import { FakeSalesforce, type SeedValue } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const close: SeedValue = new Date(Date.UTC(2024, 1, 29));
+ * const org = new FakeSalesforce();
+ * org.insert("Opportunity", [{ Name: "Deal", StageName: "Prospecting", CloseDate: close }]);
+ * assert.equal(org.records("Opportunity")[0].CloseDate, "2024-02-29");
+ * ```
+ */
 export type SeedValue = string | number | boolean | null | Date;
 
 /**
