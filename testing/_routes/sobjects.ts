@@ -2,7 +2,7 @@
 // external id (salesforce-api.md §5.3–§5.7).
 
 import { isSalesforceId, normalizeId } from "../../client/_ids.ts";
-import { createRecord, type DmlResult, updateRecord } from "../_dml.ts";
+import { createRecord, updateRecord } from "../_dml.ts";
 import {
   errorList,
   fail,
@@ -14,7 +14,7 @@ import {
 } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "../_schema.ts";
-import { coerceValue, type FieldValue } from "../_values.ts";
+import { coerceValue, type FieldValue, type RestError } from "../_values.ts";
 import { basicInfo } from "./rest.ts";
 
 function recordUrl(object: ObjectDef, id: unknown, version: string): string {
@@ -138,18 +138,14 @@ function dmlContext(context: RouteContext) {
   return context.org.dml(context.request, context.session!.userId, context.version);
 }
 
-function failed(result: DmlResult): Response | undefined {
-  return "error" in result ? errorList(result.status, result.error) : undefined;
-}
-
 async function create(context: RouteContext): Promise<Response> {
   const object = knownObject(context);
   if (object === undefined) return notFound();
   const body = await readJsonObject(context.request);
   if ("response" in body) return body.response;
   const result = createRecord(dmlContext(context), object, body.value);
-  return failed(result) ??
-    json(201, { id: (result as { record: StoredRecord }).record.Id, success: true, errors: [] });
+  if ("error" in result) return errorList(result.status, result.error);
+  return json(201, { id: result.record.Id, success: true, errors: [] });
 }
 
 function getById(context: RouteContext): Response {
@@ -166,7 +162,8 @@ async function updateById(context: RouteContext): Promise<Response> {
   if ("response" in found) return found.response;
   const body = await readJsonObject(context.request);
   if ("response" in body) return body.response;
-  return failed(updateRecord(dmlContext(context), object, found.record, body.value)) ?? noContent();
+  const result = updateRecord(dmlContext(context), object, found.record, body.value);
+  return "error" in result ? errorList(result.status, result.error) : noContent();
 }
 
 function deleteById(context: RouteContext): Response {
@@ -190,20 +187,24 @@ function externalIdField(context: RouteContext, object: ObjectDef): FieldDef | u
   return def !== undefined && (def.externalId === true || def.name === "Id") ? def : undefined;
 }
 
-/** Live records whose external id equals the path value. */
-function matchesOf(
+/** Path values are compared, not stored as lookups: no reference prefixes to check. */
+const NO_REFERENCES = { prefixesOf: () => [] };
+
+/** The path's external-id value in the field's type; a malformed Id matches nothing. */
+function pathValue(
   context: RouteContext,
-  object: ObjectDef,
   def: FieldDef,
-): StoredRecord[] | undefined {
+): { value: FieldValue } | { error: RestError } {
   const raw = context.params.value;
-  if (def.name === "Id") {
-    if (!isSalesforceId(raw)) return [];
-    return context.org.store.find(object, def, normalizeId(raw));
-  }
-  const coerced = coerceValue(def, raw, { prefixesOf: () => [] });
-  if ("error" in coerced) return undefined;
-  return context.org.store.find(object, def, coerced.value);
+  if (def.name === "Id") return { value: isSalesforceId(raw) ? normalizeId(raw) : null };
+  return coerceValue(def, raw, NO_REFERENCES);
+}
+
+/** Live records whose external id equals the path value (none for a value of the wrong type). */
+function matchesOf(context: RouteContext, object: ObjectDef, def: FieldDef): StoredRecord[] {
+  const parsed = pathValue(context, def);
+  if ("error" in parsed || parsed.value === null) return [];
+  return context.org.store.find(object, def, parsed.value);
 }
 
 function multipleChoices(
@@ -219,7 +220,7 @@ function getByExternalId(context: RouteContext): Response {
   const object = knownObject(context);
   const def = object && externalIdField(context, object);
   if (object === undefined || def === undefined) return notFound();
-  const matches = matchesOf(context, object, def) ?? [];
+  const matches = matchesOf(context, object, def);
   if (matches.length === 0) return notFound();
   if (matches.length > 1) return multipleChoices(context, object, matches);
   return readResponse(context, object, matches[0]);
@@ -229,7 +230,7 @@ function deleteByExternalId(context: RouteContext): Response {
   const object = knownObject(context);
   const def = object && externalIdField(context, object);
   if (object === undefined || def === undefined) return notFound();
-  const matches = matchesOf(context, object, def) ?? [];
+  const matches = matchesOf(context, object, def);
   if (matches.length === 0) return notFound();
   if (matches.length > 1) return multipleChoices(context, object, matches);
   context.org.store.softDelete(object, matches[0], dmlContext(context).stamp);
@@ -254,36 +255,24 @@ async function upsert(context: RouteContext): Promise<Response> {
       [def.name],
     );
   }
-  const coerced = def.name === "Id"
-    ? undefined
-    : coerceValue(def, context.params.value, { prefixesOf: () => [] });
-  if (coerced !== undefined && "error" in coerced) return errorList(400, coerced.error);
-  const matches = matchesOf(context, object, def) ?? [];
+  const parsed = pathValue(context, def);
+  if ("error" in parsed) return errorList(400, parsed.error);
+  const matches = matchesOf(context, object, def);
   if (matches.length > 1) return multipleChoices(context, object, matches);
   const dml = dmlContext(context);
   if (matches.length === 1) {
     const result = updateRecord(dml, object, matches[0], body.value);
-    const error = failed(result);
-    if (error !== undefined) return error;
+    if ("error" in result) return errorList(result.status, result.error);
     // Before API 46.0 an upsert that updated answered 204 with no body.
     if (Number.parseFloat(context.version) < 46) return noContent();
-    return json(200, { id: matches[0].Id, success: true, errors: [], created: false });
+    return json(200, { id: result.record.Id, success: true, errors: [], created: false });
   }
   const updateOnly = context.url.searchParams.get("updateOnly") === "true";
-  if (def.name === "Id" || updateOnly || coerced === undefined) return notFound();
-  const result = createRecord(
-    dml,
-    object,
-    body.value,
-    new Map<FieldDef, FieldValue>([[def, coerced.value]]),
-  );
-  return failed(result) ??
-    json(201, {
-      id: (result as { record: StoredRecord }).record.Id,
-      success: true,
-      errors: [],
-      created: true,
-    });
+  if (def.name === "Id" || updateOnly || parsed.value === null) return notFound();
+  const preset = new Map<FieldDef, FieldValue>([[def, parsed.value]]);
+  const result = createRecord(dml, object, body.value, preset);
+  if ("error" in result) return errorList(result.status, result.error);
+  return json(201, { id: result.record.Id, success: true, errors: [], created: true });
 }
 
 /** sObject row routes. */
