@@ -44,8 +44,9 @@ function selectFields(
   list: string,
 ): Response | Record<string, unknown> {
   const { org, version } = context;
-  const out = recordJson(object, record, version);
-  const picked: Record<string, unknown> = { attributes: out.attributes };
+  const picked: Record<string, unknown> = {
+    attributes: { type: object.name, url: recordUrl(object, record.Id, version) },
+  };
   const names = list.split(",").map((name) => name.trim()).filter((name) => name !== "");
   for (const path of names) {
     const parts = path.split(".");
