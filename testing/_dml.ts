@@ -2,6 +2,7 @@
 // value types, required fields, lookups (by id or external id), unique fields and
 // duplicate rules. Routes (REST today, composite and bulk later) share it.
 
+import { isSalesforceId, normalizeId } from "../client/_ids.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
 import type { RecordStore, WriteStamp } from "./_store.ts";
 import {
@@ -94,7 +95,8 @@ function resolveForeignKey(
     );
   }
   const value = raw[keys[0]];
-  const text = value === null || typeof value === "object" ? "" : String(value);
+  let text = value === null || typeof value === "object" ? "" : String(value);
+  if (keyField.name === "Id" && isSalesforceId(text)) text = normalizeId(text);
   const matches = text === "" ? [] : store.find(target, keyField, text);
   if (matches.length !== 1) {
     const what = matches.length === 0 ? "not found" : "matched more than one record";

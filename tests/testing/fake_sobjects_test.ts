@@ -457,3 +457,15 @@ Deno.test("FakeSalesforce computes person names and custom object names", async 
   assert.equal(stored.Name, stored.Id);
   assert.equal(stored.Total__c, 12.5);
 });
+
+Deno.test("FakeSalesforce resolves a nested Id lookup given as a 15-char id", async () => {
+  const { org, token } = await loggedIn();
+  const [acme] = org.insert("Account", [{ Name: "Acme" }]);
+  const created = await call(org, token, "POST", `${V}/sobjects/Contact`, {
+    LastName: "Lee",
+    Account: { Id: acme.slice(0, 15) },
+  });
+  assert.equal(created.status, 201);
+  await created.body?.cancel();
+  assert.equal(org.records("Contact")[0].AccountId, acme);
+});
