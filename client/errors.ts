@@ -6,9 +6,13 @@
 
 /** One entry of a Salesforce error list. */
 export interface SalesforceErrorDetail {
+  /** What went wrong, as Salesforce wrote it. */
   message: string;
+  /** The error code, e.g. `REQUIRED_FIELD_MISSING`. */
   errorCode: string;
+  /** The fields involved, when the error is about fields. */
   fields?: string[];
+  /** Error-specific extras such as `duplicateResult`. */
   [key: string]: unknown;
 }
 
@@ -51,6 +55,8 @@ export class SalesforceError extends Error {
   readonly errors: SalesforceErrorDetail[];
 
   /**
+   * Creates the object.
+   *
    * @param message A readable message; it never holds secrets.
    * @param options The response and error details.
    */
@@ -121,6 +127,8 @@ export class MoreThanOneRecordError extends SalesforceError {
   readonly records: string[];
 
   /**
+   * Creates the object.
+   *
    * @param message A readable message.
    * @param options The response details and the matching record URLs.
    */
@@ -161,6 +169,8 @@ export class DuplicatesDetectedError extends SalesforceError {
   readonly duplicates: DuplicateMatch[];
 
   /**
+   * Creates the object.
+   *
    * @param message A readable message.
    * @param options The response details and the matched records.
    */

@@ -69,8 +69,11 @@ export interface SalesforceOptions {
 
 /** The describeGlobal result: the org's objects. */
 export interface DescribeGlobal {
+  /** Character encoding of the org, e.g. `UTF-8`. */
   encoding: string;
+  /** Most records per collections call (200). */
   maxBatchSize: number;
+  /** One entry per object: name, label, key prefix and capabilities. */
   sobjects: Array<
     {
       name: string;
@@ -142,6 +145,8 @@ export class Salesforce {
   #dataPath: string;
 
   /**
+   * Creates the object.
+   *
    * @param options The org URL, the auth strategy and optional settings.
    * @throws {TypeError} When an option has the wrong type or form.
    * @throws {RangeError} When a numeric option is out of range.

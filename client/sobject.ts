@@ -57,11 +57,17 @@ export interface UpsertResult {
 
 /** Describe of one sObject: object-level keys plus `fields`, `childRelationships`, ... */
 export interface SObjectDescribe {
+  /** API name, e.g. `Account`. */
   name: string;
+  /** Singular label. */
   label: string;
+  /** The 3-character id prefix, or null for objects without records. */
   keyPrefix: string | null;
+  /** True for custom objects. */
   custom: boolean;
+  /** Every field: name, type and the rest of describe's field keys. */
   fields: Array<{ name: string; type: string; [key: string]: unknown }>;
+  /** The other describe keys (`childRelationships`, `urls`, ...). */
   [key: string]: unknown;
 }
 
@@ -105,6 +111,8 @@ export class SObjectClient {
   #basePath: string;
 
   /**
+   * Creates the object.
+   *
    * @param client The client to send requests with.
    * @param basePath The API root, e.g. `/services/data/v64.0` (or the Tooling API's).
    */

@@ -25,6 +25,8 @@ export class EventBus extends EventTarget {
   #callbacks = new Set<EventCallback>();
 
   /**
+   * Creates the object.
+   *
    * @param callbacks Callbacks subscribed from the start.
    * @throws {TypeError} When a callback is not a function.
    */

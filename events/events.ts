@@ -116,6 +116,8 @@ export abstract class ResponseBoundEvent extends SalesforceEvent {
   readonly limit: number | null;
 
   /**
+   * Creates the object.
+   *
    * @param type The event type.
    * @param response The response the event is about.
    */
@@ -146,7 +148,15 @@ export abstract class ResponseBoundEvent extends SalesforceEvent {
 export class RequestEvent extends SalesforceEvent {
   #request: RedactedRequest;
 
-  /** @param request The request about to be sent. */
+  /**
+
+   * Creates the object.
+
+   *
+
+   * @param request The request about to be sent.
+
+   */
   constructor(request: Request) {
     super("request");
     this.#request = new RedactedRequest(request);
@@ -175,7 +185,11 @@ export class RequestEvent extends SalesforceEvent {
  * ```
  */
 export class ResponseEvent extends ResponseBoundEvent {
-  /** @param response The successful response. */
+  /**
+   * Creates the object.
+   *
+   * @param response The successful response.
+   */
   constructor(response: Response) {
     super("response", response);
   }
@@ -204,7 +218,15 @@ export class RetryEvent extends SalesforceEvent {
   /** The error that triggered the retry, when an exception rule matched. */
   readonly error?: unknown;
 
-  /** @param init The retry number, the request, and the response or error that caused it. */
+  /**
+
+   * Creates the object.
+
+   *
+
+   * @param init The retry number, the request, and the response or error that caused it.
+
+   */
   constructor(init: { attempt: number; request: Request; response?: Response; error?: unknown }) {
     super("retry");
     this.attempt = init.attempt;
@@ -239,6 +261,8 @@ export class RestApiCallConsumptionEvent extends ResponseBoundEvent {
   readonly count: number;
 
   /**
+   * Creates the object.
+   *
    * @param response The response received.
    * @param count API calls consumed.
    */
@@ -267,6 +291,8 @@ export class BulkApiBatchConsumptionEvent extends ResponseBoundEvent {
   readonly count: number;
 
   /**
+   * Creates the object.
+   *
    * @param response The upload response.
    * @param count Bulk batches consumed.
    */

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 /**
  * The demo: a tour of the client against the embedded fake org, with no
  * credentials and no network. Run it with `deno task demo`.

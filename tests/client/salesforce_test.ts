@@ -3,7 +3,6 @@ import { mock } from "node:test";
 import { Auth } from "../../auth/auth.ts";
 import { Salesforce, type SalesforceOptions } from "../../client/salesforce.ts";
 import { AuthenticationError, NotFoundError, ServerError } from "../../client/errors.ts";
-import { RetryPolicy } from "../../retries/retry_policy.ts";
 import { clock } from "../../retries/_clock.ts";
 import type { SalesforceEvent } from "../../events/events.ts";
 
