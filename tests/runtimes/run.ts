@@ -1,0 +1,81 @@
+// deno-lint-ignore-file no-console
+// Cross-runtime smoke: bundles tests/runtimes/scenario.ts to ESM, serves a
+// FakeSalesforce over loopback, and runs the bundle under Deno, Node and Bun.
+// Runtimes come from env: NODE_BIN (Node >= 22) and BUN_BIN; a missing one fails.
+import { FakeSalesforce } from "../../testing/mod.ts";
+
+const here = new URL(".", import.meta.url).pathname;
+const outDir = Deno.makeTempDirSync({ prefix: "aiosf-smoke-" });
+const bundle = `${outDir}/scenario.mjs`;
+
+async function run(command: string, args: string[], timeoutMs = 60_000) {
+  const child = new Deno.Command(command, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(timeoutMs),
+  }).spawn();
+  const { code, stdout, stderr } = await child.output();
+  return {
+    code,
+    stdout: new TextDecoder().decode(stdout).trim(),
+    stderr: new TextDecoder().decode(stderr).trim(),
+  };
+}
+
+const built = await run(Deno.execPath(), [
+  "bundle",
+  "--platform",
+  "browser",
+  "--quiet",
+  `${here}scenario.ts`,
+  "-o",
+  bundle,
+]);
+if (built.code !== 0) {
+  console.error(built.stderr);
+  Deno.exit(1);
+}
+
+const org = new FakeSalesforce({ pageSize: 200 });
+org.insert(
+  "Account",
+  Array.from({ length: 650 }, (_, i) => ({ Name: `Smoke ${i}`, Industry: "Smoke" })),
+);
+const server = org.serve({ port: 0, hostname: "127.0.0.1" });
+const { username, password, securityToken } = org.credentials;
+const config = JSON.stringify({ baseUrl: server.url, username, password, securityToken });
+
+const runtimes: Array<[string, string | undefined, string[]]> = [
+  ["deno", Deno.execPath(), ["run", "--allow-net=127.0.0.1", bundle, config]],
+  ["node", Deno.env.get("NODE_BIN"), [bundle, config]],
+  ["bun", Deno.env.get("BUN_BIN"), [bundle, config]],
+];
+
+let failures = 0;
+try {
+  for (const [name, bin, args] of runtimes) {
+    if (!bin) {
+      console.log(`FAIL ${name}: not installed (set ${name.toUpperCase()}_BIN)`);
+      failures++;
+      continue;
+    }
+    const version = (await run(bin, ["--version"])).stdout.split("\n")[0];
+    org.clearFaults();
+    org.inject({ path: /\/limits$/, status: 503, errorCode: "SERVER_UNAVAILABLE", times: 1 });
+    const result = await run(bin, args);
+    if (result.code === 0 && result.stdout.includes('"ok":true')) {
+      console.log(`ok   ${name} ${version}: ${result.stdout}`);
+    } else {
+      failures++;
+      console.log(
+        `FAIL ${name} ${version} (exit ${result.code})\n${result.stdout}\n${result.stderr}`,
+      );
+    }
+  }
+} finally {
+  await server.close();
+  Deno.removeSync(outDir, { recursive: true });
+}
+console.log(`${runtimes.length - failures} passed, ${failures} failed`);
+Deno.exit(failures === 0 ? 0 : 1);
