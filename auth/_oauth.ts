@@ -2,6 +2,8 @@
 // /services/oauth2/token, events, error mapping and the TokenSet it returns.
 
 import type { Salesforce } from "../client/salesforce.ts";
+import { checkDuration } from "../client/_validate.ts";
+import { clock } from "../retries/_clock.ts";
 import { AuthenticationError, createSalesforceError, SalesforceError } from "../client/errors.ts";
 import type { TokenSet } from "./auth.ts";
 import {
@@ -21,6 +23,11 @@ export interface TokenRequest {
   form: Record<string, string>;
   /** Values that must never appear in an error (secrets, passwords, assertions). */
   secrets: readonly string[];
+  /**
+   * What an OAuth `error` means for this flow, put before the code in the message,
+   * e.g. `{ invalid_grant: "the refresh token was revoked or expired" }`.
+   */
+  hints?: Readonly<Record<string, string>>;
 }
 
 function stringField(json: Record<string, unknown>, name: string): string | undefined {
@@ -78,8 +85,9 @@ export async function requestToken(client: Salesforce, token: TokenRequest): Pro
       stringField(body!, "error_description") ?? "no error description",
       token.secrets,
     );
+    const hint = Object.hasOwn(token.hints ?? {}, rawError) ? `${token.hints![rawError]}: ` : "";
     throw new AuthenticationError(
-      `${token.action}: ${error}: ${description} ${where(response, request)}`,
+      `${token.action}: ${hint}${error}: ${description} ${where(response, request)}`,
       {
         response,
         errorCode: error,
@@ -104,4 +112,35 @@ export async function requestToken(client: Salesforce, token: TokenRequest): Pro
   }
   await finishLogin(client, response);
   return tokenSetOf(body!, accessToken);
+}
+
+/**
+ * The `timeout` option of an OAuth flow: how long a token lives, counted from
+ * when its request started. Without it a token never expires on our side.
+ */
+export class TokenLifetime {
+  #timeout: number | undefined;
+  #expiresAt: number | undefined;
+
+  /** Checks `options.timeout`: undefined, or a number of milliseconds > 0. */
+  constructor(context: string, options: Record<string, unknown>) {
+    this.#timeout = options.timeout === undefined
+      ? undefined
+      : checkDuration(context, "timeout", options.timeout);
+  }
+
+  /** The clock reading to pass to `issued` once the token arrives. */
+  start(): number {
+    return clock.now();
+  }
+
+  /** Records a new token whose request started at `startedAt`. */
+  issued(startedAt: number): void {
+    this.#expiresAt = this.#timeout === undefined ? undefined : startedAt + this.#timeout;
+  }
+
+  /** True once the current token is older than `timeout`. */
+  get expired(): boolean {
+    return this.#expiresAt !== undefined && clock.now() >= this.#expiresAt;
+  }
 }

@@ -3,8 +3,11 @@
  *
  * Every strategy extends {@linkcode Auth}, which caches the access token and
  * makes concurrent callers share one login: {@linkcode SoapLogin} (username,
- * password and security token) and {@linkcode ClientCredentialsFlow} (a
- * connected app's consumer key and secret).
+ * password and security token), {@linkcode ClientCredentialsFlow} (a connected
+ * app's consumer key and secret), {@linkcode JwtBearerFlow} (a JWT signed with
+ * the app's private key, via WebCrypto), {@linkcode RefreshTokenFlow} (a refresh
+ * token, rotation-safe), {@linkcode UsernamePasswordFlow} (the OAuth password
+ * grant) and {@linkcode AccessTokenAuth} (a session obtained elsewhere).
  *
  * @example Log in with a username and password
  * ```ts
@@ -27,3 +30,7 @@
 export * from "./auth.ts";
 export * from "./soap_login.ts";
 export * from "./client_credentials_flow.ts";
+export * from "./jwt_bearer_flow.ts";
+export * from "./refresh_token_flow.ts";
+export * from "./username_password_flow.ts";
+export * from "./access_token_auth.ts";
