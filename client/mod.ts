@@ -19,3 +19,4 @@ export * from "./errors.ts";
 export * from "./soql.ts";
 export * from "./query.ts";
 export * from "./sobject.ts";
+export * from "./composite.ts";

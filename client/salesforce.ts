@@ -8,6 +8,7 @@ import type { Auth } from "../auth/auth.ts";
 import { EventBus, type EventCallback } from "../events/event_bus.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
 import { POLICY_DEFAULT, RetryPolicy } from "../retries/retry_policy.ts";
+import { CompositeClient } from "./composite.ts";
 import { createSalesforceError } from "./errors.ts";
 import { type QueryOptions, queryRecords } from "./query.ts";
 import { SObjectClient } from "./sobject.ts";
@@ -141,6 +142,8 @@ export class Salesforce {
   readonly concurrencyLimit: number;
   /** Single-record sObject operations: create, get, update, delete, upsert, describe. */
   readonly sobject: SObjectClient;
+  /** Composite Batch and Composite requests: many subrequests in one API call. */
+  readonly composite: CompositeClient;
   #semaphore: Semaphore;
   #dataPath: string;
 
@@ -196,6 +199,7 @@ export class Salesforce {
     this.#semaphore = new Semaphore(this.concurrencyLimit);
     this.#dataPath = `/services/data/v${this.version}/`;
     this.sobject = new SObjectClient(this);
+    this.composite = new CompositeClient(this);
   }
 
   /**
