@@ -5,11 +5,13 @@ import { type ResolvedFault, restFaultError } from "./_faults.ts";
 import { errorList, fail, json, methodNotAllowed, notFound, unknownException } from "./_http.ts";
 import { OLDEST_VERSION, type OrgState } from "./_org.ts";
 import { type Match, type Route, Router, segments } from "./_router.ts";
+import { collectionRoutes } from "./_routes/collections.ts";
 import { oauthRoutes } from "./_routes/oauth.ts";
 import { queryRoutes } from "./_routes/query.ts";
 import { restRoutes } from "./_routes/rest.ts";
 import { soapFault, soapRoutes } from "./_routes/soap.ts";
 import { sobjectRoutes } from "./_routes/sobjects.ts";
+import { treeRoutes } from "./_routes/tree.ts";
 import { restError } from "./_values.ts";
 
 /** Every route the org serves; first match wins. */
@@ -19,6 +21,8 @@ const ROUTER = new Router([
   ...restRoutes,
   ...sobjectRoutes,
   ...queryRoutes,
+  ...collectionRoutes,
+  ...treeRoutes,
 ]);
 
 const DROPPED = "fetch failed: connection dropped by FakeSalesforce";
