@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { mock } from "node:test";
 import type { Auth } from "../../auth/auth.ts";
+import { AccessTokenAuth } from "../../auth/access_token_auth.ts";
 import { ClientCredentialsFlow } from "../../auth/client_credentials_flow.ts";
+import { JwtBearerFlow } from "../../auth/jwt_bearer_flow.ts";
+import { RefreshTokenFlow } from "../../auth/refresh_token_flow.ts";
+import { UsernamePasswordFlow } from "../../auth/username_password_flow.ts";
 import { SoapLogin } from "../../auth/soap_login.ts";
 import { SalesforceError } from "../../client/errors.ts";
 import { RequestEvent, ResponseBoundEvent, RetryEvent } from "../../events/events.ts";
@@ -21,6 +25,7 @@ import {
   tokenSuccess,
   xmlResponse,
 } from "./_support.ts";
+import { encryptedPkcs8Pem, pkcs8Pem, rsaKeys } from "./_keys.ts";
 
 const PASSWORD = "Pa55-w0rd-Secret&<x>";
 const SECURITY_TOKEN = "SecTok-ABCDEF";
@@ -226,4 +231,182 @@ Deno.test("No error, message or event of any login scenario holds a secret", asy
   ) {
     assert.ok(!all.includes(secret));
   }
+});
+
+const PASSPHRASE = "Key-Passphrase-Secret";
+const REFRESH_TOKEN = "5Aep861FirstRefreshSecret";
+const rotated = (n: number) => `5Aep861RotatedRefreshSecret${n}`;
+const keys = await rsaKeys();
+const PKCS8 = await pkcs8Pem(keys.privateKey);
+const ENCRYPTED = await encryptedPkcs8Pem(keys.privateKey, PASSPHRASE);
+const unauthorized = () =>
+  jsonResponse(401, [{ message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" }]);
+
+Deno.test("No error, message or event of the JWT, refresh token, password and access token flows holds a secret", async () => {
+  const sleepMock = mock.method(clock, "sleep", () => Promise.resolve());
+  const collected = new Collector();
+  // Every assertion and every refresh token the fake endpoints saw or issued.
+  const seen: string[] = [];
+  const remember = (request: SeenRequest) => {
+    const form = new URLSearchParams(request.body);
+    for (const name of ["assertion", "refresh_token"]) {
+      const value = form.get(name);
+      if (value !== null) seen.push(value);
+    }
+  };
+  const jwt = (privateKey = PKCS8, privateKeyPassphrase?: string) => () =>
+    new JwtBearerFlow({
+      clientId: "3MVG9Key",
+      username: "jane@acme.example",
+      privateKey,
+      privateKeyPassphrase,
+    });
+  const refresh = (onTokens?: () => Promise<void>) => () =>
+    new RefreshTokenFlow({
+      clientId: "3MVG9Key",
+      clientSecret: CLIENT_SECRET,
+      refreshToken: REFRESH_TOKEN,
+      onTokens,
+    });
+  const password = () =>
+    new UsernamePasswordFlow({
+      clientId: "3MVG9Key",
+      clientSecret: CLIENT_SECRET,
+      username: "jane@acme.example",
+      password: PASSWORD,
+      securityToken: SECURITY_TOKEN,
+    });
+  const echo = (status: number) => (request: SeenRequest) => {
+    remember(request);
+    return jsonResponse(status, {
+      error: "invalid_grant",
+      error_description: `bad ${request.body} ${decodeURIComponent(request.body)}`,
+    });
+  };
+  let issued = 0;
+  const rotating = (request: SeenRequest) => {
+    remember(request);
+    if (!request.url.endsWith("/token")) {
+      return request.headers.get("Authorization") === `Bearer ${ACCESS_TOKEN}2`
+        ? jsonResponse(500, [{ errorCode: "X", message: "boom" }])
+        : unauthorized();
+    }
+    issued++;
+    return jsonResponse(200, {
+      ...tokenSuccess(`${ACCESS_TOKEN}${issued}`),
+      refresh_token: rotated(issued),
+    });
+  };
+  try {
+    // Successes, then REST calls that fail, so the tokens travel through errors' context.
+    await collected.run(jwt(), rotating, (client) => client.sf.request("limits"), {
+      retryPolicy: null,
+    });
+    await collected.run(
+      jwt(ENCRYPTED, PASSPHRASE),
+      rotating,
+      (client) => client.sf.request("limits"),
+      {
+        retryPolicy: null,
+      },
+    );
+    await collected.run(refresh(), rotating, (client) => client.sf.request("limits"), {
+      retryPolicy: null,
+    });
+    await collected.run(password, rotating, (client) => client.sf.request("limits"), {
+      retryPolicy: null,
+    });
+    await collected.run(
+      refresh(() => Promise.reject(new Error("could not save the tokens"))),
+      rotating,
+      token,
+    );
+    await collected.run(
+      () => new AccessTokenAuth({ accessToken: ACCESS_TOKEN }),
+      unauthorized,
+      (client) => client.sf.request("limits"),
+    );
+    // Servers that echo what they were sent.
+    for (const auth of [jwt(), jwt(ENCRYPTED, PASSPHRASE), refresh(), password]) {
+      await collected.run(auth, echo(400), token);
+      await collected.run(
+        auth,
+        (request) => {
+          remember(request);
+          return htmlResponse(503, `<p>${request.body}</p>`);
+        },
+        token,
+        { retryPolicy: null },
+      );
+      await collected.run(auth, (request) => {
+        remember(request);
+        return jsonResponse(500, [{ errorCode: "X", message: request.body }]);
+      }, token);
+    }
+    // Bad keys and options.
+    const broken = PKCS8.split("\n");
+    broken[4] = `${broken[4].slice(0, 20)}#${broken[4].slice(21)}`;
+    for (
+      const auth of [
+        jwt(broken.join("\n")),
+        jwt(ENCRYPTED),
+        jwt(ENCRYPTED, "wrong passphrase"),
+        jwt(PKCS8, PASSPHRASE),
+        jwt(PKCS8.replace("-----END PRIVATE KEY-----", "")),
+        () =>
+          new JwtBearerFlow({
+            clientId: "x",
+            username: "y",
+            privateKey: PKCS8,
+            privateKeyPassphrase: [PASSPHRASE] as never,
+          }),
+        () => new RefreshTokenFlow({ clientId: "x", refreshToken: [REFRESH_TOKEN] as never }),
+        () =>
+          new UsernamePasswordFlow({
+            clientId: "x",
+            clientSecret: CLIENT_SECRET,
+            username: "u",
+            password: { PASSWORD } as never,
+          }),
+        () => new AccessTokenAuth({ accessToken: [ACCESS_TOKEN] as never }),
+      ]
+    ) {
+      await collected.run(auth, () => jsonResponse(200, tokenSuccess(ACCESS_TOKEN)), token);
+    }
+  } finally {
+    sleepMock.mock.restore();
+  }
+  const all = collected.texts.join("\n");
+  // The scenarios ran.
+  assert.match(all, /invalid_grant/);
+  assert.match(all, /\[redacted\]/);
+  assert.match(all, /the refresh token was revoked or expired/);
+  assert.match(all, /"privateKeyPassphrase" is wrong/);
+  assert.match(all, /is not valid PEM/);
+  assert.match(all, /cannot be refreshed/);
+  assert.match(all, /could not save the tokens/);
+  assert.ok(
+    seen.filter((value) => value.split(".").length === 3).length >= 4,
+    "assertions were sent",
+  );
+  const keyLines = [...PKCS8.split("\n"), ...ENCRYPTED.split("\n")].filter((line) =>
+    !line.startsWith("-----") && line.length > 20
+  );
+  const secrets = [
+    ...SECRETS,
+    PASSPHRASE,
+    REFRESH_TOKEN,
+    ...Array.from({ length: issued }, (_, i) => rotated(i + 1)),
+    ...seen,
+    ...keyLines.map((line) => line.slice(0, 24)),
+  ];
+  for (const secret of secrets) {
+    assert.ok(
+      !all.includes(secret),
+      `a collected text holds the secret ${JSON.stringify(secret.slice(0, 4))}...`,
+    );
+    assert.ok(!all.includes(encodeURIComponent(secret)));
+  }
+  // "JwtBearerFlow" may appear in stack traces; an Authorization value may not.
+  assert.doesNotMatch(all, /Bearer\s/);
 });
