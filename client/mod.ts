@@ -19,4 +19,5 @@ export * from "./errors.ts";
 export * from "./soql.ts";
 export * from "./query.ts";
 export * from "./sobject.ts";
+export * from "./collections.ts";
 export * from "./composite.ts";

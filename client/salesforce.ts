@@ -9,6 +9,7 @@ import { EventBus, type EventCallback } from "../events/event_bus.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
 import { POLICY_DEFAULT, RetryPolicy } from "../retries/retry_policy.ts";
 import { CompositeClient } from "./composite.ts";
+import { CollectionsClient } from "./collections.ts";
 import { createSalesforceError } from "./errors.ts";
 import { type QueryOptions, queryRecords } from "./query.ts";
 import { SObjectClient } from "./sobject.ts";
@@ -142,6 +143,8 @@ export class Salesforce {
   readonly concurrencyLimit: number;
   /** Single-record sObject operations: create, get, update, delete, upsert, describe. */
   readonly sobject: SObjectClient;
+  /** sObject Collections: create, update, upsert, delete and get many records per call. */
+  readonly collections: CollectionsClient;
   /** Composite Batch and Composite requests: many subrequests in one API call. */
   readonly composite: CompositeClient;
   #semaphore: Semaphore;
@@ -199,6 +202,7 @@ export class Salesforce {
     this.#semaphore = new Semaphore(this.concurrencyLimit);
     this.#dataPath = `/services/data/v${this.version}/`;
     this.sobject = new SObjectClient(this);
+    this.collections = new CollectionsClient(this);
     this.composite = new CompositeClient(this);
   }
 
