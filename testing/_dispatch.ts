@@ -5,6 +5,7 @@ import { type ResolvedFault, restFaultError } from "./_faults.ts";
 import { errorList, fail, json, methodNotAllowed, notFound, unknownException } from "./_http.ts";
 import { OLDEST_VERSION, type OrgState } from "./_org.ts";
 import { type Match, type Route, Router, segments } from "./_router.ts";
+import { compositeRoutes } from "./_routes/composite.ts";
 import { collectionRoutes } from "./_routes/collections.ts";
 import { oauthRoutes } from "./_routes/oauth.ts";
 import { queryRoutes } from "./_routes/query.ts";
@@ -12,6 +13,7 @@ import { restRoutes } from "./_routes/rest.ts";
 import { soapFault, soapRoutes } from "./_routes/soap.ts";
 import { sobjectRoutes } from "./_routes/sobjects.ts";
 import { treeRoutes } from "./_routes/tree.ts";
+import type { Session } from "./_sessions.ts";
 import { restError } from "./_values.ts";
 
 /** Every route the org serves; first match wins. */
@@ -23,6 +25,7 @@ const ROUTER = new Router([
   ...queryRoutes,
   ...collectionRoutes,
   ...treeRoutes,
+  ...compositeRoutes(dispatchInternal),
 ]);
 
 const DROPPED = "fetch failed: connection dropped by FakeSalesforce";
@@ -173,6 +176,31 @@ export async function dispatch(
     return await respond(org, request, url, path, match);
   } catch {
     if (request.signal.aborted) throw request.signal.reason;
+    return unknownException(++org.exceptions);
+  }
+}
+
+/**
+ * Answers a composite subrequest inside the org: routed like any request and run
+ * with the caller's session, but with no faults, no count toward the daily limit
+ * (the composite call counted once) and no Sforce-Limit-Info. `org` may be a
+ * composite transaction's view of the org.
+ */
+export async function dispatchInternal(
+  org: OrgState,
+  request: Request,
+  session: Session,
+): Promise<Response> {
+  const url = new URL(request.url);
+  const { route, handler, params } = ROUTER.match(request.method, url.pathname);
+  const path = segments(url.pathname) ?? [];
+  if (route === undefined || !isData(route, path) || !knownVersion(org, path[2])) {
+    return notFound();
+  }
+  if (handler === undefined) return methodNotAllowed(request.method, Object.keys(route.methods));
+  try {
+    return await handler({ request, url, params, org, session, version: path[2].slice(1) });
+  } catch {
     return unknownException(++org.exceptions);
   }
 }
