@@ -20,4 +20,5 @@ export * from "./soql.ts";
 export * from "./query.ts";
 export * from "./sobject.ts";
 export * from "./collections.ts";
+export * from "./tree.ts";
 export * from "./composite.ts";
