@@ -160,3 +160,25 @@ export function encodeExternalId(context: string, name: string, value: unknown):
   }
   return encodeURIComponent(text);
 }
+
+/** A copy of `data` without the external id field when it equals `id`; refuses a different value. */
+export function withoutExternalId(
+  context: string,
+  data: Record<string, unknown>,
+  field: string,
+  id: string,
+): Record<string, unknown> {
+  const lower = field.toLowerCase();
+  const key = Object.keys(data).find((name) => name.toLowerCase() === lower);
+  if (key === undefined) return data;
+  if (String(data[key]) !== String(id)) {
+    throw new TypeError(
+      `${context}: "data.${key}" must equal "id" or be left out: received ${
+        received(data[key])
+      } for id ${received(id)}`,
+    );
+  }
+  const copy = { ...data };
+  delete copy[key];
+  return copy;
+}

@@ -11,6 +11,7 @@ import {
   checkRecordId,
   encodeExternalId,
   received,
+  withoutExternalId,
 } from "./_validate.ts";
 
 /** A record body: an object to serialise, or JSON text / bytes sent as they are. */
@@ -366,26 +367,4 @@ export class SObjectClient {
     checkApiName(context, "externalIdField", externalIdField);
     return `${externalIdField}/${encodeExternalId(context, "id", id)}`;
   }
-}
-
-/** A copy of `data` without the external id field when it equals `id`; refuses a different value. */
-function withoutExternalId(
-  context: string,
-  data: Record<string, unknown>,
-  field: string,
-  id: string,
-): Record<string, unknown> {
-  const lower = field.toLowerCase();
-  const key = Object.keys(data).find((name) => name.toLowerCase() === lower);
-  if (key === undefined) return data;
-  if (String(data[key]) !== String(id)) {
-    throw new TypeError(
-      `${context}: "data.${key}" must equal "id" or be left out: received ${
-        received(data[key])
-      } for id ${received(id)}`,
-    );
-  }
-  const copy = { ...data };
-  delete copy[key];
-  return copy;
 }
