@@ -1,0 +1,300 @@
+// Runtime-neutral workloads for raw fetch and for our client. Deno imports this
+// file (workloads/deno_main.ts); for Node the harness bundles it, with mod.ts, into
+// one .mjs that bench/node/client.mjs imports. Web standards only, so the very
+// same code runs on both runtimes.
+import { Salesforce, SoapLogin } from "../../mod.ts";
+
+/** The API version every client uses; the fake org serves up to 66.0. */
+export const VERSION = "64.0";
+
+/** What the bench server printed: where the org is and how to log in. */
+export interface Target {
+  url: string;
+  credentials: {
+    username: string;
+    password: string;
+    securityToken: string;
+    clientId: string;
+    clientSecret: string;
+  };
+  ids: string[];
+}
+
+/** REST workload: `total` GETs of Account records by id, `concurrency` at a time. */
+export interface RestParams {
+  total: number;
+  concurrency: number;
+  /** Requests sent (same pattern, untimed) before the clock starts. */
+  warmup: number;
+  timeCapMs: number;
+}
+
+/** Query workload: every record of `soql`, with `workMs` of consumer work every `every` records. */
+export interface QueryParams {
+  soql: string;
+  expected: number;
+  every: number;
+  workMs: number;
+  timeCapMs: number;
+}
+
+/** Cold-start workload: `total` concurrent GETs on a client that has no token yet. */
+export interface ColdParams {
+  total: number;
+  timeCapMs: number;
+}
+
+/** A workload's measurements: elapsed ms, items done, and workload-specific numbers. */
+export interface Measured {
+  ms: number;
+  count: number;
+  [key: string]: number | string;
+}
+
+/** Resolves after `ms` milliseconds (the consumer's simulated work). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Runs `task(0) … task(total - 1)` with `concurrency` workers; fails when the
+ * time cap passes, so a stuck server cannot hang the bench.
+ */
+export async function pool(
+  total: number,
+  concurrency: number,
+  timeCapMs: number,
+  task: (index: number) => Promise<unknown>,
+): Promise<void> {
+  const deadline = performance.now() + timeCapMs;
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < total) {
+      if (performance.now() > deadline) {
+        throw new Error(
+          `time cap of ${timeCapMs} ms passed after ${next} of ${total} tasks`,
+        );
+      }
+      await task(next++);
+    }
+  }
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, total) }, worker),
+  );
+}
+
+function recordUrl(target: Target, index: number): string {
+  return `${target.url}/services/data/v${VERSION}/sobjects/Account/${
+    target.ids[index % target.ids.length]
+  }`;
+}
+
+async function rawToken(target: Target): Promise<string> {
+  const { clientId, clientSecret } = target.credentials;
+  const response = await fetch(`${target.url}/services/oauth2/token`, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: clientId,
+      client_secret: clientSecret,
+    }),
+  });
+  if (!response.ok) {
+    throw new Error(`raw token request failed: ${response.status}`);
+  }
+  const body = await response.json() as { access_token: string };
+  return body.access_token;
+}
+
+async function rawGetJson(url: string, headers: HeadersInit): Promise<unknown> {
+  const response = await fetch(url, { headers });
+  if (!response.ok) {
+    const text = await response.text();
+    throw new Error(
+      `GET ${new URL(url).pathname} answered ${response.status}: ${text}`,
+    );
+  }
+  return await response.json();
+}
+
+function ourClient(target: Target): Salesforce {
+  const { username, password, securityToken } = target.credentials;
+  return new Salesforce({
+    baseUrl: target.url,
+    auth: new SoapLogin({ username, password, securityToken }),
+    version: VERSION,
+  });
+}
+
+async function timedRest(
+  params: RestParams,
+  get: (index: number) => Promise<unknown>,
+): Promise<Measured> {
+  await pool(params.warmup, params.concurrency, params.timeCapMs, get);
+  const start = performance.now();
+  await pool(params.total, params.concurrency, params.timeCapMs, get);
+  const ms = performance.now() - start;
+  return { ms, count: params.total, rps: params.total / (ms / 1_000) };
+}
+
+/** REST GETs with plain `fetch` and a bearer token: the floor. */
+export async function restRaw(
+  target: Target,
+  params: RestParams,
+): Promise<Measured> {
+  const token = await rawToken(target);
+  const headers = {
+    Authorization: `Bearer ${token}`,
+    Accept: "application/json",
+  };
+  return await timedRest(
+    params,
+    (i) => rawGetJson(recordUrl(target, i), headers),
+  );
+}
+
+/** REST GETs with `sf.sobject.get`. */
+export async function restOurs(
+  target: Target,
+  params: RestParams,
+): Promise<Measured> {
+  const sf = ourClient(target);
+  await sf.auth.getAccessToken(sf);
+  return await timedRest(
+    params,
+    (i) => sf.sobject.get("Account", target.ids[i % target.ids.length]),
+  );
+}
+
+/** Counts records and does `workMs` of work after every `every`-th one. */
+export function consumer(
+  params: QueryParams,
+): (record: unknown) => Promise<void> | undefined {
+  let count = 0;
+  return () => {
+    count++;
+    return count % params.every === 0 ? sleep(params.workMs) : undefined;
+  };
+}
+
+function checkCount(count: number, params: QueryParams): void {
+  if (count !== params.expected) {
+    throw new Error(`expected ${params.expected} records, got ${count}`);
+  }
+}
+
+/** Query with a sequential `nextRecordsUrl` loop over plain `fetch`. */
+export async function queryRaw(
+  target: Target,
+  params: QueryParams,
+): Promise<Measured> {
+  const token = await rawToken(target);
+  const headers = {
+    Authorization: `Bearer ${token}`,
+    Accept: "application/json",
+  };
+  const consume = consumer(params);
+  const deadline = performance.now() + params.timeCapMs;
+  let count = 0;
+  let pages = 0;
+  const start = performance.now();
+  let url: string | undefined =
+    `${target.url}/services/data/v${VERSION}/query?q=${
+      encodeURIComponent(params.soql)
+    }`;
+  while (url !== undefined) {
+    if (performance.now() > deadline) {
+      throw new Error(`time cap passed after ${count} records`);
+    }
+    const page = await rawGetJson(url, headers) as {
+      records: unknown[];
+      nextRecordsUrl?: string;
+    };
+    pages++;
+    for (const record of page.records) {
+      count++;
+      await consume(record);
+    }
+    url = page.nextRecordsUrl ? target.url + page.nextRecordsUrl : undefined;
+  }
+  const ms = performance.now() - start;
+  checkCount(count, params);
+  return { ms, count, pages };
+}
+
+/** Query with `sf.query` (one page prefetched). */
+export async function queryOurs(
+  target: Target,
+  params: QueryParams,
+): Promise<Measured> {
+  const sf = ourClient(target);
+  await sf.auth.getAccessToken(sf);
+  const consume = consumer(params);
+  const deadline = performance.now() + params.timeCapMs;
+  let count = 0;
+  const start = performance.now();
+  for await (const record of sf.query(params.soql)) {
+    if (performance.now() > deadline) {
+      throw new Error(`time cap passed after ${count} records`);
+    }
+    count++;
+    await consume(record);
+  }
+  const ms = performance.now() - start;
+  checkCount(count, params);
+  return { ms, count };
+}
+
+/** A new client (no token yet) sends `total` GETs at once; timed from construction. */
+export async function coldOurs(
+  target: Target,
+  params: ColdParams,
+): Promise<Measured> {
+  const start = performance.now();
+  const sf = ourClient(target);
+  const timer = new AbortController();
+  const cap = setTimeout(
+    () => timer.abort(new Error("time cap passed")),
+    params.timeCapMs,
+  );
+  try {
+    await Promise.all(
+      Array.from(
+        { length: params.total },
+        (_, i) =>
+          sf.sobject.get("Account", target.ids[i % target.ids.length], {
+            signal: timer.signal,
+          }),
+      ),
+    );
+  } finally {
+    clearTimeout(cap);
+  }
+  return { ms: performance.now() - start, count: params.total };
+}
+
+/** Samples the process's RSS every `everyMs` ms; `stop()` returns the peak in bytes. */
+export function sampleRss(
+  read: () => number,
+  everyMs = 50,
+): { stop(): number } {
+  let peak = read();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, read());
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, read());
+    },
+  };
+}
+
+/** Workloads by name, as the Deno and Node entries dispatch them. */
+export const WORKLOADS = {
+  "rest/raw": restRaw,
+  "rest/ours": restOurs,
+  "query/raw": queryRaw,
+  "query/ours": queryOurs,
+  "cold/ours": coldOurs,
+} as const;
