@@ -7,6 +7,7 @@ import { OLDEST_VERSION, type OrgState } from "./_org.ts";
 import { type Match, type Route, Router, segments } from "./_router.ts";
 import { compositeRoutes } from "./_routes/composite.ts";
 import { collectionRoutes } from "./_routes/collections.ts";
+import { bulkRoutes } from "./_routes/bulk.ts";
 import { oauthRoutes } from "./_routes/oauth.ts";
 import { queryRoutes } from "./_routes/query.ts";
 import { restRoutes } from "./_routes/rest.ts";
@@ -23,6 +24,7 @@ const ROUTER = new Router([
   ...restRoutes,
   ...sobjectRoutes,
   ...queryRoutes,
+  ...bulkRoutes,
   ...collectionRoutes,
   ...treeRoutes,
   ...compositeRoutes(dispatchInternal),

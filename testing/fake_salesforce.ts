@@ -7,6 +7,7 @@
 import type { Auth } from "../auth/auth.ts";
 import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import { checkInteger, received } from "../client/_validate.ts";
+import { configureBulk } from "./_bulk_jobs.ts";
 import { dispatch } from "./_dispatch.ts";
 import { prepareValues } from "./_dml.ts";
 import { DEFAULT_CREDENTIALS, OrgState, resolveOptions } from "./_org.ts";
@@ -102,6 +103,12 @@ export interface FakeSalesforceOptions {
   now?: () => number;
   /** Duplicate rules answering `DUPLICATES_DETECTED`. @default [] */
   duplicateRules?: FakeDuplicateRule[];
+  /**
+   * Bulk API 2.0: how many `GET` requests of a closed job it takes until one answers
+   * `JobComplete` (the ones before answer `InProgress`). Ingest rows are processed then.
+   * @default 1
+   */
+  bulkPollsToComplete?: number;
 }
 
 /**
@@ -332,6 +339,14 @@ export class FakeSalesforce {
    */
   constructor(options: FakeSalesforceOptions = {}) {
     this.#org = new OrgState(resolveOptions(options));
+    configureBulk(this.#org, {
+      pollsToComplete: checkInteger(
+        "Cannot create FakeSalesforce",
+        "bulkPollsToComplete",
+        options.bulkPollsToComplete ?? 1,
+        1,
+      ),
+    });
     this.fetch = (input, init) => dispatch(this.#org, input, init);
   }
 

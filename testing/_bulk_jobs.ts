@@ -1,0 +1,457 @@
+// Bulk API 2.0 jobs of the fake org (salesforce-api.md §8, §9): job records, their JSON,
+// state changes driven by polls, and ingest processing row by row through the DML code.
+
+import { isSalesforceId, normalizeId } from "../client/_ids.ts";
+import { formatCsvCell, formatCsvRow, parseCsvRows } from "../client/_csv.ts";
+import { createRecord, type DmlContext, updateRecord } from "./_dml.ts";
+import type { OrgState } from "./_org.ts";
+import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
+import { makeId, type RecordStore } from "./_store.ts";
+import type { SoqlResult } from "./_soql/mod.ts";
+import { coerceValue, formatDateTime, type RestError } from "./_values.ts";
+
+/** Job states (§8.3). */
+export type JobState =
+  | "Open"
+  | "UploadComplete"
+  | "InProgress"
+  | "JobComplete"
+  | "Failed"
+  | "Aborted";
+
+/** What ingest and query jobs share. */
+interface BaseJob {
+  id: string;
+  operation: string;
+  object: string;
+  createdById: string;
+  createdDate: string;
+  systemModstamp: string;
+  state: JobState;
+  lineEnding: "LF" | "CRLF";
+  /** API version the job was created with, e.g. "64.0". */
+  version: string;
+  /** GET requests answered since the job was closed. */
+  polls: number;
+  errorMessage?: string;
+}
+
+/** One result row: its `sf__` cells and the uploaded cells. */
+interface ResultRow {
+  id: string;
+  /** `sf__Created` for successes, `sf__Error` for failures. */
+  extra: string;
+  cells: string[];
+}
+
+/** An ingest job. */
+export interface IngestJob extends BaseJob {
+  externalIdFieldName?: string;
+  assignmentRuleId?: string;
+  /** The uploaded CSV text; undefined until the PUT. */
+  data?: string;
+  header: string[];
+  successful: ResultRow[];
+  failed: ResultRow[];
+  unprocessed: string[][];
+}
+
+/** A query job: the result is chosen at creation, pages are projected on demand. */
+export interface QueryJob extends BaseJob {
+  result: SoqlResult;
+  columns: string[];
+  /** Per column: true for a dateTime, written `...Z` in CSV rather than `+0000`. */
+  dateTimes: boolean[];
+}
+
+/** Per-org bulk settings. */
+export interface BulkConfig {
+  /** GET requests of a closed job until one answers JobComplete. */
+  pollsToComplete: number;
+}
+
+/** Bulk jobs of one org. */
+export class BulkState {
+  ingest = new Map<string, IngestJob>();
+  query = new Map<string, QueryJob>();
+  #sequence = 0;
+
+  nextId(): string {
+    return makeId("750", ++this.#sequence);
+  }
+}
+
+const configs = new WeakMap<OrgState, BulkConfig>();
+// Keyed by the record store, which org.reset() replaces: a reset forgets every job too.
+const states = new WeakMap<RecordStore, BulkState>();
+
+/** Sets an org's bulk timing (FakeSalesforce's `bulkPollsToComplete` option). */
+export function configureBulk(org: OrgState, config: BulkConfig): void {
+  configs.set(org, config);
+}
+
+/** The org's bulk jobs. */
+export function bulkState(org: OrgState): BulkState {
+  let state = states.get(org.store);
+  if (state === undefined) states.set(org.store, state = new BulkState());
+  return state;
+}
+
+/** The fields every job starts with. */
+export function newJob(
+  org: OrgState,
+  id: string,
+  fields: { operation: string; object: string; userId: string; version: string },
+  state: JobState,
+  lineEnding: "LF" | "CRLF",
+): BaseJob {
+  const now = formatDateTime(org.now());
+  return {
+    id,
+    operation: fields.operation,
+    object: fields.object,
+    createdById: fields.userId,
+    createdDate: now,
+    systemModstamp: now,
+    state,
+    lineEnding,
+    version: fields.version,
+    polls: 0,
+  };
+}
+
+/** True once a job can no longer change. */
+export function isFinal(state: JobState): boolean {
+  return state === "JobComplete" || state === "Failed" || state === "Aborted";
+}
+
+/** Moves a job to `state` and stamps it. */
+export function setState(org: OrgState, job: BaseJob, state: JobState): void {
+  job.state = state;
+  job.systemModstamp = formatDateTime(org.now());
+}
+
+/**
+ * Counts a poll of a closed job and moves it along: InProgress until the configured
+ * number of polls, then `complete` runs and the job ends JobComplete (or Failed).
+ */
+export function advance(org: OrgState, job: BaseJob, complete: () => void): void {
+  if (job.state !== "UploadComplete" && job.state !== "InProgress") return;
+  job.polls++;
+  if (job.polls >= (configs.get(org)?.pollsToComplete ?? 1)) {
+    complete();
+    // complete() may have failed the job (an unreadable upload, an unknown column).
+    if ((job.state as JobState) !== "Failed") setState(org, job, "JobComplete");
+  } else if (job.state === "UploadComplete") {
+    setState(org, job, "InProgress");
+  }
+}
+
+/**
+ * JobInfo JSON in Salesforce's key order: `basic` as create, close, abort and list
+ * answer (§8.1), else with the processing counters of GET (§8.3).
+ */
+export function jobInfoJson(
+  job: IngestJob | QueryJob,
+  kind: "ingest" | "query",
+  shape: "create" | "list" | "get",
+): string {
+  const info: Record<string, unknown> = {
+    id: job.id,
+    operation: job.operation,
+    object: job.object,
+    createdById: job.createdById,
+    createdDate: job.createdDate,
+    systemModstamp: job.systemModstamp,
+    state: job.state,
+  };
+  if (kind === "ingest") {
+    const ingest = job as IngestJob;
+    if (ingest.externalIdFieldName !== undefined) {
+      info.externalIdFieldName = ingest.externalIdFieldName;
+    }
+    if (ingest.assignmentRuleId !== undefined) info.assignmentRuleId = ingest.assignmentRuleId;
+  }
+  info.concurrencyMode = "Parallel";
+  info.contentType = "CSV";
+  info.apiVersion = Number(job.version);
+  if (shape !== "create") info.jobType = kind === "ingest" ? "V2Ingest" : "V2Query";
+  if (shape === "create" && kind === "ingest") {
+    info.contentUrl = `services/data/v${job.version}/jobs/ingest/${job.id}/batches`;
+  }
+  info.lineEnding = job.lineEnding;
+  info.columnDelimiter = "COMMA";
+  if (shape === "get") {
+    if (kind === "ingest") {
+      const ingest = job as IngestJob;
+      info.numberRecordsProcessed = ingest.successful.length + ingest.failed.length;
+      info.numberRecordsFailed = ingest.failed.length;
+    } else {
+      info.numberRecordsProcessed = job.state === "JobComplete"
+        ? (job as QueryJob).result.totalSize
+        : 0;
+    }
+    info.retries = 0;
+    info.totalProcessingTime = 0;
+    if (kind === "ingest") {
+      info.apiActiveProcessingTime = 0;
+      info.apexProcessingTime = 0;
+    }
+    if (job.errorMessage !== undefined) info.errorMessage = job.errorMessage;
+  }
+  // Salesforce writes the version as a decimal: "apiVersion":64.0.
+  return JSON.stringify(info).replace(
+    `"apiVersion":${info.apiVersion},`,
+    `"apiVersion":${job.version},`,
+  );
+}
+
+// ---- ingest processing ------------------------------------------------------------------
+
+/** `CODE:message:fields --`, the `sf__Error` form of salesforce-api.md §8.4. */
+function sfError(error: RestError): string {
+  const fields = Array.isArray(error.fields) ? error.fields as string[] : [];
+  return `${error.errorCode}:${error.message}:${fields.length > 0 ? `${fields.join(",")} ` : ""}--`;
+}
+
+function plainError(errorCode: string, message: string, fields?: string[]): string {
+  return sfError({ errorCode, message, fields });
+}
+
+interface Column {
+  /** A plain field, or the relationship of `Rel.Field`. */
+  key: string;
+  /** The lookup field of a relationship column. */
+  lookup?: FieldDef;
+  /** The parent's field of a relationship column. */
+  field?: string;
+}
+
+/** Resolves the header against the object; a name it cannot place fails the job. */
+function columnsOf(
+  org: OrgState,
+  object: ObjectDef,
+  header: string[],
+): Column[] | string {
+  const columns: Column[] = [];
+  for (const name of header) {
+    const dot = name.indexOf(".");
+    if (dot === -1) {
+      if (org.schema.field(object, name) === undefined) {
+        return `InvalidBatch : Field name not found : ${name}`;
+      }
+      columns.push({ key: name });
+      continue;
+    }
+    const key = name.slice(0, dot);
+    const lookup = org.schema.relationship(object, key);
+    const parent = lookup && org.schema.object(lookup.referenceTo?.[0] ?? "");
+    if (lookup === undefined || parent === undefined) {
+      return `InvalidBatch : Field name not found : ${name}`;
+    }
+    columns.push({ key, lookup, field: name.slice(dot + 1) });
+  }
+  return columns;
+}
+
+/**
+ * A CSV row as the JSON body the DML code takes: an empty cell leaves the field alone,
+ * `#N/A` sets it to null (§8.5), `Rel.Field` becomes `{ Rel: { Field: value } }`.
+ */
+function bodyOf(columns: Column[], row: string[], skip: number): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) {
+    const cell = row[i];
+    if (i === skip || cell === "") continue;
+    const column = columns[i];
+    const value = cell === "#N/A" ? null : cell;
+    if (column.lookup === undefined) body[column.key] = value;
+    else if (value === null) body[column.lookup.name] = null;
+    else {
+      const nested = (body[column.key] ??= {}) as Record<string, unknown>;
+      nested[column.field!] = value;
+    }
+  }
+  return body;
+}
+
+/** The live record a row's Id names, or its `sf__Error`. */
+function recordFor(
+  org: OrgState,
+  object: ObjectDef,
+  raw: string,
+): { record: StoredRecord } | { error: string } {
+  if (raw === "") {
+    return { error: plainError("MISSING_ARGUMENT", "Id not specified in an update call") };
+  }
+  if (!isSalesforceId(raw)) {
+    return {
+      error: plainError("MALFORMED_ID", `${object.label} ID: id value of incorrect type: ${raw}`, [
+        "Id",
+      ]),
+    };
+  }
+  const id = normalizeId(raw);
+  const record = id.startsWith(object.keyPrefix) ? org.store.byId(id) : undefined;
+  if (record === undefined) {
+    return { error: plainError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id") };
+  }
+  if (record.IsDeleted === true) {
+    return { error: plainError("ENTITY_IS_DELETED", "entity is deleted") };
+  }
+  return { record };
+}
+
+const NO_REFERENCES = { prefixesOf: () => [] };
+
+/** One row of an upsert: matched by its external id, then updated or created. */
+function upsertRow(
+  org: OrgState,
+  dml: DmlContext,
+  object: ObjectDef,
+  key: FieldDef,
+  value: string,
+  body: Record<string, unknown>,
+): { id: string; created: boolean } | { error: string } {
+  if (key.name === "Id") {
+    if (value === "") return done(createRecord(dml, object, body), true);
+    const found = recordFor(org, object, value);
+    return "error" in found ? found : done(updateRecord(dml, object, found.record, body), false);
+  }
+  if (value === "") {
+    return { error: plainError("MISSING_ARGUMENT", `${key.name} not specified`, [key.name]) };
+  }
+  const coerced = coerceValue(key, value, NO_REFERENCES);
+  if ("error" in coerced) return { error: sfError(coerced.error) };
+  const matches = coerced.value === null ? [] : org.store.find(object, key, coerced.value);
+  if (matches.length > 1) {
+    return {
+      error: plainError(
+        "DUPLICATE_EXTERNAL_ID",
+        `${key.name}: more than one record found for external id field: [${
+          matches.map((r) => r.Id).join(", ")
+        }]`,
+        [key.name],
+      ),
+    };
+  }
+  if (matches.length === 1) return done(updateRecord(dml, object, matches[0], body), false);
+  return done(createRecord(dml, object, body), true);
+}
+
+function done(
+  result: ReturnType<typeof createRecord>,
+  created: boolean,
+): { id: string; created: boolean } | { error: string } {
+  return "error" in result ? { error: sfError(result.error) } : {
+    id: result.record.Id as string,
+    created,
+  };
+}
+
+/** Runs every uploaded row through the DML code, filling the job's result sets. */
+export function processIngest(org: OrgState, job: IngestJob, dml: DmlContext): void {
+  const object = org.schema.object(job.object)!;
+  let rows: string[][];
+  try {
+    rows = parseCsvRows(job.data ?? "");
+  } catch (error) {
+    job.errorMessage = `InvalidBatch : ${(error as Error).message}`;
+    setState(org, job, "Failed");
+    return;
+  }
+  job.data = undefined;
+  if (rows.length === 0) {
+    job.errorMessage = "InvalidBatch : No data uploaded";
+    setState(org, job, "Failed");
+    return;
+  }
+  job.header = rows[0];
+  const columns = columnsOf(org, object, job.header);
+  const lower = job.header.map((name) => name.toLowerCase());
+  const keyName = job.operation === "upsert" ? job.externalIdFieldName! : "Id";
+  const keyIndex = lower.indexOf(keyName.toLowerCase());
+  const needsKey = job.operation !== "insert";
+  if (typeof columns === "string" || (needsKey && keyIndex === -1)) {
+    job.errorMessage = typeof columns === "string"
+      ? columns
+      : `InvalidBatch : Field name not found : ${keyName}`;
+    job.unprocessed = rows.slice(1);
+    setState(org, job, "Failed");
+    return;
+  }
+  const key = org.schema.field(object, keyName)!;
+  for (let r = 1; r < rows.length; r++) {
+    const cells = rows[r];
+    const keyValue = keyIndex === -1 ? "" : cells[keyIndex];
+    let outcome: { id: string; created: boolean } | { error: string };
+    switch (job.operation) {
+      case "insert":
+        outcome = done(createRecord(dml, object, bodyOf(columns, cells, -1)), true);
+        break;
+      case "upsert":
+        outcome = upsertRow(org, dml, object, key, keyValue, bodyOf(columns, cells, -1));
+        break;
+      case "update": {
+        const found = recordFor(org, object, keyValue);
+        outcome = "error" in found
+          ? found
+          : done(updateRecord(dml, object, found.record, bodyOf(columns, cells, keyIndex)), false);
+        break;
+      }
+      default: {
+        // delete and hardDelete: the fake has no recycle-bin bypass, both soft-delete.
+        const found = recordFor(org, object, keyValue);
+        if ("error" in found) outcome = found;
+        else {
+          org.store.softDelete(object, found.record, dml.stamp);
+          outcome = { id: found.record.Id as string, created: false };
+        }
+      }
+    }
+    if ("error" in outcome) {
+      // API >= 53.0 reports the record id of a failed update or delete.
+      const id = needsKey && isSalesforceId(keyValue) && key.name === "Id"
+        ? normalizeId(keyValue)
+        : "";
+      job.failed.push({ id, extra: outcome.error, cells });
+    } else {
+      job.successful.push({ id: outcome.id, extra: String(outcome.created), cells });
+    }
+  }
+}
+
+/** Marks an aborted job's uploaded rows as never processed. */
+export function abandonIngest(job: IngestJob): void {
+  if (job.data === undefined) return;
+  try {
+    const rows = parseCsvRows(job.data);
+    job.header = rows[0] ?? [];
+    job.unprocessed = rows.slice(1);
+  } catch {
+    // Unreadable data was never going to be processed: nothing to list.
+  }
+  job.data = undefined;
+}
+
+/** One of the three result files (§8.4): `sf__` cells quoted, the header echoed, cells quoted. */
+export function resultsCsv(
+  job: IngestJob,
+  which: "successfulResults" | "failedResults" | "unprocessedrecords",
+): string {
+  const ending = job.lineEnding === "CRLF" ? "\r\n" : "\n";
+  if (job.header.length === 0) return "";
+  const echoed = job.header.map(formatCsvCell).join(",");
+  const options = { quoteAll: true, lineEnding: ending } as const;
+  const parts: string[] = [];
+  if (which === "unprocessedrecords") {
+    parts.push(echoed + ending);
+    for (const cells of job.unprocessed) parts.push(formatCsvRow(cells, options));
+    return parts.join("");
+  }
+  const rows = which === "successfulResults" ? job.successful : job.failed;
+  const second = which === "successfulResults" ? "sf__Created" : "sf__Error";
+  parts.push(`"sf__Id","${second}",${echoed}${ending}`);
+  for (const row of rows) parts.push(formatCsvRow([row.id, row.extra, ...row.cells], options));
+  return parts.join("");
+}
