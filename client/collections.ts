@@ -346,12 +346,12 @@ export class CollectionsClient {
    * assert.deepEqual(results.map((r) => r.id?.slice(0, 3)), ["001", "003"]);
    * ```
    */
-  create(
+  async create(
     sobject: string | null,
     records: Iterable<Record<string, unknown>>,
     options: CollectionsOptions = {},
   ): Promise<SaveResult[]> {
-    return this.#save("create", sobject, records, options);
+    return await this.#save("create", sobject, records, options);
   }
 
   /**
@@ -381,12 +381,12 @@ export class CollectionsClient {
    * assert.equal(org.records("Account")[0].Industry, "Energy");
    * ```
    */
-  update(
+  async update(
     sobject: string | null,
     records: Iterable<Record<string, unknown>>,
     options: CollectionsOptions = {},
   ): Promise<SaveResult[]> {
-    return this.#save("update", sobject, records, options);
+    return await this.#save("update", sobject, records, options);
   }
 
   /**
@@ -419,7 +419,7 @@ export class CollectionsClient {
    * assert.deepEqual(results.map((r) => r.created), [false, true]);
    * ```
    */
-  upsert(
+  async upsert(
     sobject: string,
     externalIdField: string,
     records: Iterable<Record<string, unknown>>,
@@ -428,7 +428,7 @@ export class CollectionsClient {
     const context = "Cannot upsert records";
     checkApiName(context, "sobject", sobject);
     checkApiName(context, "externalIdField", externalIdField);
-    return this.#save("upsert", sobject, records, options, externalIdField);
+    return await this.#save("upsert", sobject, records, options, externalIdField);
   }
 
   /**
@@ -455,13 +455,13 @@ export class CollectionsClient {
    * assert.equal(org.records("Account").length, 0);
    * ```
    */
-  delete(ids: Iterable<string>, options: CollectionsOptions = {}): Promise<SaveResult[]> {
+  async delete(ids: Iterable<string>, options: CollectionsOptions = {}): Promise<SaveResult[]> {
     const context = "Cannot delete records";
     const list = toArray(context, "ids", ids);
     list.forEach((id, i) => checkRecordId(context, `ids[${i}]`, id));
     const allOrNone = checkAllOrNone(context, options.allOrNone);
     const calls = this.#checkedSplit(context, list.length, MAX_RECORDS_PER_CALL, allOrNone);
-    return this.#run(context, list.length, calls, async ({ start, count }) => {
+    return await this.#run(context, list.length, calls, async ({ start, count }) => {
       // Ids are base-62, so the query string needs no encoding.
       const url = `${this.#path}?ids=${
         list.slice(start, start + count).join(",")
@@ -503,7 +503,7 @@ export class CollectionsClient {
    * assert.equal(records[1], null);
    * ```
    */
-  get<T = Record<string, unknown>>(
+  async get<T = Record<string, unknown>>(
     sobject: string,
     ids: Iterable<string>,
     fields: Iterable<string>,
@@ -529,7 +529,7 @@ export class CollectionsClient {
       throw new TypeError(`${context}: "fields" must name at least one field: received []`);
     }
     const calls = splitCalls(list.length, MAX_IDS_PER_GET);
-    return this.#run<T | null>(context, list.length, calls, async ({ start, count }) => {
+    return await this.#run<T | null>(context, list.length, calls, async ({ start, count }) => {
       const response = await this.#client.request(`${this.#path}/${sobject}`, {
         method: "POST",
         headers: JSON_HEADERS,
