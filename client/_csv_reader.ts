@@ -51,7 +51,9 @@ export class CsvParser {
    * @throws {SyntaxError} When the text is not valid CSV.
    */
   push(text: string): readonly string[][] {
-    if (this.#ended) throw new TypeError("Cannot parse CSV: the parser has already ended");
+    if (this.#ended) {
+      throw new TypeError("Cannot parse CSV: the parser has already ended");
+    }
     if (text.length === 0) return NO_ROWS;
     const rows: string[][] = [];
     let pos = 0;
@@ -101,7 +103,9 @@ export class CsvParser {
   }
 
   #error(what: string, line: number, column: number): SyntaxError {
-    return new SyntaxError(`Cannot parse CSV: ${what} at line ${line}, column ${column}`);
+    return new SyntaxError(
+      `Cannot parse CSV: ${what} at line ${line}, column ${column}`,
+    );
   }
 
   /** Completes the current row, whose terminating LF (or the end) is at absolute `at`. */
@@ -270,21 +274,29 @@ function checkHeader(header: readonly string[]): void {
   for (const name of header) {
     if (seen.has(name)) {
       throw new SyntaxError(
-        `Cannot parse CSV: the header row names column ${JSON.stringify(name)} twice`,
+        `Cannot parse CSV: the header row names column ${
+          JSON.stringify(name)
+        } twice`,
       );
     }
     seen.add(name);
   }
 }
 
-function toRecord(header: readonly string[], row: readonly string[]): Record<string, string> {
+function toRecord(
+  header: readonly string[],
+  row: readonly string[],
+): Record<string, string> {
   const record: Record<string, string> = {};
   for (let i = 0; i < header.length; i++) record[header[i]] = row[i];
   return record;
 }
 
 // "__proto__" as a plain property assignment would set the prototype instead of a field.
-function toRecordSafe(header: readonly string[], row: readonly string[]): Record<string, string> {
+function toRecordSafe(
+  header: readonly string[],
+  row: readonly string[],
+): Record<string, string> {
   const record: Record<string, string> = {};
   for (let i = 0; i < header.length; i++) {
     Object.defineProperty(record, header[i], {
@@ -299,7 +311,10 @@ function toRecordSafe(header: readonly string[], row: readonly string[]): Record
 
 function recordMaker(
   header: readonly string[],
-): (header: readonly string[], row: readonly string[]) => Record<string, string> {
+): (
+  header: readonly string[],
+  row: readonly string[],
+) => Record<string, string> {
   checkHeader(header);
   return header.includes("__proto__") ? toRecordSafe : toRecord;
 }
@@ -336,7 +351,9 @@ export type CsvSource =
   | AsyncIterable<Uint8Array>
   | Iterable<Uint8Array>;
 
-async function* chunksOf(source: CsvSource): AsyncGenerator<Uint8Array, void, undefined> {
+async function* chunksOf(
+  source: CsvSource,
+): AsyncGenerator<Uint8Array, void, undefined> {
   if (typeof (source as ReadableStream<Uint8Array>).getReader !== "function") {
     yield* source as AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
     return;
@@ -362,9 +379,13 @@ async function* chunksOf(source: CsvSource): AsyncGenerator<Uint8Array, void, un
 
 function decode(decoder: TextDecoder, chunk?: Uint8Array): string {
   try {
-    return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
+    return chunk === undefined
+      ? decoder.decode()
+      : decoder.decode(chunk, { stream: true });
   } catch (error) {
-    throw new SyntaxError("Cannot parse CSV: the input is not valid UTF-8", { cause: error });
+    throw new SyntaxError("Cannot parse CSV: the input is not valid UTF-8", {
+      cause: error,
+    });
   }
 }
 
@@ -388,7 +409,9 @@ async function* rowBatches(
  * Chunks may split the text anywhere, even inside a character. Stopping early cancels the stream.
  * @throws {SyntaxError} When the bytes are not valid UTF-8 CSV.
  */
-export async function* readCsvRows(source: CsvSource): AsyncGenerator<string[], void, undefined> {
+export async function* readCsvRows(
+  source: CsvSource,
+): AsyncGenerator<string[], void, undefined> {
   for await (const rows of rowBatches(source)) {
     for (let i = 0; i < rows.length; i++) yield rows[i];
   }
