@@ -167,6 +167,8 @@ export class CollectionsError<T = SaveResult> extends Error {
   readonly callErrors: unknown[];
 
   /**
+   * Builds the error; the collections methods throw it, there is rarely a need to.
+   *
    * @param message What could not be done and why.
    * @param options The partial results and the calls' errors.
    */
@@ -309,6 +311,8 @@ export class CollectionsClient {
   #path: string;
 
   /**
+   * Use `sf.collections`; there is rarely a need to build one.
+   *
    * @param client The client to send requests with.
    * @param basePath The API root, e.g. `/services/data/v64.0` (or the Tooling API's).
    */
