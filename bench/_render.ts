@@ -1,0 +1,469 @@
+// Bench results to markdown: the targets summary, one table per workload, and
+// the bench/RESULTS.md page.
+import {
+  count,
+  mb,
+  ratio,
+  showBytes,
+  showSpread,
+  type Spread,
+  status,
+  table,
+} from "./_report.ts";
+import type { BenchResults, ClientResult, TargetLine } from "./_results.ts";
+
+const BUNDLE_LIMIT = 25_000;
+const CSV_WRITE_TARGET = 150;
+const CSV_PARSE_TARGET = 100;
+
+function find(
+  clients: ClientResult[] | undefined,
+  runtime: string,
+  workload: string,
+): ClientResult | undefined {
+  return clients?.find((c) => c.runtime === runtime && c.workload === workload);
+}
+
+function median(s: Spread | undefined): number | undefined {
+  return s?.median;
+}
+
+function rpsLine(client: ClientResult | undefined): string {
+  if (client === undefined) return "not run";
+  if (client.notMeasured) return `not measured: ${client.notMeasured}`;
+  return `${showSpread(client.rps)} req/s`;
+}
+
+function restTargets(results: BenchResults): TargetLine[] {
+  const clients = results.rest?.clients;
+  if (clients === undefined) return [];
+  const lines: TargetLine[] = [];
+  for (const runtime of ["deno", "node"]) {
+    const ours = find(clients, runtime, "rest/ours");
+    const raw = find(clients, runtime, "rest/raw");
+    const r = (median(ours?.rps) ?? NaN) / (median(raw?.rps) ?? NaN);
+    lines.push({
+      target: `REST: ours ≥ 0.9× raw fetch, both on ${
+        runtime === "deno" ? "Deno" : "Node"
+      }`,
+      measured: `${ratio(r)} (ours ${rpsLine(ours)}; raw ${rpsLine(raw)})`,
+      ok: Number.isFinite(r) ? r >= 0.9 : undefined,
+    });
+  }
+  const oursNode = find(clients, "node", "rest/ours");
+  const jsforce = find(clients, "node", "rest/jsforce");
+  const r = (median(oursNode?.rps) ?? NaN) / (median(jsforce?.rps) ?? NaN);
+  lines.push({
+    target: "REST: ours ≥ 1.5× jsforce, both on Node",
+    measured: `${ratio(r)} (ours ${rpsLine(oursNode)}; jsforce ${
+      rpsLine(jsforce)
+    })`,
+    ok: Number.isFinite(r) ? r >= 1.5 : undefined,
+  });
+  return lines;
+}
+
+function queryTargets(results: BenchResults): TargetLine[] {
+  const query = results.query;
+  if (query === undefined) return [];
+  return ["deno", "node"].map((runtime) => {
+    const ours = find(query.clients, runtime, "query/ours");
+    const ms = median(ours?.ms);
+    return {
+      target: `Query (${count(query.params.expected)} records): ours on ${
+        runtime === "deno" ? "Deno" : "Node"
+      } ≤ 1.15 × max(latency, work) = ${count(query.targetMs)} ms`,
+      measured: ours?.notMeasured
+        ? `not measured: ${ours.notMeasured}`
+        : `${showSpread(ours?.ms)} ms = ${
+          ratio(ms === undefined ? undefined : ms / query.targetMs)
+        } of the target`,
+      ok: ms === undefined ? undefined : ms <= query.targetMs,
+    };
+  });
+}
+
+function coldTargets(results: BenchResults): TargetLine[] {
+  const cold = results.cold;
+  if (cold === undefined) return [];
+  return ["deno", "node"].map((runtime) => {
+    const ours = find(cold.clients, runtime, "cold/ours");
+    const tokens = ours?.tokens;
+    return {
+      target: `Cold start (${
+        count(cold.params.total)
+      } concurrent requests): ours on ${
+        runtime === "deno" ? "Deno" : "Node"
+      } asks for 1 token`,
+      measured: ours?.notMeasured
+        ? `not measured: ${ours.notMeasured}`
+        : `${showSpread(tokens)} token request(s) per run`,
+      ok: tokens === undefined
+        ? undefined
+        : tokens.min === 1 && tokens.max === 1,
+    };
+  });
+}
+
+/** The summary lines: one per target in issue 8 (and the CSV targets of issue 5). */
+export function targetLines(results: BenchResults): TargetLine[] {
+  const lines = [
+    ...restTargets(results),
+    ...queryTargets(results),
+    ...coldTargets(results),
+  ];
+  const bulk = results.bulk;
+  if (bulk !== undefined) {
+    for (
+      const target of [
+        "Bulk insert 1M × 8 fields: peak RSS within the bulk issue's bound and below jsforce's",
+        "Bulk query 1M rows: peak RSS flat from 100k to 1M rows",
+      ]
+    ) {
+      lines.push({
+        target,
+        measured: bulk.notMeasured ?? "see the bulk table",
+        ok: undefined,
+      });
+    }
+  }
+  const csv = results.csv;
+  if (csv !== undefined) {
+    lines.push({
+      target: `CSV write ≥ ${CSV_WRITE_TARGET} MB/s (issue 5)`,
+      measured: csv.notMeasured ??
+        `${csv.writeMBps?.toFixed(0)} MB/s (best of 3)`,
+      ok: csv.writeMBps === undefined
+        ? undefined
+        : csv.writeMBps >= CSV_WRITE_TARGET,
+    });
+    lines.push({
+      target: `CSV parse ≥ ${CSV_PARSE_TARGET} MB/s (issue 5)`,
+      measured: csv.notMeasured ??
+        `${csv.parseMBps?.toFixed(0)} MB/s (best of 3)`,
+      ok: csv.parseMBps === undefined
+        ? undefined
+        : csv.parseMBps >= CSV_PARSE_TARGET,
+    });
+  }
+  const bundle = results.bundle;
+  if (bundle !== undefined) {
+    lines.push({
+      target: `Core bundle (mod.ts, minified + gzip) ≤ 25 KB (${
+        count(BUNDLE_LIMIT)
+      } bytes)`,
+      measured: bundle.notMeasured ?? `${count(bundle.oursGzipBytes!)} bytes`,
+      ok: bundle.oursGzipBytes === undefined
+        ? undefined
+        : bundle.oursGzipBytes <= BUNDLE_LIMIT,
+    });
+  }
+  const conformance = results.conformance;
+  if (conformance !== undefined) {
+    const steps = conformance.steps ?? [];
+    const passed = steps.filter((s) => s.ok).length;
+    lines.push({
+      target: "Conformance: jsforce against FakeSalesforce, every step passes",
+      measured: conformance.notMeasured ??
+        `${passed} of ${steps.length} steps pass`,
+      ok: conformance.steps === undefined ? undefined : passed === steps.length,
+    });
+  }
+  return lines;
+}
+
+function runtimeName(client: ClientResult): string {
+  return client.runtime === "deno" ? "Deno" : "Node";
+}
+
+function failures(client: ClientResult): string {
+  const failed = client.runs.filter((r) => r.error !== undefined);
+  return failed.length === 0
+    ? ""
+    : ` (${failed.length} run(s) failed: ${failed[0].error})`;
+}
+
+function restSection(results: BenchResults): string {
+  const rest = results.rest!;
+  const jsforce = median(find(rest.clients, "node", "rest/jsforce")?.rps);
+  const rows = rest.clients.map((client) => {
+    if (client.notMeasured) {
+      return [
+        client.label,
+        runtimeName(client),
+        `not measured: ${client.notMeasured}`,
+      ];
+    }
+    const raw = median(find(rest.clients, client.runtime, "rest/raw")?.rps);
+    const rps = median(client.rps);
+    return [
+      client.label + failures(client),
+      runtimeName(client),
+      showSpread(client.rps),
+      client.workload === "rest/raw"
+        ? "1.00×"
+        : ratio((rps ?? NaN) / (raw ?? NaN)),
+      client.workload === "rest/jsforce"
+        ? "1.00×"
+        : ratio((rps ?? NaN) / (jsforce ?? NaN)),
+      showBytes(client.peakRss),
+      showBytes(client.timeRss),
+      showSpread(client.serverBusy, 0, "%"),
+    ];
+  });
+  return [
+    `### 1. REST: ${
+      count(rest.params.total)
+    } sObject GETs at concurrency ${rest.params.concurrency}`,
+    "",
+    `Each run: a fresh process logs in, sends ${
+      count(rest.params.warmup)
+    } untimed warm-up GETs, then the timed ${
+      count(rest.params.total)
+    } (\`GET /sobjects/Account/{id}\`, all fields, JSON parsed).`,
+    "",
+    table([
+      "client",
+      "runtime",
+      "req/s",
+      "vs raw fetch (same runtime)",
+      "vs jsforce",
+      "peak RSS (inside)",
+      "peak RSS (time -v)",
+      "server busy",
+    ], rows),
+  ].join("\n");
+}
+
+function querySection(results: BenchResults): string {
+  const query = results.query!;
+  const pages = Math.ceil(query.params.expected / query.params.pageSize);
+  const rows = query.clients.map((client) => {
+    if (client.notMeasured) {
+      return [
+        client.label,
+        runtimeName(client),
+        `not measured: ${client.notMeasured}`,
+      ];
+    }
+    const ms = median(client.ms);
+    return [
+      client.label + failures(client),
+      runtimeName(client),
+      showSpread(client.ms, 0, " ms"),
+      ratio((ms ?? NaN) / query.targetMs),
+      showBytes(client.peakRss),
+      showBytes(client.timeRss),
+    ];
+  });
+  return [
+    `### 2. Query: ${count(query.params.expected)} records in pages of ${
+      count(query.params.pageSize)
+    }`,
+    "",
+    `${query.params.latencyMs} ms injected server latency on each of the ${pages} page requests (${
+      count(pages * query.params.latencyMs)
+    } ms in all) and ${query.params.workMs} ms of consumer work after every ${
+      count(query.params.pageSize)
+    }th record (${count(pages * query.params.workMs)} ms in all). Target: ≤ ${
+      count(query.targetMs)
+    } ms to the last record. Timed from the first page request (after login).`,
+    "",
+    table([
+      "client",
+      "runtime",
+      "time to last record",
+      "vs target",
+      "peak RSS (inside)",
+      "peak RSS (time -v)",
+    ], rows),
+  ].join("\n");
+}
+
+function coldSection(results: BenchResults): string {
+  const cold = results.cold!;
+  const rows = cold.clients.map((client) => {
+    if (client.notMeasured) {
+      return [
+        client.label,
+        runtimeName(client),
+        `not measured: ${client.notMeasured}`,
+      ];
+    }
+    return [
+      client.label + failures(client),
+      runtimeName(client),
+      showSpread(client.tokens),
+      showSpread(client.requests),
+      showSpread(client.ms, 0, " ms"),
+    ];
+  });
+  return [
+    `### 5. Cold start: ${
+      count(cold.params.total)
+    } concurrent requests on a fresh client`,
+    "",
+    "Token requests and requests are counted by the server (its access tokens issued, and every request it answered, login included). Time from creating the client to the last response.",
+    "",
+    table([
+      "client",
+      "runtime",
+      "token requests",
+      "requests to the server",
+      "time to last response",
+    ], rows),
+  ].join("\n");
+}
+
+function bulkSection(results: BenchResults): string {
+  const bulk = results.bulk!;
+  const lines = [
+    "### 3 & 4. Bulk API 2.0: insert 1,000,000 × 8 fields, query 1,000,000 rows",
+    "",
+  ];
+  if (bulk.notMeasured) {
+    lines.push(table(["workload", "result"], [
+      ["bulk insert 1M × 8 fields (wall time, peak RSS)", bulk.notMeasured],
+      ["bulk query 1M rows (rows/s, peak RSS 100k vs 1M)", bulk.notMeasured],
+    ]));
+  } else {
+    lines.push("```json", JSON.stringify(bulk.result, null, 2), "```");
+    if (bulk.timeRss !== undefined) {
+      lines.push("", `Process peak RSS (time -v): ${mb(bulk.timeRss)}`);
+    }
+  }
+  const collections = results.collections;
+  if (collections !== undefined) {
+    lines.push("", "Collections (issue 7):", "");
+    lines.push(
+      collections.notMeasured ??
+        ["```json", JSON.stringify(collections.result, null, 2), "```"].join(
+          "\n",
+        ),
+    );
+  }
+  return lines.join("\n");
+}
+
+function csvBundleSection(results: BenchResults): string {
+  const rows: string[][] = [];
+  const csv = results.csv;
+  if (csv !== undefined) {
+    rows.push([
+      "CSV write (records → UTF-8, `encodeCsv`)",
+      csv.notMeasured ?? `${csv.writeMBps?.toFixed(0)} MB/s`,
+    ]);
+    rows.push([
+      "CSV parse (UTF-8 stream → records, `readCsvRecords`)",
+      csv.notMeasured ?? `${csv.parseMBps?.toFixed(0)} MB/s`,
+    ]);
+  }
+  const bundle = results.bundle;
+  if (bundle !== undefined) {
+    if (bundle.notMeasured) rows.push(["bundle size", bundle.notMeasured]);
+    else {
+      rows.push([
+        "ours: `mod.ts`, `deno bundle --minify`, gzip",
+        `${count(bundle.oursMinBytes!)} B minified, **${
+          count(bundle.oursGzipBytes!)
+        } B gzip**`,
+      ]);
+      for (const file of bundle.jsforce ?? []) {
+        const times = file.gzipBytes / bundle.oursGzipBytes!;
+        rows.push([
+          `jsforce: \`${file.file}\` (shipped), gzip`,
+          `${count(file.minBytes)} B minified, **${
+            count(file.gzipBytes)
+          } B gzip** (${times.toFixed(0)}× ours)`,
+        ]);
+      }
+    }
+  }
+  return [
+    "### 6. CSV throughput and bundle size",
+    "",
+    'CSV: `runCsvBench()` of bench/csv_bench.ts, ~50 MB of 8-field rows, best of 3, one core (Deno). gzip: `CompressionStream("gzip")`.',
+    "",
+    table(["measure", "result"], rows),
+  ].join("\n");
+}
+
+function conformanceSection(results: BenchResults): string {
+  const conformance = results.conformance!;
+  const body = conformance.notMeasured ?? table(
+    ["step", "result"],
+    (conformance.steps ?? []).map((step) => [
+      step.name,
+      step.ok
+        ? `pass${step.detail ? `: ${step.detail}` : ""}`
+        : `**FAIL**: ${step.error}`,
+    ]),
+  );
+  return [
+    "### Conformance: jsforce against FakeSalesforce",
+    "",
+    `bench/node/conformance.mjs, ${
+      results.runtimes.jsforce ?? "jsforce"
+    } on Node, against a fresh fake org (650 Accounts, page size 200) over loopback.`,
+    "",
+    body,
+  ].join("\n");
+}
+
+/** The whole report: header, targets, then one section per workload that ran. */
+export function renderMarkdown(results: BenchResults): string {
+  const { machine, runtimes } = results;
+  const header = [
+    `## Bench results${
+      results.quick ? " (--quick smoke run: reduced sizes, 1 run)" : ""
+    }`,
+    "",
+    `${results.date.slice(0, 10)} · ${machine.cpu}, ${machine.cores} cores, ${
+      (machine.memoryBytes / 2 ** 30).toFixed(0)
+    } GiB RAM, ${machine.os} · ${runtimes.deno}, ${
+      runtimes.node ?? "no node"
+    } (${runtimes.nodeSource ?? "—"}), ${
+      runtimes.jsforce ?? "no jsforce"
+    } · ${results.runs} run(s) per client, median (min–max) · /usr/bin/time -v: ${
+      runtimes.timeV ? "yes" : "not available"
+    }`,
+    "",
+    'Client and fake org run in separate processes on the same machine and share its cores; "server busy" is the server\'s CPU time during the run as a share of one core (near 100% means the server, not the client, set the pace).',
+  ].join("\n");
+  const sections = [
+    header,
+    "### Targets",
+    table(
+      ["target", "measured", "status"],
+      results.targets.map((t) => [t.target, t.measured, status(t.ok)]),
+    ),
+  ];
+  if (results.rest) sections.push(restSection(results));
+  if (results.query) sections.push(querySection(results));
+  if (results.bulk) sections.push(bulkSection(results));
+  if (results.cold) sections.push(coldSection(results));
+  if (results.csv || results.bundle) sections.push(csvBundleSection(results));
+  if (results.conformance) sections.push(conformanceSection(results));
+  return sections.join("\n\n") + "\n";
+}
+
+/** bench/RESULTS.md: how to run, what is measured, then the latest table. */
+export function renderResultsFile(
+  results: BenchResults,
+  markdown: string,
+): string {
+  return [
+    "# Benchmarks",
+    "",
+    "`deno task bench` measures this client against plain `fetch` doing the same HTTP calls and against",
+    "jsforce 3 (installed with npm into `bench/` only), against one `FakeSalesforce` served over loopback",
+    "by a separate process (`bench/_server.ts`). Every run of every client is a fresh process; Node runs",
+    "our client from a `deno bundle --platform browser` build. `deno task bench --quick` is a smoke run.",
+    "Machine-readable results: `bench/results/latest.json` (git-ignored). Absolute numbers depend on the",
+    "machine; the ratios are what the targets (issue 8) are about. A target we miss says **MISSED**.",
+    "",
+    `Latest full run: ${results.date}.`,
+    "",
+    markdown.replace(/^## /, "## Latest run: "),
+  ].join("\n");
+}

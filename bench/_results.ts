@@ -1,0 +1,103 @@
+// The shape of bench/results/latest.json, shared by the runner and the renderer.
+import type { Spread } from "./_report.ts";
+
+/** One run of one client: what the process measured plus the server's view. */
+export interface RunRecord {
+  error?: string;
+  /** Measured window, ms (time to last record / last response for query and cold start). */
+  ms?: number;
+  rps?: number;
+  count?: number;
+  /** Peak RSS sampled inside the process every 50 ms, bytes. */
+  peakRss?: number;
+  /** Peak RSS from /usr/bin/time -v, bytes. */
+  timeRss?: number;
+  runtime?: string;
+  /** Server CPU time while this process ran (login, warm-up and measurement), ms. */
+  serverCpuMs?: number;
+  /** Access tokens the org issued while this process ran. */
+  tokens?: number;
+  /** Requests the org answered while this process ran. */
+  requests?: number;
+  [key: string]: unknown;
+}
+
+/** All runs of one client in one workload, with spreads over the successful runs. */
+export interface ClientResult {
+  label: string;
+  runtime: "deno" | "node";
+  workload: string;
+  runs: RunRecord[];
+  ms?: Spread;
+  rps?: Spread;
+  peakRss?: Spread;
+  timeRss?: Spread;
+  /** Approximate share of one server core busy during the measurement, %. */
+  serverBusy?: Spread;
+  tokens?: Spread;
+  requests?: Spread;
+  /** Why there are no numbers (tool missing, every run failed, ...). */
+  notMeasured?: string;
+}
+
+/** One conformance step. */
+export interface ConformanceStep {
+  name: string;
+  ok: boolean;
+  detail?: string;
+  error?: string;
+}
+
+/** One target line of the summary. */
+export interface TargetLine {
+  target: string;
+  measured: string;
+  /** undefined: not measured. */
+  ok?: boolean;
+}
+
+/** Everything one bench run produced. */
+export interface BenchResults {
+  date: string;
+  quick: boolean;
+  machine: { cores: number; memoryBytes: number; cpu: string; os: string };
+  runtimes: {
+    deno: string;
+    node?: string;
+    nodeSource?: string;
+    jsforce?: string;
+    timeV: boolean;
+  };
+  runs: number;
+  rest?: {
+    params: { total: number; concurrency: number; warmup: number };
+    clients: ClientResult[];
+  };
+  query?: {
+    params: {
+      expected: number;
+      pageSize: number;
+      latencyMs: number;
+      workMs: number;
+    };
+    /** 1.15 × max(total latency, total consumer work), ms. */
+    targetMs: number;
+    clients: ClientResult[];
+  };
+  cold?: { params: { total: number }; clients: ClientResult[] };
+  bulk?: {
+    notMeasured?: string;
+    result?: Record<string, unknown>;
+    timeRss?: number;
+  };
+  collections?: { notMeasured?: string; result?: Record<string, unknown> };
+  csv?: { notMeasured?: string; writeMBps?: number; parseMBps?: number };
+  bundle?: {
+    notMeasured?: string;
+    oursMinBytes?: number;
+    oursGzipBytes?: number;
+    jsforce?: Array<{ file: string; minBytes: number; gzipBytes: number }>;
+  };
+  conformance?: { notMeasured?: string; steps?: ConformanceStep[] };
+  targets: TargetLine[];
+}
