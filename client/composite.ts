@@ -4,8 +4,382 @@
  * @module
  */
 
+import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { createTree, type TreeOptions, type TreeRecord, type TreeResult } from "./tree.ts";
+import { SubrequestBuilder } from "./_composite_builder.ts";
+import type { Subrequest } from "./_composite_subrequest.ts";
+import {
+  batchEntry,
+  checkBoolean,
+  compositeEntry,
+  outcomeOf,
+  subrequestAccess,
+  unescapeHtml,
+} from "./_composite_wire.ts";
+import { received } from "./_validate.ts";
+
+export { type SObjectSubrequestMethods, SubrequestBuilder } from "./_composite_builder.ts";
+export {
+  CreateSubrequest,
+  GetSubrequest,
+  InvalidStateError,
+  QuerySubrequest,
+  Subrequest,
+  UpsertSubrequest,
+} from "./_composite_subrequest.ts";
+
+const JSON_HEADERS = { "Content-Type": "application/json" };
+/** Subrequests per `/composite` or `/composite/batch` call. */
+const MAX_SUBREQUESTS = 25;
+/** Query (and sObject Collections) subrequests per `/composite` call. */
+const MAX_QUERIES = 5;
+
+/** The error list Salesforce gives subrequests after a halting failure (text unverified). */
+const HALTED = [{
+  errorCode: "BATCH_PROCESSING_HALTED",
+  message: "Batch processing halted per request",
+}];
+
+async function settle(
+  client: Salesforce,
+  subrequests: readonly Subrequest[],
+  results: readonly { statusCode: number; body: unknown; httpHeaders?: Record<string, string> }[],
+): Promise<void> {
+  const outcomes = await Promise.all(
+    subrequests.map((subrequest, i) =>
+      outcomeOf(
+        client.baseUrl,
+        subrequest,
+        results[i].statusCode,
+        results[i].body,
+        results[i].httpHeaders,
+      )
+    ),
+  );
+  subrequests.forEach((subrequest, i) => subrequestAccess.settle(subrequest, outcomes[i]));
+}
+
+function malformed(response: Response, what: string): SalesforceError {
+  return new SalesforceError(
+    `Cannot read composite response: ${what} (${response.status} POST ${
+      new URL(response.url || "http://x/").pathname
+    })`,
+    { response },
+  );
+}
+
+function errorsOf(subrequests: readonly Subrequest[]): SalesforceError[] {
+  return subrequests.flatMap((subrequest) => subrequest.error ?? []);
+}
+
+function checkOptions(context: string, options: unknown): Record<string, unknown> {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${context}: "options" must be an object: received ${received(options)}`);
+  }
+  return options as Record<string, unknown>;
+}
+
+/** Options of {@linkcode CompositeClient.batch}. */
+export interface CompositeBatchOptions {
+  /**
+   * Stop at the first failed subrequest: the rest report `412`
+   * `BATCH_PROCESSING_HALTED`. Over 25 subrequests, calls are then sent one
+   * after another instead of concurrently.
+   *
+   * @default {false}
+   */
+  haltOnError?: boolean;
+  /**
+   * After `execute()`, throw when any subrequest failed.
+   *
+   * @default {false}
+   */
+  autoraise?: boolean;
+  /**
+   * With `autoraise`, throw an `AggregateError` of every failure instead of the first one.
+   *
+   * @default {false}
+   */
+  groupErrors?: boolean;
+}
+
+/**
+ * A Composite Batch: independent subrequests, 25 per `/composite/batch` call.
+ * More are split into several calls (concurrent, or one after another with
+ * `haltOnError`); results come back in the order subrequests were added.
+ *
+ * @example Thirty queries in one batch
+ * ```ts
+ * import { Salesforce } from "@x/aiosalesforce";
+ * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * org.insert("Account", [{ Name: "Acme" }]);
+ * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+ * const batch = sf.composite.batch();
+ * const queries = Array.from({ length: 30 }, () => batch.query("SELECT Name FROM Account"));
+ * await batch.execute();
+ * assert.ok(queries.every((query) => query.records.length === 1));
+ * ```
+ */
+export class CompositeBatch extends SubrequestBuilder {
+  #haltOnError: boolean;
+  #autoraise: boolean;
+  #groupErrors: boolean;
+
+  /**
+   * Use `sf.composite.batch()`.
+   *
+   * @param client The client that sends the calls.
+   * @param options `haltOnError`, `autoraise`, `groupErrors`.
+   * @throws {TypeError} When an option is not a boolean.
+   */
+  constructor(client: Salesforce, options: CompositeBatchOptions = {}) {
+    const context = "Cannot create composite batch";
+    const checked = checkOptions(context, options);
+    super(client, {
+      name: "composite batch",
+      referable: false,
+      maxSubrequests: Infinity,
+      maxQueries: Infinity,
+    });
+    this.#haltOnError = checkBoolean(context, "haltOnError", checked.haltOnError);
+    this.#autoraise = checkBoolean(context, "autoraise", checked.autoraise);
+    this.#groupErrors = checkBoolean(context, "groupErrors", checked.groupErrors);
+  }
+
+  /**
+   * Sends the subrequests and sets their results.
+   *
+   * @param options `signal` to abort the calls.
+   * @throws {SalesforceError} When a call itself fails (the first failed call's error).
+   * @throws {AggregateError} With `autoraise` and `groupErrors`, of every failed subrequest's error.
+   * @throws {InvalidStateError} When already executing or executed.
+   *
+   * @example Stop at the first failure
+   * ```ts
+   * import { NotFoundError, Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const batch = sf.composite.batch({ haltOnError: true, autoraise: true });
+   * batch.sobject.get("Account", "001000000000000AAA");
+   * const skipped = batch.sobject.create("Account", { Name: "Acme" });
+   * await assert.rejects(batch.execute(), NotFoundError);
+   * assert.equal(skipped.statusCode, 412);
+   * ```
+   */
+  async execute(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const pending = this._begin();
+    let executed = false;
+    try {
+      const chunks: Subrequest[][] = [];
+      for (let i = 0; i < pending.length; i += MAX_SUBREQUESTS) {
+        chunks.push(pending.slice(i, i + MAX_SUBREQUESTS));
+      }
+      if (this.#haltOnError) {
+        let halted = false;
+        for (const chunk of chunks) {
+          if (halted) {
+            await settle(this._client, chunk, chunk.map(() => ({ statusCode: 412, body: HALTED })));
+          } else {
+            await this.#send(chunk, options.signal);
+            halted = chunk.some((subrequest) => subrequest.statusCode >= 400);
+          }
+        }
+      } else {
+        const sent = await Promise.allSettled(
+          chunks.map((chunk) => this.#send(chunk, options.signal)),
+        );
+        const failure = sent.find((result) => result.status === "rejected");
+        if (failure !== undefined) throw failure.reason;
+      }
+      executed = true;
+    } finally {
+      this._end(executed);
+    }
+    const errors = this.#autoraise ? errorsOf(this.subrequests) : [];
+    if (errors.length > 0 && !this.#groupErrors) throw errors[0];
+    if (errors.length > 0) {
+      throw new AggregateError(
+        errors,
+        `Composite batch failed: ${errors.length} of ${this.subrequests.length} subrequests failed`,
+      );
+    }
+  }
+
+  async #send(chunk: Subrequest[], signal: AbortSignal | undefined): Promise<void> {
+    const client = this._client;
+    const response = await client.request(`/services/data/v${client.version}/composite/batch`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: `{"haltOnError":${this.#haltOnError},"batchRequests":[${
+        chunk.map(batchEntry).join(",")
+      }]}`,
+      signal,
+    });
+    const json = unescapeHtml(await response.json()) as { results?: unknown };
+    const results = json?.results;
+    if (!Array.isArray(results) || results.length !== chunk.length) {
+      throw malformed(response, `expected ${chunk.length} results`);
+    }
+    await settle(
+      client,
+      chunk,
+      results.map((result: { statusCode: number; result: unknown }) => ({
+        statusCode: result.statusCode,
+        body: result.result,
+      })),
+    );
+  }
+}
+
+/** Options of {@linkcode CompositeClient.request}. */
+export interface CompositeRequestOptions {
+  /**
+   * Roll everything back when any subrequest fails; the others then report
+   * `400` `PROCESSING_HALTED`.
+   *
+   * @default {false}
+   */
+  allOrNone?: boolean;
+  /**
+   * Let Salesforce group independent subrequests to run them faster (their
+   * order is then not guaranteed).
+   *
+   * @default {true}
+   */
+  collateSubrequests?: boolean;
+  /**
+   * After `execute()`, throw an `AggregateError` of every failed subrequest's error.
+   *
+   * @default {false}
+   */
+  autoraise?: boolean;
+}
+
+/**
+ * A Composite request: up to 25 subrequests in one `/composite` call, where
+ * later subrequests may use earlier results through `ref()`. Reference ids are
+ * generated: `Account_create_0`, `Contact_create_1`, `query_2`, ...
+ *
+ * @example Create an account and its contact in one call
+ * ```ts
+ * import { Salesforce } from "@x/aiosalesforce";
+ * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+ * const composite = sf.composite.request({ allOrNone: true });
+ * const account = composite.sobject.create("Account", { Name: "Acme" });
+ * const contact = composite.sobject.create("Contact", { LastName: "Doe", AccountId: account.ref("id") });
+ * await composite.execute();
+ * assert.equal(org.records("Contact")[0].AccountId, account.id);
+ * assert.equal(contact.referenceId, "Contact_create_1");
+ * ```
+ */
+export class CompositeRequest extends SubrequestBuilder {
+  #allOrNone: boolean;
+  #collateSubrequests: boolean;
+  #autoraise: boolean;
+
+  /**
+   * Use `sf.composite.request()`.
+   *
+   * @param client The client that sends the call.
+   * @param options `allOrNone`, `collateSubrequests`, `autoraise`.
+   * @throws {TypeError} When an option is not a boolean.
+   */
+  constructor(client: Salesforce, options: CompositeRequestOptions = {}) {
+    const context = "Cannot create composite request";
+    const checked = checkOptions(context, options);
+    super(client, {
+      name: "composite request",
+      referable: true,
+      maxSubrequests: MAX_SUBREQUESTS,
+      maxQueries: MAX_QUERIES,
+    });
+    this.#allOrNone = checkBoolean(context, "allOrNone", checked.allOrNone);
+    this.#collateSubrequests = checked.collateSubrequests === undefined ||
+      checkBoolean(context, "collateSubrequests", checked.collateSubrequests);
+    this.#autoraise = checkBoolean(context, "autoraise", checked.autoraise);
+  }
+
+  /**
+   * Sends the subrequests in one call and sets their results.
+   *
+   * @param options `signal` to abort the call.
+   * @throws {SalesforceError} When the call itself fails.
+   * @throws {AggregateError} With `autoraise`, of every failed subrequest's error.
+   * @throws {InvalidStateError} When already executing or executed.
+   *
+   * @example Follow a query result into a get
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * org.insert("Contact", [{ LastName: "Doe" }]);
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const composite = sf.composite.request({ autoraise: true });
+   * const query = composite.query("SELECT Id FROM Contact LIMIT 1");
+   * const contact = composite.sobject.get<{ LastName: string }>("Contact", query.ref("records[0].Id"));
+   * await composite.execute();
+   * assert.equal(contact.record.LastName, "Doe");
+   * ```
+   */
+  async execute(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const pending = this._begin();
+    let executed = false;
+    try {
+      if (pending.length > 0) await this.#send(pending, options.signal);
+      executed = true;
+    } finally {
+      this._end(executed);
+    }
+    const errors = this.#autoraise ? errorsOf(this.subrequests) : [];
+    if (errors.length > 0) {
+      throw new AggregateError(
+        errors,
+        `Composite request failed: ${errors.length} of ${this.subrequests.length} subrequests failed`,
+      );
+    }
+  }
+
+  async #send(pending: Subrequest[], signal: AbortSignal | undefined): Promise<void> {
+    const client = this._client;
+    const response = await client.request(`/services/data/v${client.version}/composite`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: `{"allOrNone":${this.#allOrNone},"collateSubrequests":${this.#collateSubrequests},` +
+        `"compositeRequest":[${pending.map(compositeEntry).join(",")}]}`,
+      signal,
+    });
+    const json = unescapeHtml(await response.json()) as { compositeResponse?: unknown };
+    const entries = json?.compositeResponse;
+    const byId = new Map<unknown, Record<string, unknown>>();
+    for (const entry of Array.isArray(entries) ? entries : []) byId.set(entry?.referenceId, entry);
+    const results = pending.map((subrequest) => byId.get(subrequest.referenceId));
+    const missing = pending.findIndex((_, i) => results[i] === undefined);
+    if (missing !== -1) {
+      throw malformed(response, `no result for subrequest "${pending[missing].referenceId}"`);
+    }
+    await settle(
+      client,
+      pending,
+      results.map((result) => ({
+        statusCode: result!.httpStatusCode as number,
+        body: result!.body,
+        httpHeaders: (result!.httpHeaders ?? {}) as Record<string, string>,
+      })),
+    );
+  }
+}
 
 /**
  * Composite resources, available as `sf.composite`.
@@ -24,21 +398,23 @@ import { createTree, type TreeOptions, type TreeRecord, type TreeResult } from "
 export class CompositeClient {
   #client: Salesforce;
 
-  /** @param client The client that sends the composite calls. */
+  /**
+   * Use `sf.composite`; the client creates one.
+   *
+   * @param client The client that sends the composite calls.
+   */
   constructor(client: Salesforce) {
     this.#client = client;
   }
 
   /**
-   * Creates trees of nested records in one all-or-nothing call
-   * (`/composite/tree`); see {@linkcode createTree} for the rules.
+   * Starts a Composite Batch: independent subrequests, any number of them.
    *
-   * @param sobject The type of the root records, e.g. `Account`.
-   * @param records The root records, child relationships as arrays.
-   * @param options `signal`.
-   * @returns One `{ referenceId, id }` per record, in input order (a parent before its children).
+   * @param options `haltOnError`, `autoraise`, `groupErrors`.
+   * @returns The batch builder.
+   * @throws {TypeError} When an option is not a boolean.
    *
-   * @example An account with two contacts
+   * @example Create and query in one round trip
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";
@@ -46,17 +422,42 @@ export class CompositeClient {
    *
    * const org = new FakeSalesforce();
    * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
-   * const [acme, doe] = await sf.composite.tree("Account", [
-   *   { Name: "Acme", Contacts: [{ LastName: "Doe" }, { LastName: "Roe" }] },
-   * ]);
-   * assert.equal(org.records("Contact").find((c) => c.Id === doe.id)?.AccountId, acme.id);
+   * const batch = sf.composite.batch({ autoraise: true });
+   * const created = batch.sobject.create("Account", { Name: "Acme" });
+   * const count = batch.query("SELECT COUNT() FROM Account");
+   * await batch.execute();
+   * assert.equal(created.isSuccess, true);
+   * assert.equal(count.totalSize, 1);
    * ```
    */
-  tree(
-    sobject: string,
-    records: Iterable<TreeRecord>,
-    options?: TreeOptions,
-  ): Promise<TreeResult[]> {
-    return createTree(this.#client, sobject, records, options);
+  batch(options: CompositeBatchOptions = {}): CompositeBatch {
+    return new CompositeBatch(this.#client, options);
+  }
+
+  /**
+   * Starts a Composite request: up to 25 subrequests that may reference each other.
+   *
+   * @param options `allOrNone`, `collateSubrequests`, `autoraise`.
+   * @returns The composite request builder.
+   * @throws {TypeError} When an option is not a boolean.
+   *
+   * @example All or nothing
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const composite = sf.composite.request({ allOrNone: true });
+   * composite.sobject.create("Account", { Name: "Acme" });
+   * const contact = composite.sobject.create("Contact", { FirstName: "No last name" });
+   * await composite.execute();
+   * assert.equal(contact.error?.errorCode, "REQUIRED_FIELD_MISSING");
+   * assert.equal(org.records("Account").length, 0);
+   * ```
+   */
+  request(options: CompositeRequestOptions = {}): CompositeRequest {
+    return new CompositeRequest(this.#client, options);
   }
 }

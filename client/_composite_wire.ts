@@ -1,0 +1,314 @@
+// What composite builders put on the wire and read back: subrequest specs for
+// queries and sObject calls (checked like sf.sobject), the JSON entries of the two
+// envelopes, HTML unescaping of responses, and the error a failed subrequest maps to.
+
+import { createSalesforceError, type SalesforceError } from "./errors.ts";
+import type { Subrequest } from "./_composite_subrequest.ts";
+import type { RecordData } from "./sobject.ts";
+import {
+  checkApiName,
+  checkFieldPath,
+  checkRecordId,
+  encodeExternalId,
+  received,
+  withoutExternalId,
+} from "./_validate.ts";
+
+/** One subrequest before it has a reference id. */
+export interface SubrequestSpec {
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** Under the versioned data API, e.g. `sobjects/Account/001...` or `query?q=...`. */
+  path: string;
+  /** JSON text of the body. */
+  body?: string;
+  /** Stem of the generated reference id: `Account_create`, `query`. */
+  name: string;
+}
+
+/** A subrequest's result as the envelope reported it, with the error it maps to. */
+export interface SubrequestOutcome {
+  statusCode: number;
+  body: unknown;
+  httpHeaders: Record<string, string>;
+  error: SalesforceError | undefined;
+}
+
+/**
+ * Friend access to subrequest state: `Subrequest` installs these in a static block so
+ * builders (composite, batch, graph) can read the request body and settle results
+ * without public setters.
+ */
+export const subrequestAccess = {} as {
+  requestBody(subrequest: Subrequest): string | undefined;
+  settle(subrequest: Subrequest, outcome: SubrequestOutcome): void;
+};
+
+/** `@{refId.path}`, exactly: what `ref()` returns. */
+const REFERENCE = /^@\{[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\d+\])*\}$/;
+/** A reference inside URL-encoded text (a SOQL query). */
+const ENCODED_REFERENCES = /%40%7B[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|%5B\d+%5D)*%7D/g;
+/** `id`, `records[0].Id`, `[0].id`: keys and indexes. */
+const REFERENCE_PATH = /^(?:[A-Za-z_][A-Za-z0-9_]*|\[\d+\])(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*$/;
+
+/** Checks a `ref()` path and returns the reference text. */
+export function reference(referenceId: string, path: unknown): string {
+  if (typeof path !== "string" || !REFERENCE_PATH.test(path)) {
+    throw new TypeError(
+      `Cannot reference subrequest "${referenceId}": "path" must be keys and indexes such as "id" or "records[0].Id": received ${
+        received(path)
+      }`,
+    );
+  }
+  return `@{${referenceId}${path.startsWith("[") ? "" : "."}${path}}`;
+}
+
+function isReference(value: unknown, referable: boolean): value is string {
+  return referable && typeof value === "string" && REFERENCE.test(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Uint8Array);
+}
+
+/** JSON text of a record body: an object is serialised now; JSON text or bytes are checked and kept. */
+function recordJson(context: string, data: unknown): string {
+  if (typeof data === "string" || data instanceof Uint8Array) {
+    let value: unknown;
+    let text: string;
+    try {
+      text = typeof data === "string"
+        ? data
+        : new TextDecoder("utf-8", { fatal: true }).decode(data);
+      value = JSON.parse(text);
+    } catch (cause) {
+      throw new TypeError(
+        `${context}: "data" must be JSON text of an object: received ${received(data)}`,
+        { cause },
+      );
+    }
+    if (!isPlainObject(value)) {
+      throw new TypeError(
+        `${context}: "data" must be JSON text of an object: received ${received(value)}`,
+      );
+    }
+    return text;
+  }
+  if (!isPlainObject(data)) {
+    throw new TypeError(
+      `${context}: "data" must be an object, a JSON string or a Uint8Array: received ${
+        received(data)
+      }`,
+    );
+  }
+  return JSON.stringify(data);
+}
+
+/** A record id, or (inside a composite request) a reference to one. */
+function recordId(context: string, id: unknown, referable: boolean): string {
+  return isReference(id, referable) ? id : checkRecordId(context, "id", id);
+}
+
+function recordPath(
+  context: string,
+  id: unknown,
+  externalIdField: string | undefined,
+  referable: boolean,
+): string {
+  if (externalIdField === undefined) return recordId(context, id, referable);
+  checkApiName(context, "externalIdField", externalIdField);
+  const value = isReference(id, referable) ? id : encodeExternalId(context, "id", id);
+  return `${externalIdField}/${value}`;
+}
+
+/** A query; inside a composite request, references in the SOQL stay readable for Salesforce. */
+export function querySpec(
+  soql: unknown,
+  includeAllRecords: unknown,
+  referable: boolean,
+): SubrequestSpec {
+  const context = "Cannot add query";
+  if (typeof soql !== "string" || soql.trim() === "") {
+    throw new TypeError(
+      `${context}: "soql" must be a non-empty string: received ${received(soql)}`,
+    );
+  }
+  checkBoolean(context, "includeAllRecords", includeAllRecords);
+  let q = encodeURIComponent(soql);
+  // Salesforce resolves `@{...}` in the URL text before decoding it: keep references as they are.
+  if (referable) q = q.replace(ENCODED_REFERENCES, decodeURIComponent);
+  const resource = includeAllRecords === true ? "queryAll" : "query";
+  return { method: "GET", path: `${resource}?q=${q}`, name: "query" };
+}
+
+export function createSpec(sobject: unknown, data: RecordData): SubrequestSpec {
+  const context = "Cannot create record";
+  const name = checkApiName(context, "sobject", sobject);
+  return {
+    method: "POST",
+    path: `sobjects/${name}`,
+    body: recordJson(context, data),
+    name: `${name}_create`,
+  };
+}
+
+export function getSpec(
+  sobject: unknown,
+  id: unknown,
+  options: { externalIdField?: string; fields?: Iterable<string> },
+  referable: boolean,
+): SubrequestSpec {
+  const context = "Cannot get record";
+  const name = checkApiName(context, "sobject", sobject);
+  let path = `sobjects/${name}/${recordPath(context, id, options.externalIdField, referable)}`;
+  if (options.fields !== undefined) {
+    const fields = [...options.fields].map((field, i) =>
+      checkFieldPath(context, `fields[${i}]`, field)
+    );
+    if (fields.length > 0) path += `?fields=${fields.join(",")}`;
+  }
+  return { method: "GET", path, name: `${name}_get` };
+}
+
+export function updateSpec(
+  sobject: unknown,
+  id: unknown,
+  data: RecordData,
+  referable: boolean,
+): SubrequestSpec {
+  const context = "Cannot update record";
+  const name = checkApiName(context, "sobject", sobject);
+  return {
+    method: "PATCH",
+    path: `sobjects/${name}/${recordId(context, id, referable)}`,
+    body: recordJson(context, data),
+    name: `${name}_update`,
+  };
+}
+
+export function deleteSpec(
+  sobject: unknown,
+  id: unknown,
+  options: { externalIdField?: string },
+  referable: boolean,
+): SubrequestSpec {
+  const context = "Cannot delete record";
+  const name = checkApiName(context, "sobject", sobject);
+  return {
+    method: "DELETE",
+    path: `sobjects/${name}/${recordPath(context, id, options.externalIdField, referable)}`,
+    name: `${name}_delete`,
+  };
+}
+
+export function upsertSpec(
+  sobject: unknown,
+  id: unknown,
+  externalIdField: unknown,
+  data: RecordData,
+  options: { validate?: boolean },
+  referable: boolean,
+): SubrequestSpec {
+  const context = "Cannot upsert record";
+  const name = checkApiName(context, "sobject", sobject);
+  const field = checkApiName(context, "externalIdField", externalIdField);
+  const path = `sobjects/${name}/${recordPath(context, id, field, referable)}`;
+  let payload = data;
+  if (options.validate !== false && isPlainObject(data)) {
+    payload = withoutExternalId(context, data, field, String(id));
+  }
+  return { method: "PATCH", path, body: recordJson(context, payload), name: `${name}_upsert` };
+}
+
+/** Checks an optional boolean option. */
+export function checkBoolean(context: string, name: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new TypeError(`${context}: "${name}" must be a boolean: received ${received(value)}`);
+  }
+  return value === true;
+}
+
+/** One `batchRequests` entry; the url is relative to `/services/data/`. */
+export function batchEntry(subrequest: Subrequest): string {
+  const body = subrequestAccess.requestBody(subrequest);
+  const url = subrequest.url.slice("/services/data/".length);
+  return `{"method":${JSON.stringify(subrequest.method)},"url":${JSON.stringify(url)}${
+    body === undefined ? "" : `,"richInput":${body}`
+  }}`;
+}
+
+/** One `compositeRequest` entry (also a Composite Graph node). */
+export function compositeEntry(subrequest: Subrequest): string {
+  const body = subrequestAccess.requestBody(subrequest);
+  return `{"method":${JSON.stringify(subrequest.method)},"url":${
+    JSON.stringify(subrequest.url)
+  },"referenceId":${JSON.stringify(subrequest.referenceId)}${
+    body === undefined ? "" : `,"body":${body}`
+  }}`;
+}
+
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+const ENTITY = /&(?:(amp|lt|gt|quot|apos)|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));/g;
+
+function unescapeText(text: string): string {
+  if (!text.includes("&")) return text;
+  // One pass, so "&amp;lt;" becomes "&lt;" and not "<".
+  return text.replace(ENTITY, (entity, name?: string, decimal?: string, hex?: string) => {
+    if (name !== undefined) return ENTITIES[name];
+    const code = decimal !== undefined ? Number(decimal) : Number.parseInt(hex!, 16);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : entity;
+  });
+}
+
+/**
+ * Undoes the HTML escaping Salesforce applies to string values in composite
+ * responses (aiosalesforce's note, salesforce-api.md §7.2). The JSON is parsed
+ * first and each string value unescaped, never the raw text: unescaping `&quot;`
+ * inside JSON text would break it.
+ */
+export function unescapeHtml(value: unknown): unknown {
+  if (typeof value === "string") return unescapeText(value);
+  if (Array.isArray(value)) return value.map(unescapeHtml);
+  if (typeof value === "object" && value !== null) {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = unescapeHtml(item);
+    return copy;
+  }
+  return value;
+}
+
+/**
+ * A subrequest's outcome from what the envelope reported; a non-2xx status gets the
+ * error `createSalesforceError` maps it to, built now so accessors can throw it synchronously.
+ */
+export async function outcomeOf(
+  baseUrl: string,
+  subrequest: Subrequest,
+  statusCode: number,
+  body: unknown,
+  httpHeaders: Record<string, string> = {},
+): Promise<SubrequestOutcome> {
+  const ok = statusCode >= 200 && statusCode < 300;
+  const error = ok ? undefined : await subrequestError(baseUrl, subrequest, statusCode, body);
+  return { statusCode, body, httpHeaders, error };
+}
+
+async function subrequestError(
+  baseUrl: string,
+  subrequest: Subrequest,
+  statusCode: number,
+  body: unknown,
+): Promise<SalesforceError> {
+  const text = body === null || body === undefined ? "" : JSON.stringify(body);
+  // A Response only takes 200 to 599; anything else is reported as a server error.
+  const status = statusCode >= 200 && statusCode <= 599 ? statusCode : 500;
+  const response = new Response(text, {
+    status,
+    headers: { "Content-Type": "application/json;charset=UTF-8" },
+  });
+  return await createSalesforceError(response, {
+    method: subrequest.method,
+    url: new URL(subrequest.url, baseUrl).href,
+    action: `Composite subrequest "${subrequest.referenceId}" failed`,
+  });
+}
