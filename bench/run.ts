@@ -288,6 +288,21 @@ async function measureClients(
   const runs = new Map<ClientSpec, RunRecord[]>(
     specs.map((spec) => [spec, []]),
   );
+  // One untimed run first, so the server's JIT is warm before the first measured
+  // client (otherwise whichever client goes first meets a slower server).
+  if (unavailable(specs[0], context) === undefined) {
+    log(
+      `${name}: untimed server warm-up (${specs[0].label} on ${
+        specs[0].runtime
+      })`,
+    );
+    await around.before?.();
+    try {
+      await runOnce(specs[0], context, params);
+    } finally {
+      await around.after?.();
+    }
+  }
   for (let i = 0; i < RUNS; i++) {
     for (const spec of specs) {
       const problem = unavailable(spec, context);

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 // One workload run in a fresh Node process. Argument: JSON { workload, target, params, bundle }.
 // `bundle` is the .mjs the harness built from bench/workloads/core.ts (our client,
 // bundled with `deno bundle --platform browser`); jsforce comes from bench/node_modules.

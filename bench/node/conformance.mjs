@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 // Conformance: jsforce 3 (a client written by others) against our FakeSalesforce
 // over loopback. If a step fails, the fake speaks Salesforce wrongly (or jsforce
 // has a quirk worth knowing); the error text is reported as it is.

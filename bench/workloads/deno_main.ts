@@ -10,30 +10,47 @@ interface Job {
   params: Record<string, unknown>;
 }
 
-async function csv(): Promise<Measured> {
-  // The CSV helper's bench; absent until that file lands.
-  const module = await import("../csv_bench.ts") as {
-    runCsvBench?: () => Promise<{ writeMBps: number; parseMBps: number }>;
-  };
-  if (typeof module.runCsvBench !== "function") {
-    throw new Error("runCsvBench() not exported");
+/** Benches other helpers own: file (beside bench/run.ts) and the function it exports. */
+export const EXTERNAL: Record<string, { file: string; exportName: string }> = {
+  csv: { file: "csv_bench.ts", exportName: "runCsvBench" },
+  collections: {
+    file: "collections_bench.ts",
+    exportName: "runCollectionsBench",
+  },
+};
+
+async function external(
+  name: string,
+  params: unknown,
+): Promise<Record<string, unknown>> {
+  const { file, exportName } = EXTERNAL[name];
+  // A computed specifier: type checking must not require files that may not exist yet.
+  const module = await import(new URL(`../${file}`, import.meta.url).href);
+  const run = module[exportName];
+  if (typeof run !== "function") {
+    throw new Error(`bench/${file} does not export ${exportName}()`);
   }
   const start = performance.now();
-  const result = await module.runCsvBench();
-  return { ms: performance.now() - start, count: 1, ...result };
+  const result = await run(params);
+  return { ms: performance.now() - start, count: 1, result };
 }
 
 const job = JSON.parse(Deno.args[0]) as Job;
 const sampler = sampleRss(() => Deno.memoryUsage().rss);
 let output: Record<string, unknown>;
 try {
-  const run = job.workload === "csv"
-    ? csv
-    : WORKLOADS[job.workload as keyof typeof WORKLOADS] as
+  let measured: Record<string, unknown>;
+  if (job.workload in EXTERNAL) {
+    measured = await external(job.workload, job.params);
+  } else {
+    const run = WORKLOADS[job.workload as keyof typeof WORKLOADS] as
       | ((target: Target, params: unknown) => Promise<Measured>)
       | undefined;
-  if (run === undefined) throw new Error(`unknown workload "${job.workload}"`);
-  const measured = await run(job.target, job.params);
+    if (run === undefined) {
+      throw new Error(`unknown workload "${job.workload}"`);
+    }
+    measured = await run(job.target, job.params);
+  }
   output = {
     ...measured,
     peakRss: sampler.stop(),
