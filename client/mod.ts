@@ -22,3 +22,4 @@ export * from "./sobject.ts";
 export * from "./collections.ts";
 export * from "./tree.ts";
 export * from "./composite.ts";
+export * from "./bulk_v2.ts";

@@ -8,6 +8,7 @@ import type { Auth } from "../auth/auth.ts";
 import { EventBus, type EventCallback } from "../events/event_bus.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
 import { POLICY_DEFAULT, RetryPolicy } from "../retries/retry_policy.ts";
+import { BulkClientV2 } from "./bulk_v2.ts";
 import { CompositeClient } from "./composite.ts";
 import { CollectionsClient } from "./collections.ts";
 import { createSalesforceError } from "./errors.ts";
@@ -147,6 +148,8 @@ export class Salesforce {
   readonly collections: CollectionsClient;
   /** Composite Batch and Composite requests: many subrequests in one API call. */
   readonly composite: CompositeClient;
+  /** Bulk API 2.0: ingest jobs and streamed bulk queries. */
+  readonly bulkV2: BulkClientV2;
   #semaphore: Semaphore;
   #dataPath: string;
 
@@ -204,6 +207,7 @@ export class Salesforce {
     this.sobject = new SObjectClient(this);
     this.collections = new CollectionsClient(this);
     this.composite = new CompositeClient(this);
+    this.bulkV2 = new BulkClientV2(this);
   }
 
   /**

@@ -1,0 +1,187 @@
+// Bulk API 2.0 job resources shared by ingest and query (salesforce-api.md §8, §9): JSON calls
+// on /jobs/{ingest,query}, listing with nextRecordsUrl, polling until a final state, and
+// result CSV parsed as it streams in.
+
+import { clock } from "../retries/_clock.ts";
+import type { BulkJobState, JobInfo } from "./bulk_v2.ts";
+import type { Salesforce } from "./salesforce.ts";
+import { readCsvRecords } from "./_csv.ts";
+import { checkDuration, checkFunction, checkRecordId } from "./_validate.ts";
+
+/** States after which a job never changes. */
+export function isFinalState(state: BulkJobState | string): boolean {
+  return state === "JobComplete" || state === "Failed" || state === "Aborted";
+}
+
+/** How to wait for a job. */
+export interface Polling {
+  /** First wait between two polls, in ms. */
+  pollingInterval: number;
+  /** Longest wait: each wait is 1.5 times the previous one up to this. */
+  maxPollingInterval: number;
+  onProgress?: (jobInfo: JobInfo) => void | Promise<void>;
+}
+
+/** An error thrown by the caller's `onProgress`: it stops the whole operation. */
+export class CallbackError extends Error {
+  constructor(cause: unknown) {
+    super(`"onProgress" threw: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = "CallbackError";
+  }
+}
+
+/** Checks the polling options; defaults: 1 s first, growing to 10 s. */
+export function checkPolling(
+  context: string,
+  options: {
+    pollingInterval?: number;
+    maxPollingInterval?: number;
+    onProgress?: (jobInfo: JobInfo) => void | Promise<void>;
+  },
+): Polling {
+  const first = checkDuration(context, "pollingInterval", options.pollingInterval ?? 1_000);
+  const max = checkDuration(context, "maxPollingInterval", options.maxPollingInterval ?? 10_000);
+  const polling: Polling = { pollingInterval: first, maxPollingInterval: Math.max(first, max) };
+  if (options.onProgress !== undefined) {
+    polling.onProgress = checkFunction(context, "onProgress", options.onProgress);
+  }
+  return polling;
+}
+
+/** One kind of job resource: `/services/data/vNN.0/jobs/ingest` or `/jobs/query`. */
+export class JobResource {
+  readonly client: Salesforce;
+  readonly kind: "ingest" | "query";
+
+  constructor(client: Salesforce, kind: "ingest" | "query") {
+    this.client = client;
+    this.kind = kind;
+  }
+
+  get base(): string {
+    return `/services/data/v${this.client.version}/jobs/${this.kind}`;
+  }
+
+  /** The path of a job (or of one of its resources); the id is checked, so it is one segment. */
+  path(context: string, jobId: unknown, suffix = ""): string {
+    return `${this.base}/${checkRecordId(context, "jobId", jobId)}${suffix}`;
+  }
+
+  async #json(
+    method: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<JobInfo> {
+    const response = await this.client.request(path, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+    return await response.json() as JobInfo;
+  }
+
+  /** POST a new job. */
+  create(body: Record<string, unknown>, signal?: AbortSignal): Promise<JobInfo> {
+    return this.#json("POST", this.base, body, signal);
+  }
+
+  /** GET a job's info. */
+  get(context: string, jobId: unknown, signal?: AbortSignal): Promise<JobInfo> {
+    return this.#json("GET", this.path(context, jobId), undefined, signal);
+  }
+
+  /** PATCH a job to `UploadComplete` or `Aborted`. */
+  setState(
+    context: string,
+    jobId: unknown,
+    state: "UploadComplete" | "Aborted",
+    signal?: AbortSignal,
+  ): Promise<JobInfo> {
+    return this.#json("PATCH", this.path(context, jobId), { state }, signal);
+  }
+
+  /** DELETE a job. */
+  async delete(context: string, jobId: unknown, signal?: AbortSignal): Promise<void> {
+    const response = await this.client.request(this.path(context, jobId), {
+      method: "DELETE",
+      signal,
+    });
+    await response.body?.cancel();
+  }
+
+  /** Every job, page by page along `nextRecordsUrl`. */
+  async *list(
+    params: URLSearchParams,
+    signal?: AbortSignal,
+  ): AsyncGenerator<JobInfo, void, undefined> {
+    const query = params.toString();
+    let url: string | null = query === "" ? this.base : `${this.base}?${query}`;
+    while (url !== null) {
+      signal?.throwIfAborted();
+      const response = await this.client.request(url, { signal });
+      const page = await response.json() as {
+        records?: JobInfo[];
+        done?: boolean;
+        nextRecordsUrl?: string | null;
+      };
+      yield* page.records ?? [];
+      url = page.done === false && typeof page.nextRecordsUrl === "string"
+        ? page.nextRecordsUrl
+        : null;
+    }
+  }
+
+  /**
+   * Polls a job until it reaches a final state: once at once, then after waits that grow
+   * from `pollingInterval` by half each time up to `maxPollingInterval`. Every poll's info
+   * goes to `onProgress`.
+   */
+  async wait(
+    context: string,
+    jobId: string,
+    polling: Polling,
+    signal?: AbortSignal,
+  ): Promise<JobInfo> {
+    let interval = polling.pollingInterval;
+    for (let poll = 0;; poll++) {
+      if (poll > 0) {
+        await clock.sleep(interval, signal);
+        interval = Math.min(polling.maxPollingInterval, interval * 1.5);
+      }
+      const info = await this.get(context, jobId, signal);
+      if (polling.onProgress !== undefined) {
+        try {
+          await polling.onProgress(info);
+        } catch (error) {
+          throw new CallbackError(error);
+        }
+      }
+      if (isFinalState(info.state)) return info;
+    }
+  }
+
+  /** GETs a CSV resource and parses it as it streams in; an early stop cancels the body. */
+  async csv(
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<{ response: Response; rows: AsyncGenerator<Record<string, string>> }> {
+    const response = await this.client.request(path, { headers: { Accept: "text/csv" }, signal });
+    return { response, rows: readCsvRecords(response.body ?? []) };
+  }
+}
+
+/** Reads every row of a CSV resource into an array. */
+export async function collectCsv(
+  resource: JobResource,
+  path: string,
+  signal: AbortSignal,
+): Promise<Record<string, string>[]> {
+  const { rows } = await resource.csv(path, signal);
+  const out: Record<string, string>[] = [];
+  for await (const row of rows) out.push(row);
+  return out;
+}

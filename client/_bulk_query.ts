@@ -1,0 +1,143 @@
+// Bulk API 2.0 query (salesforce-api.md §9): query jobs, and their results streamed page by
+// page along `Sforce-Locator`, each page parsed as its body arrives.
+
+import type { BulkQueryOptions, JobInfo, ListJobsOptions, QueryResultsOptions } from "./bulk_v2.ts";
+import { SalesforceError } from "./errors.ts";
+import type { Salesforce } from "./salesforce.ts";
+import { checkPolling, JobResource } from "./_bulk_jobs.ts";
+import { checkInteger, received } from "./_validate.ts";
+
+function checkSoql(context: string, soql: unknown): string {
+  if (typeof soql !== "string" || soql.trim() === "") {
+    throw new TypeError(
+      `${context}: "soql" must be a non-empty string: received ${received(soql)}`,
+    );
+  }
+  return soql;
+}
+
+/** The calls behind `sf.bulkV2.queryJobs`, and `sf.bulkV2.query`. */
+export class QueryJobs {
+  #jobs: JobResource;
+
+  constructor(client: Salesforce) {
+    this.#jobs = new JobResource(client, "query");
+  }
+
+  create(
+    soql: string,
+    options: { includeAllRecords?: boolean; signal?: AbortSignal } = {},
+  ): Promise<JobInfo> {
+    const context = "Cannot create query job";
+    return this.#jobs.create({
+      operation: options.includeAllRecords ? "queryAll" : "query",
+      query: checkSoql(context, soql),
+      contentType: "CSV",
+      columnDelimiter: "COMMA",
+      lineEnding: "LF",
+    }, options.signal);
+  }
+
+  get(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    return this.#jobs.get("Cannot get query job", jobId, options.signal);
+  }
+
+  list(options: ListJobsOptions = {}): AsyncGenerator<JobInfo, void, undefined> {
+    const params = new URLSearchParams();
+    if (options.jobType !== undefined) params.set("jobType", options.jobType);
+    if (options.concurrencyMode !== undefined) {
+      params.set("concurrencyMode", options.concurrencyMode);
+    }
+    return this.#jobs.list(params, options.signal);
+  }
+
+  abort(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    return this.#jobs.setState("Cannot abort query job", jobId, "Aborted", options.signal);
+  }
+
+  delete(jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.#jobs.delete("Cannot delete query job", jobId, options.signal);
+  }
+
+  results(
+    jobId: string,
+    options: QueryResultsOptions = {},
+  ): AsyncGenerator<Record<string, string>, void, undefined> {
+    const context = "Cannot read query job results";
+    const path = this.#jobs.path(context, jobId, "/results");
+    if (options.maxRecords !== undefined) {
+      checkInteger(context, "maxRecords", options.maxRecords, 1);
+    }
+    if (options.locator !== undefined && typeof options.locator !== "string") {
+      throw new TypeError(
+        `${context}: "locator" must be a string: received ${received(options.locator)}`,
+      );
+    }
+    return this.#pages(path, options.maxRecords, options.locator, options.signal);
+  }
+
+  /** Pages one at a time: the next is requested once the current body has been read. */
+  async *#pages(
+    path: string,
+    maxRecords: number | undefined,
+    locator: string | undefined,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<Record<string, string>, void, undefined> {
+    let next = locator;
+    for (;;) {
+      const params = new URLSearchParams();
+      if (maxRecords !== undefined) params.set("maxRecords", String(maxRecords));
+      if (next !== undefined) params.set("locator", next);
+      const query = params.toString();
+      const { response, rows } = await this.#jobs.csv(query ? `${path}?${query}` : path, signal);
+      const header = response.headers.get("Sforce-Locator");
+      yield* rows;
+      // The last page says so with the literal string "null".
+      if (header === null || header === "" || header === "null") return;
+      next = header;
+    }
+  }
+
+  query(
+    soql: string,
+    options: BulkQueryOptions = {},
+  ): AsyncGenerator<Record<string, string>, void, undefined> {
+    const context = "Cannot run bulk query";
+    checkSoql(context, soql);
+    if (options.maxRecords !== undefined) {
+      checkInteger(context, "maxRecords", options.maxRecords, 1);
+    }
+    const polling = checkPolling(context, options);
+    return this.#query(context, soql, options, polling);
+  }
+
+  async *#query(
+    context: string,
+    soql: string,
+    options: BulkQueryOptions,
+    polling: ReturnType<typeof checkPolling>,
+  ): AsyncGenerator<Record<string, string>, void, undefined> {
+    const { signal } = options;
+    const created = await this.create(soql, {
+      includeAllRecords: options.includeAllRecords,
+      signal,
+    });
+    let info: JobInfo;
+    try {
+      info = await this.#jobs.wait(context, created.id, polling, signal);
+    } catch (error) {
+      // Leave nothing running on the org: abort the job (without the caller's aborted signal).
+      await this.abort(created.id).catch(() => {});
+      throw error;
+    }
+    if (info.state !== "JobComplete") {
+      throw new SalesforceError(
+        `${context}: job ${info.id} ended ${info.state}${
+          info.errorMessage ? `: ${info.errorMessage}` : ""
+        }`,
+        { errorMessage: info.errorMessage },
+      );
+    }
+    yield* this.results(info.id, { maxRecords: options.maxRecords, signal });
+  }
+}

@@ -1,0 +1,263 @@
+// Cuts records into Bulk API 2.0 job payloads: CSV serialised as records arrive, each payload at
+// most `maxSizeBytes` (header included) and `maxRecords` rows. Payloads are made only as fast as
+// the caller pulls them, so memory holds the payload being filled and those not yet released.
+
+import {
+  CsvChunker,
+  CsvRecordEncoder,
+  formatCsvCell,
+  inferColumns,
+  utf8ByteLength,
+} from "./_csv.ts";
+import { received } from "./_validate.ts";
+
+/** One job's worth of records, serialised. */
+export interface JobPayload {
+  /** Position in the input of the payload's first record. */
+  firstIndex: number;
+  /** Records (rows after the header) in the payload. */
+  count: number;
+  /** UTF-8 CSV bytes, header first. */
+  chunks: readonly Uint8Array[];
+  /** Total bytes of `chunks`. */
+  size: number;
+}
+
+/** Where to cut. */
+export interface SplitOptions {
+  /** Fixed column list; without it columns are inferred (see {@linkcode splitRecords}). */
+  fieldNames?: readonly string[];
+  maxSizeBytes: number;
+  maxRecords: number;
+}
+
+function checkRecord(record: unknown, index: number): asserts record is object {
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    throw new TypeError(
+      `Cannot write CSV record at index ${index}: expected a plain object: received ${
+        received(record)
+      }`,
+    );
+  }
+}
+
+function tooLarge(index: number, bytes: number, max: number): RangeError {
+  return new RangeError(
+    `Cannot write CSV record at index ${index}: with the header it takes ${bytes} bytes, more than "maxSizeBytes" (${max})`,
+  );
+}
+
+/** The union of every record's columns, in first-seen order (the first pass over an array). */
+export function collectColumns(records: readonly unknown[]): string[] {
+  const seen = new Set<string>();
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    checkRecord(record, i);
+    for (const column of inferColumns(record)) seen.add(column);
+  }
+  return [...seen];
+}
+
+/** Accumulates rows of one payload. */
+class PayloadBuilder {
+  #chunker = new CsvChunker();
+  #chunks: Uint8Array[] = [];
+  size: number;
+  count = 0;
+  readonly firstIndex: number;
+
+  constructor(header: string, headerBytes: number, firstIndex: number) {
+    this.#chunker.write(header);
+    this.size = headerBytes;
+    this.firstIndex = firstIndex;
+  }
+
+  add(row: string, bytes: number): void {
+    this.#chunker.write(row);
+    this.size += bytes;
+    this.count++;
+    const ready = this.#chunker.take();
+    for (let i = 0; i < ready.length; i++) this.#chunks.push(ready[i]);
+  }
+
+  seal(max: number): JobPayload {
+    for (const chunk of this.#chunker.flush()) this.#chunks.push(chunk);
+    let size = 0;
+    for (const chunk of this.#chunks) size += chunk.length;
+    if (size !== this.size || size > max) {
+      // Never upload a payload whose size we got wrong: the limit is a promise.
+      throw new Error(`Bulk payload size mismatch: counted ${this.size}, wrote ${size} bytes`);
+    }
+    return { firstIndex: this.firstIndex, count: this.count, chunks: this.#chunks, size };
+  }
+}
+
+/** Fixed columns: each record becomes its row at once. */
+async function* splitFixed(
+  records: Iterable<unknown> | AsyncIterable<unknown>,
+  columns: readonly string[],
+  options: SplitOptions,
+): AsyncGenerator<JobPayload, void, undefined> {
+  const { maxSizeBytes: max, maxRecords } = options;
+  const encoder = new CsvRecordEncoder(columns);
+  const header = encoder.headerText();
+  const headerBytes = utf8ByteLength(header);
+  let builder: PayloadBuilder | undefined;
+  let index = 0;
+  // One step per record; returns a payload when the record starts a new one.
+  const step = (record: unknown): JobPayload | undefined => {
+    checkRecord(record, index);
+    const row = encoder.encodeText(record, index);
+    const bytes = utf8ByteLength(row);
+    if (headerBytes + bytes > max) throw tooLarge(index, headerBytes + bytes, max);
+    let sealed: JobPayload | undefined;
+    if (builder !== undefined && (builder.size + bytes > max || builder.count >= maxRecords)) {
+      sealed = builder.seal(max);
+      builder = undefined;
+    }
+    builder ??= new PayloadBuilder(header, headerBytes, index);
+    builder.add(row, bytes);
+    index++;
+    return sealed;
+  };
+  if (Symbol.asyncIterator in records) {
+    for await (const record of records) {
+      const sealed = step(record);
+      if (sealed !== undefined) yield sealed;
+    }
+  } else {
+    // A plain loop: for-await would cost a microtask per record of a synchronous input.
+    for (const record of records) {
+      const sealed = step(record);
+      if (sealed !== undefined) yield sealed;
+    }
+  }
+  if (builder !== undefined) yield builder.seal(max);
+}
+
+/**
+ * Columns inferred per payload: records are kept as objects until the payload is cut, then
+ * written under the union of their columns. The size is tracked exactly meanwhile: a payload
+ * of n rows over k columns takes (header cells) + (row cells) + (n + 1) × k bytes, since each
+ * line has k - 1 commas and one LF, and a record's own cells do not depend on the others.
+ */
+async function* splitInferred(
+  records: Iterable<unknown> | AsyncIterable<unknown>,
+  options: SplitOptions,
+): AsyncGenerator<JobPayload, void, undefined> {
+  const { maxSizeBytes: max, maxRecords } = options;
+  // Records of one shape share an encoder; the cache is cleared if shapes keep changing.
+  const shapes = new Map<string, { encoder: CsvRecordEncoder; headerCells: number }>();
+  let buffered: object[] = [];
+  let firstIndex = 0;
+  let columns: string[] = [];
+  let seen = new Set<string>();
+  let headerCells = 0;
+  let rowCells = 0;
+
+  const seal = (): JobPayload => {
+    if (columns.length === 0) {
+      throw new TypeError(
+        `Cannot write CSV records from index ${firstIndex}: none of them has a field to write`,
+      );
+    }
+    const encoder = new CsvRecordEncoder(columns);
+    const header = encoder.headerText();
+    const builder = new PayloadBuilder(header, utf8ByteLength(header), firstIndex);
+    for (let i = 0; i < buffered.length; i++) {
+      const row = encoder.encodeText(buffered[i], firstIndex + i);
+      builder.add(row, utf8ByteLength(row));
+    }
+    return builder.seal(max);
+  };
+
+  let index = 0;
+  const step = (record: unknown): JobPayload | undefined => {
+    checkRecord(record, index);
+    const own = inferColumns(record);
+    let cells = 0;
+    if (own.length > 0) {
+      const key = own.join("\n");
+      let shape = shapes.get(key);
+      if (shape === undefined) {
+        if (shapes.size >= 64) shapes.clear();
+        let ownHeader = 0;
+        for (const column of own) ownHeader += utf8ByteLength(formatCsvCell(column));
+        shape = { encoder: new CsvRecordEncoder(own), headerCells: ownHeader };
+        shapes.set(key, shape);
+      }
+      // The record's cells alone: its row minus k - 1 commas and the LF.
+      cells = utf8ByteLength(shape.encoder.encodeText(record, index)) - own.length;
+      const alone = shape.headerCells + cells + 2 * own.length;
+      if (alone > max) throw tooLarge(index, alone, max);
+    }
+    let newCells = 0;
+    let newCount = 0;
+    for (const column of own) {
+      if (!seen.has(column)) {
+        newCells += utf8ByteLength(formatCsvCell(column));
+        newCount++;
+      }
+    }
+    let sealed: JobPayload | undefined;
+    const n = buffered.length;
+    const k = columns.length + newCount;
+    const size = headerCells + newCells + rowCells + cells + (n + 2) * k;
+    if (n > 0 && (size > max || n >= maxRecords)) {
+      sealed = seal();
+      buffered = [];
+      columns = [];
+      seen = new Set();
+      headerCells = 0;
+      rowCells = 0;
+      firstIndex = index;
+    }
+    for (const column of own) {
+      if (seen.has(column)) continue;
+      seen.add(column);
+      columns.push(column);
+      headerCells += utf8ByteLength(formatCsvCell(column));
+    }
+    buffered.push(record);
+    rowCells += cells;
+    index++;
+    return sealed;
+  };
+  if (Symbol.asyncIterator in records) {
+    for await (const record of records) {
+      const sealed = step(record);
+      if (sealed !== undefined) yield sealed;
+    }
+  } else {
+    for (const record of records) {
+      const sealed = step(record);
+      if (sealed !== undefined) yield sealed;
+    }
+  }
+  if (buffered.length > 0) yield seal();
+}
+
+/**
+ * Cuts `records` into job payloads. Columns: `fieldNames` when given; else, for an array,
+ * the union of every record's columns (one pass before writing); else, for any other
+ * iterable (which cannot be read twice), the union of the columns of each payload's records,
+ * which are held as objects until the payload is cut.
+ * @throws {TypeError} For a record that is not an object, or has a field outside `fieldNames`.
+ * @throws {RangeError} For a record too large for a payload on its own.
+ */
+export function splitRecords(
+  records: Iterable<unknown> | AsyncIterable<unknown>,
+  options: SplitOptions,
+): AsyncGenerator<JobPayload, void, undefined> {
+  if (options.fieldNames !== undefined) return splitFixed(records, options.fieldNames, options);
+  if (Array.isArray(records)) {
+    const columns = collectColumns(records);
+    if (columns.length === 0 && records.length > 0) {
+      throw new TypeError(`Cannot write CSV records: none of them has a field to write`);
+    }
+    return records.length === 0
+      ? splitInferred([], options)
+      : splitFixed(records, columns, options);
+  }
+  return splitInferred(records, options);
+}
