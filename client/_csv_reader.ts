@@ -274,9 +274,7 @@ function checkHeader(header: readonly string[]): void {
   for (const name of header) {
     if (seen.has(name)) {
       throw new SyntaxError(
-        `Cannot parse CSV: the header row names column ${
-          JSON.stringify(name)
-        } twice`,
+        `Cannot parse CSV: the header row names column ${JSON.stringify(name)} twice`,
       );
     }
     seen.add(name);
@@ -379,9 +377,7 @@ async function* chunksOf(
 
 function decode(decoder: TextDecoder, chunk?: Uint8Array): string {
   try {
-    return chunk === undefined
-      ? decoder.decode()
-      : decoder.decode(chunk, { stream: true });
+    return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
   } catch (error) {
     throw new SyntaxError("Cannot parse CSV: the input is not valid UTF-8", {
       cause: error,

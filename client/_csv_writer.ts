@@ -114,7 +114,8 @@ function describe(value: unknown): string {
   if (value instanceof Date) return "an invalid Date";
   if (typeof value === "number") return String(value);
   if (typeof value === "object") {
-    return `an instance of ${value.constructor?.name ?? "Object"}`;
+    const name = isPlainObject(value) ? undefined : value.constructor?.name;
+    return name ? `an instance of ${name}` : "an object";
   }
   return `a ${typeof value}`;
 }
@@ -287,7 +288,7 @@ export class CsvRecordEncoder {
     if (!Array.isArray(columns) || columns.length === 0) {
       throw new TypeError(
         `Cannot create CsvRecordEncoder: "columns" must be a non-empty array of field names: received ${
-          describe(columns)
+          Array.isArray(columns) ? "an empty array" : describe(columns)
         }`,
       );
     }
@@ -369,7 +370,7 @@ export class CsvRecordEncoder {
       typeof record !== "object" || record === null || Array.isArray(record)
     ) {
       throw new TypeError(
-        `Cannot write CSV record at index ${index}: expected a plain object: received ${
+        `Cannot write CSV record at index ${index}: expected an object: received ${
           describe(record)
         }`,
       );
@@ -417,9 +418,10 @@ export class CsvRecordEncoder {
           slots[entry.fieldColumns[f]] = inner;
         }
         if (foundInner !== countDefined(value)) return false;
-      } else {
-        if (entry.column === -1) return false;
+      } else if (entry.column !== -1) {
         slots[entry.column] = value;
+      } else if (value !== null || names.length === 0) {
+        return false;
       }
     }
     return found === countDefined(values);
@@ -446,8 +448,12 @@ export class CsvRecordEncoder {
         continue;
       }
       const column = spec?.column ?? -1;
-      if (column === -1) throw this.#unknownField(key, index);
-      slots[column] = value;
+      if (column !== -1) {
+        slots[column] = value;
+      } else if (value !== null || spec?.fields === undefined) {
+        // null under a relationship key means "no parent": its columns stay empty.
+        throw this.#unknownField(key, index);
+      }
     }
   }
 
@@ -465,7 +471,7 @@ export class CsvRecordEncoder {
       return String(value);
     }
     const name = this.columns[column];
-    if (typeof value === "object" && value !== null && isRelationship(value)) {
+    if (!name.includes(".") && isRelationship(value)) {
       // A relationship object under a key that has no `Rel.Field` column.
       for (const field in value) {
         if (value[field] !== undefined) {
