@@ -260,6 +260,18 @@ function unescapeText(text: string): string {
   });
 }
 
+/** A copy of a JSON value with `map` applied to every string value (not to keys). */
+export function mapStrings(value: unknown, map: (text: string) => unknown): unknown {
+  if (typeof value === "string") return map(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map));
+  if (typeof value === "object" && value !== null) {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = mapStrings(item, map);
+    return copy;
+  }
+  return value;
+}
+
 /**
  * Undoes the HTML escaping Salesforce applies to string values in composite
  * responses (aiosalesforce's note, salesforce-api.md §7.2). The JSON is parsed
@@ -267,14 +279,7 @@ function unescapeText(text: string): string {
  * inside JSON text would break it.
  */
 export function unescapeHtml(value: unknown): unknown {
-  if (typeof value === "string") return unescapeText(value);
-  if (Array.isArray(value)) return value.map(unescapeHtml);
-  if (typeof value === "object" && value !== null) {
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) copy[key] = unescapeHtml(item);
-    return copy;
-  }
-  return value;
+  return mapStrings(value, unescapeText);
 }
 
 /**

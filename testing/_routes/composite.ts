@@ -3,6 +3,7 @@
 // session; the whole call counts as one API request. The Composite Graph route reuses
 // `parseCompositeSubrequests`, `executeComposite` and `compositeJson`.
 
+import { mapStrings } from "../../client/_composite_wire.ts";
 import { fail, json, readJson } from "../_http.ts";
 import type { OrgState } from "../_org.ts";
 import type { Route, RouteContext } from "../_router.ts";
@@ -69,15 +70,8 @@ const ESCAPES: Record<string, string> = {
   "'": "&#39;",
 };
 
-function escapeStrings(value: unknown): unknown {
-  if (typeof value === "string") return value.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-  if (Array.isArray(value)) return value.map(escapeStrings);
-  if (typeof value === "object" && value !== null) {
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) copy[key] = escapeStrings(item);
-    return copy;
-  }
-  return value;
+function escapeText(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
 /**
@@ -87,7 +81,7 @@ function escapeStrings(value: unknown): unknown {
  */
 export function compositeJson(org: OrgState, body: unknown): Response {
   const options = org.options as { realisticEscaping?: boolean };
-  return json(200, options.realisticEscaping === false ? body : escapeStrings(body));
+  return json(200, options.realisticEscaping === false ? body : mapStrings(body, escapeText));
 }
 
 // ---------------------------------------------------------------------------
@@ -341,17 +335,6 @@ function substitute(
   });
 }
 
-function substituteBody(value: unknown, done: Map<string, CompositeSubresponse>): unknown {
-  if (typeof value === "string") return substitute(value, done, true);
-  if (Array.isArray(value)) return value.map((item) => substituteBody(item, done));
-  if (isObject(value)) {
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) copy[key] = substituteBody(item, done);
-    return copy;
-  }
-  return value;
-}
-
 /** A successful create names the new record in `Location`. */
 function responseHeaders(path: string, outcome: Outcome): Record<string, string> {
   const id = isObject(outcome.body) ? outcome.body.id : undefined;
@@ -380,7 +363,7 @@ export async function executeComposite(
     let entry: CompositeSubresponse;
     try {
       const path = substitute(sub.url, done, false) as string;
-      const body = substituteBody(sub.body, done);
+      const body = mapStrings(sub.body, (text) => substitute(text, done, true));
       const outcome = await runOne(context, run, org, {
         method: sub.method,
         path,
