@@ -59,13 +59,35 @@ async function settle(
   subrequests.forEach((subrequest, i) => subrequestAccess.settle(subrequest, outcomes[i]));
 }
 
-function malformed(response: Response, what: string): SalesforceError {
+function malformed(
+  response: Response,
+  path: string,
+  what: string,
+  cause?: unknown,
+): SalesforceError {
   return new SalesforceError(
-    `Cannot read composite response: ${what} (${response.status} POST ${
-      new URL(response.url || "http://x/").pathname
-    })`,
-    { response },
+    `Cannot read composite response: ${what} (${response.status} POST ${path})`,
+    { response, cause },
   );
+}
+
+/** The response JSON with Salesforce's HTML escaping undone. */
+async function readEnvelope(response: Response, path: string): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw malformed(response, path, "the body is not JSON", cause);
+  }
+  if (typeof json !== "object" || json === null) {
+    throw malformed(response, path, "the body is not a JSON object");
+  }
+  return unescapeHtml(json) as Record<string, unknown>;
+}
+
+function isStatus(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value);
 }
 
 function errorsOf(subrequests: readonly Subrequest[]): SalesforceError[] {
@@ -213,7 +235,8 @@ export class CompositeBatch extends SubrequestBuilder {
 
   async #send(chunk: Subrequest[], signal: AbortSignal | undefined): Promise<void> {
     const client = this._client;
-    const response = await client.request(`/services/data/v${client.version}/composite/batch`, {
+    const path = `/services/data/v${client.version}/composite/batch`;
+    const response = await client.request(path, {
       method: "POST",
       headers: JSON_HEADERS,
       body: `{"haltOnError":${this.#haltOnError},"batchRequests":[${
@@ -221,18 +244,17 @@ export class CompositeBatch extends SubrequestBuilder {
       }]}`,
       signal,
     });
-    const json = unescapeHtml(await response.json()) as { results?: unknown };
-    const results = json?.results;
-    if (!Array.isArray(results) || results.length !== chunk.length) {
-      throw malformed(response, `expected ${chunk.length} results`);
+    const { results } = await readEnvelope(response, path);
+    if (
+      !Array.isArray(results) || results.length !== chunk.length ||
+      !results.every((result) => isStatus(result?.statusCode))
+    ) {
+      throw malformed(response, path, `expected ${chunk.length} results with a statusCode`);
     }
     await settle(
       client,
       chunk,
-      results.map((result: { statusCode: number; result: unknown }) => ({
-        statusCode: result.statusCode,
-        body: result.result,
-      })),
+      results.map((result) => ({ statusCode: result.statusCode, body: result.result ?? null })),
     );
   }
 }
@@ -353,28 +375,30 @@ export class CompositeRequest extends SubrequestBuilder {
 
   async #send(pending: Subrequest[], signal: AbortSignal | undefined): Promise<void> {
     const client = this._client;
-    const response = await client.request(`/services/data/v${client.version}/composite`, {
+    const path = `/services/data/v${client.version}/composite`;
+    const response = await client.request(path, {
       method: "POST",
       headers: JSON_HEADERS,
       body: `{"allOrNone":${this.#allOrNone},"collateSubrequests":${this.#collateSubrequests},` +
         `"compositeRequest":[${pending.map(compositeEntry).join(",")}]}`,
       signal,
     });
-    const json = unescapeHtml(await response.json()) as { compositeResponse?: unknown };
-    const entries = json?.compositeResponse;
+    const { compositeResponse } = await readEnvelope(response, path);
     const byId = new Map<unknown, Record<string, unknown>>();
-    for (const entry of Array.isArray(entries) ? entries : []) byId.set(entry?.referenceId, entry);
+    for (const entry of Array.isArray(compositeResponse) ? compositeResponse : []) {
+      if (isStatus(entry?.httpStatusCode)) byId.set(entry.referenceId, entry);
+    }
     const results = pending.map((subrequest) => byId.get(subrequest.referenceId));
-    const missing = pending.findIndex((_, i) => results[i] === undefined);
+    const missing = results.findIndex((result) => result === undefined);
     if (missing !== -1) {
-      throw malformed(response, `no result for subrequest "${pending[missing].referenceId}"`);
+      throw malformed(response, path, `no result for subrequest "${pending[missing].referenceId}"`);
     }
     await settle(
       client,
       pending,
       results.map((result) => ({
         statusCode: result!.httpStatusCode as number,
-        body: result!.body,
+        body: result!.body ?? null,
         httpHeaders: (result!.httpHeaders ?? {}) as Record<string, string>,
       })),
     );

@@ -443,3 +443,17 @@ Deno.test("Composite works against the fake org over loopback HTTP", async () =>
     await server.close();
   }
 });
+
+Deno.test("Composite execute() reports a response it cannot read as a SalesforceError and settles nothing", async () => {
+  const { org, sf } = setup();
+  org.inject({ path: "/services/data/v64.0/composite", status: 200, body: "<html>proxy</html>" });
+  const composite = sf.composite.request();
+  const created = composite.sobject.create("Account", { Name: "x" });
+  await assert.rejects(
+    composite.execute(),
+    (error: SalesforceError) =>
+      error.message ===
+        "Cannot read composite response: the body is not JSON (200 POST /services/data/v64.0/composite)",
+  );
+  assert.equal(created.done, false);
+});
