@@ -21,7 +21,7 @@ import {
 } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { readCsvRecords } from "./_csv.ts";
-import { type JobPayload, splitRecords } from "./_bulk_split.ts";
+import { type JobPayload, SplitError, splitRecords } from "./_bulk_split.ts";
 import {
   CallbackError,
   checkPolling,
@@ -360,7 +360,11 @@ export class IngestJobs {
             if (step.done) inputDone = true;
             else pending = step.value;
           } catch (error) {
-            if (!signal.aborted) stopError = error;
+            if (!signal.aborted) {
+              // A bad record or a failing input: records read before it were never sent.
+              stopError = error instanceof SplitError ? error.error : error;
+              if (error instanceof SplitError) pending = error.unsent;
+            }
           }
           continue;
         }

@@ -23,6 +23,21 @@ export interface JobPayload {
   size: number;
 }
 
+/**
+ * Stops a split: `error` is the caller's (a bad record, or their iterator's own error) and
+ * `unsent` the records read before it that are in no payload yet.
+ */
+export class SplitError extends Error {
+  readonly error: unknown;
+  readonly unsent: JobPayload | undefined;
+
+  constructor(error: unknown, unsent: JobPayload | undefined) {
+    super("The records could not be split into jobs", { cause: error });
+    this.error = error;
+    this.unsent = unsent;
+  }
+}
+
 /** Where to cut. */
 export interface SplitOptions {
   /** Fixed column list; without it columns are inferred (see {@linkcode splitRecords}). */
@@ -120,17 +135,21 @@ async function* splitFixed(
     index++;
     return sealed;
   };
-  if (Symbol.asyncIterator in records) {
-    for await (const record of records) {
-      const sealed = step(record);
-      if (sealed !== undefined) yield sealed;
+  try {
+    if (Symbol.asyncIterator in records) {
+      for await (const record of records) {
+        const sealed = step(record);
+        if (sealed !== undefined) yield sealed;
+      }
+    } else {
+      // A plain loop: for-await would cost a microtask per record of a synchronous input.
+      for (const record of records) {
+        const sealed = step(record);
+        if (sealed !== undefined) yield sealed;
+      }
     }
-  } else {
-    // A plain loop: for-await would cost a microtask per record of a synchronous input.
-    for (const record of records) {
-      const sealed = step(record);
-      if (sealed !== undefined) yield sealed;
-    }
+  } catch (error) {
+    throw new SplitError(error, builder?.seal(max));
   }
   if (builder !== undefined) yield builder.seal(max);
 }
@@ -223,16 +242,26 @@ async function* splitInferred(
     index++;
     return sealed;
   };
-  if (Symbol.asyncIterator in records) {
-    for await (const record of records) {
-      const sealed = step(record);
-      if (sealed !== undefined) yield sealed;
+  try {
+    if (Symbol.asyncIterator in records) {
+      for await (const record of records) {
+        const sealed = step(record);
+        if (sealed !== undefined) yield sealed;
+      }
+    } else {
+      for (const record of records) {
+        const sealed = step(record);
+        if (sealed !== undefined) yield sealed;
+      }
     }
-  } else {
-    for (const record of records) {
-      const sealed = step(record);
-      if (sealed !== undefined) yield sealed;
+  } catch (error) {
+    let unsent: JobPayload | undefined;
+    try {
+      unsent = buffered.length > 0 ? seal() : undefined;
+    } catch {
+      // Buffered records without a single field: nothing to report as rows.
     }
+    throw new SplitError(error, unsent);
   }
   if (buffered.length > 0) yield seal();
 }
