@@ -12,8 +12,20 @@ export interface Upload {
   text: string;
 }
 
+/** What {@linkcode setup} returns. */
+export interface Setup {
+  org: FakeSalesforce;
+  sf: Salesforce;
+  /** Every upload body, in order. */
+  uploads: Upload[];
+  /** `METHOD /path` of every request. */
+  paths: string[];
+  /** Called with each request before the org answers it. */
+  hooks: Array<(request: Request) => void | Promise<void>>;
+}
+
 /** A client on a fresh org; every upload body and request path is recorded. */
-export function setup(options: FakeSalesforceOptions = {}) {
+export function setup(options: FakeSalesforceOptions = {}): Setup {
   const org = new FakeSalesforce(options);
   const uploads: Upload[] = [];
   const paths: string[] = [];

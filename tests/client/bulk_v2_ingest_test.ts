@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { BulkIngestError, type JobResult } from "../../client/bulk_v2.ts";
 import { RequestLimitExceededError, ServerError } from "../../client/errors.ts";
-import { BulkApiBatchConsumptionEvent } from "../../events/events.ts";
+import type { BulkApiBatchConsumptionEvent } from "../../events/events.ts";
 import { makeId } from "../../testing/_store.ts";
 import { accounts, ingestJobs, setup, stream, withInstantSleep } from "./_bulk_v2.ts";
 
