@@ -6,6 +6,7 @@
 
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
+import { createTree, type TreeOptions, type TreeRecord, type TreeResult } from "./tree.ts";
 import { SubrequestBuilder } from "./_composite_builder.ts";
 import type { Subrequest } from "./_composite_subrequest.ts";
 import {
@@ -483,5 +484,36 @@ export class CompositeClient {
    */
   request(options: CompositeRequestOptions = {}): CompositeRequest {
     return new CompositeRequest(this.#client, options);
+  }
+
+  /**
+   * Creates trees of nested records in one all-or-nothing call
+   * (`/composite/tree`); see {@linkcode createTree} for the rules.
+   *
+   * @param sobject The type of the root records, e.g. `Account`.
+   * @param records The root records, child relationships as arrays.
+   * @param options `signal`.
+   * @returns One `{ referenceId, id }` per record, in input order (a parent before its children).
+   *
+   * @example An account with two contacts
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const [acme, doe] = await sf.composite.tree("Account", [
+   *   { Name: "Acme", Contacts: [{ LastName: "Doe" }, { LastName: "Roe" }] },
+   * ]);
+   * assert.equal(org.records("Contact").find((c) => c.Id === doe.id)?.AccountId, acme.id);
+   * ```
+   */
+  tree(
+    sobject: string,
+    records: Iterable<TreeRecord>,
+    options?: TreeOptions,
+  ): Promise<TreeResult[]> {
+    return createTree(this.#client, sobject, records, options);
   }
 }
