@@ -82,9 +82,21 @@ export function stringifyCsvRows(
   return text;
 }
 
-/** Returns the number of bytes `text` takes in UTF-8, as `TextEncoder` would write it. */
+// Rows between these lengths are counted by encoding them into a scratch buffer: TextEncoder's
+// native loop beats a charCodeAt loop by 2x once its call overhead is paid (about 64 chars).
+const COUNT_NATIVE_FROM = 64;
+const COUNT_NATIVE_UP_TO = 16_384;
+const SCRATCH = new Uint8Array(3 * COUNT_NATIVE_UP_TO);
+
+/**
+ * Returns the number of bytes `text` takes in UTF-8, as `TextEncoder` would write it (a lone
+ * surrogate counts 3, as U+FFFD). Always between `text.length` and `3 * text.length`.
+ */
 export function utf8ByteLength(text: string): number {
   const length = text.length;
+  if (length >= COUNT_NATIVE_FROM && length <= COUNT_NATIVE_UP_TO) {
+    return ENCODER.encodeInto(text, SCRATCH).written;
+  }
   let bytes = length;
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
@@ -167,11 +179,10 @@ function expandExponent(text: string): string {
   const dot = mantissa.indexOf(".");
   const digits = dot === -1 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
   const point = (dot === -1 ? mantissa.length : dot) + exponent;
+  // Exponent form means point >= 22 or point <= -6, and there are at most 17 digits, so the
+  // point never falls inside the digits.
   if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
-  if (point >= digits.length) {
-    return sign + digits + "0".repeat(point - digits.length);
-  }
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+  return sign + digits + "0".repeat(point - digits.length);
 }
 
 /** Returns a finite number as decimal text without an exponent (`1e21` → `1000000000000000000000`). */
@@ -366,9 +377,7 @@ export class CsvRecordEncoder {
    * @throws {TypeError} When a field is not in the column list or holds an unsupported value.
    */
   encodeText(record: object, index: number): string {
-    if (
-      typeof record !== "object" || record === null || Array.isArray(record)
-    ) {
+    if (typeof record !== "object" || record === null || Array.isArray(record)) {
       throw new TypeError(
         `Cannot write CSV record at index ${index}: expected an object: received ${
           describe(record)
@@ -420,8 +429,8 @@ export class CsvRecordEncoder {
         if (foundInner !== countDefined(value)) return false;
       } else if (entry.column !== -1) {
         slots[entry.column] = value;
-      } else if (value !== null || names.length === 0) {
-        return false;
+      } else if (value !== null) {
+        return false; // a scalar under a relationship-only key: #exactFill names it
       }
     }
     return found === countDefined(values);

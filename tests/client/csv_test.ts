@@ -270,6 +270,16 @@ Deno.test("CsvRecordEncoder checks its column list", () => {
     message:
       'Cannot create CsvRecordEncoder: "columns" must not repeat a name: received "Id" twice',
   });
+  assert.throws(() => new CsvRecordEncoder("Id" as unknown as string[]), {
+    name: "TypeError",
+    message:
+      'Cannot create CsvRecordEncoder: "columns" must be a non-empty array of field names: received a string',
+  });
+  assert.throws(() => new CsvRecordEncoder([1 as unknown as string]), {
+    name: "TypeError",
+    message:
+      'Cannot create CsvRecordEncoder: "columns" must hold non-empty strings: received 1 at index 0',
+  });
   assert.throws(() => new CsvRecordEncoder(["Id", ""]), {
     name: "TypeError",
     message:
@@ -277,10 +287,45 @@ Deno.test("CsvRecordEncoder checks its column list", () => {
   });
 });
 
+Deno.test("CsvRecordEncoder skips undefined fields inside relationships and empty relationships", () => {
+  const csv = new CsvRecordEncoder(["Id", "Account.ExtId__c"]);
+  assert.equal(csv.encodeText({ Id: "1", Account: { ExtId__c: undefined } }, 0), "1,\n");
+  assert.equal(csv.encodeText({ Id: "2", Account: {} }, 1), "2,\n");
+  assert.throws(() => csv.encodeText({ Id: "5", Account: "A" }, 4), {
+    name: "TypeError",
+    message:
+      'Cannot write CSV record at index 4: field "Account" is not in the column list ("Id", "Account.ExtId__c")',
+  });
+  // A relationship under a key that is only a plain column has no Rel.Field column to go to.
+  const plain = new CsvRecordEncoder(["Id", "Account"]);
+  assert.equal(plain.encodeText({ Id: "3", Account: {} }, 2), "3,\n");
+  assert.throws(() => plain.encodeText({ Id: "4", Account: { ExtId__c: "A" } }, 3), {
+    name: "TypeError",
+    message:
+      'Cannot write CSV record at index 3: field "Account.ExtId__c" is not in the column list ("Id", "Account")',
+  });
+});
+
+Deno.test("CsvRecordEncoder lists at most ten columns in an error", () => {
+  const columns = Array.from({ length: 12 }, (_, i) => `F${i}`);
+  assert.throws(() => new CsvRecordEncoder(columns).encodeText({ X: 1 }, 0), {
+    name: "TypeError",
+    message:
+      'Cannot write CSV record at index 0: field "X" is not in the column list ("F0", "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", ...)',
+  });
+});
+
 Deno.test("CsvRecordEncoder reads only own fields when a column is named like an Object member", () => {
-  const csv = new CsvRecordEncoder(["constructor", "toString"]);
-  assert.equal(csv.encodeText({}, 0), ",\n");
-  assert.equal(csv.encodeText({ constructor: "a", toString: "b" }, 1), "a,b\n");
+  const csv = new CsvRecordEncoder(["constructor", "toString", "Parent__r.Name"]);
+  assert.equal(csv.encodeText({}, 0), ",,\n");
+  assert.equal(csv.encodeText({ constructor: "a", toString: undefined }, 1), "a,,\n");
+  assert.equal(csv.encodeText({ Parent__c: { Name: "p", Other: undefined } }, 2), ",,p\n");
+  assert.equal(csv.encodeText({ Parent__r: null }, 3), ",,\n");
+  assert.throws(() => csv.encodeText({ valueOf: 1 }, 4), {
+    name: "TypeError",
+    message:
+      'Cannot write CSV record at index 4: field "valueOf" is not in the column list ("constructor", "toString", "Parent__r.Name")',
+  });
 });
 
 Deno.test("CsvRecordEncoder leaves records unchanged and accepts frozen ones", () => {
@@ -295,7 +340,12 @@ Deno.test("utf8ByteLength agrees with TextEncoder, lone surrogates included", ()
   const pieces = ["a", "é", "☕", "🎉", "\uD800", "\uDC00", "\uFEFF", "\u07FF", "\u0800", "\r\n"];
   for (let i = 0; i < 2000; i++) {
     let text = "";
-    const length = Math.floor(random() * 12);
+    // Short, medium and long texts take different paths.
+    const length = i % 100 === 0
+      ? 17_000
+      : i % 2 === 0
+      ? Math.floor(random() * 12)
+      : 40 + Math.floor(random() * 200);
     for (let j = 0; j < length; j++) text += pieces[Math.floor(random() * pieces.length)];
     assert.equal(utf8ByteLength(text), encoder.encode(text).length, JSON.stringify(text));
   }
@@ -350,6 +400,16 @@ Deno.test("CsvEncoderStream turns a stream of records into the same bytes as str
   const source = ReadableStream.from(records);
   const chunks = await collect(source.pipeThrough(new CsvEncoderStream(["Id", "Name"])));
   assert.equal(decoder.decode(concat(chunks)), 'Id,Name\n1,"a\nb"\n2,\n');
+});
+
+Deno.test("CsvEncoderStream emits chunks of the size asked for and can leave the header out", async () => {
+  const records = Array.from({ length: 10 }, (_, i) => ({ Id: `id-${i}` }));
+  const stream = ReadableStream.from(records).pipeThrough(
+    new CsvEncoderStream(["Id"], { chunkSize: 16, header: false }),
+  );
+  const chunks = await collect(stream);
+  assert.deepEqual(chunks.map((chunk) => chunk.length), [16, 16, 16, 2]);
+  assert.equal(decoder.decode(concat(chunks)), records.map((r) => `${r.Id}\n`).join(""));
 });
 
 Deno.test("stringifyCsv infers the columns from the first record when none are given", () => {
@@ -514,6 +574,17 @@ Deno.test("CsvParser resumes across pieces cut inside quotes, escapes, CRLF and 
   for (const piece of pieces) rows.push(...parser.push(piece));
   rows.push(...parser.end());
   assert.deepEqual(rows, [["a", 'b"c', "d"], ["1", 'x"y', ""], ["2", "3", "4"]]);
+});
+
+Deno.test("CsvParser refuses text after its end", () => {
+  const parser = new CsvParser();
+  parser.push("a\n");
+  assert.deepEqual(parser.end(), []);
+  assert.deepEqual(parser.end(), []);
+  assert.throws(() => parser.push("b\n"), {
+    name: "TypeError",
+    message: "Cannot parse CSV: the parser has already ended",
+  });
 });
 
 Deno.test("readCsvRecords parses a ReadableStream cut into single bytes", async () => {
