@@ -176,18 +176,18 @@ export class IngestJobs {
     this.#stopError = stopError;
   }
 
-  createJob(
+  async createJob(
     operation: IngestOperation,
     sobject: string,
     options: CreateJobOptions = {},
   ): Promise<JobInfo> {
     const context = "Cannot create ingest job";
     const body = createBody(context, operation, sobject, options);
-    return this.#jobs.create(body, checkSignal(context, options.signal));
+    return await this.#jobs.create(body, checkSignal(context, options.signal));
   }
 
-  getJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
-    return this.#jobs.get("Cannot get ingest job", jobId, options.signal);
+  async getJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    return await this.#jobs.get("Cannot get ingest job", jobId, options.signal);
   }
 
   listJobs(options: ListJobsOptions = {}): AsyncGenerator<JobInfo, void, undefined> {
@@ -202,12 +202,12 @@ export class IngestJobs {
     return this.#jobs.list(params, options.signal);
   }
 
-  abortJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
-    return this.#jobs.setState("Cannot abort ingest job", jobId, "Aborted", options.signal);
+  async abortJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    return await this.#jobs.setState("Cannot abort ingest job", jobId, "Aborted", options.signal);
   }
 
-  deleteJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    return this.#jobs.delete("Cannot delete ingest job", jobId, options.signal);
+  async deleteJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#jobs.delete("Cannot delete ingest job", jobId, options.signal);
   }
 
   async uploadJobData(

@@ -85,23 +85,23 @@ export class JobResource {
   }
 
   /** POST a new job. */
-  create(body: Record<string, unknown>, signal?: AbortSignal): Promise<JobInfo> {
-    return this.#json("POST", this.base, body, signal);
+  async create(body: Record<string, unknown>, signal?: AbortSignal): Promise<JobInfo> {
+    return await this.#json("POST", this.base, body, signal);
   }
 
   /** GET a job's info. */
-  get(context: string, jobId: unknown, signal?: AbortSignal): Promise<JobInfo> {
-    return this.#json("GET", this.path(context, jobId), undefined, signal);
+  async get(context: string, jobId: unknown, signal?: AbortSignal): Promise<JobInfo> {
+    return await this.#json("GET", this.path(context, jobId), undefined, signal);
   }
 
   /** PATCH a job to `UploadComplete` or `Aborted`. */
-  setState(
+  async setState(
     context: string,
     jobId: unknown,
     state: "UploadComplete" | "Aborted",
     signal?: AbortSignal,
   ): Promise<JobInfo> {
-    return this.#json("PATCH", this.path(context, jobId), { state }, signal);
+    return await this.#json("PATCH", this.path(context, jobId), { state }, signal);
   }
 
   /** DELETE a job. */

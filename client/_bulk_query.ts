@@ -24,12 +24,12 @@ export class QueryJobs {
     this.#jobs = new JobResource(client, "query");
   }
 
-  create(
+  async create(
     soql: string,
     options: { includeAllRecords?: boolean; signal?: AbortSignal } = {},
   ): Promise<JobInfo> {
     const context = "Cannot create query job";
-    return this.#jobs.create({
+    return await this.#jobs.create({
       operation: options.includeAllRecords ? "queryAll" : "query",
       query: checkSoql(context, soql),
       contentType: "CSV",
@@ -38,8 +38,8 @@ export class QueryJobs {
     }, options.signal);
   }
 
-  get(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
-    return this.#jobs.get("Cannot get query job", jobId, options.signal);
+  async get(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    return await this.#jobs.get("Cannot get query job", jobId, options.signal);
   }
 
   list(options: ListJobsOptions = {}): AsyncGenerator<JobInfo, void, undefined> {
@@ -51,12 +51,12 @@ export class QueryJobs {
     return this.#jobs.list(params, options.signal);
   }
 
-  abort(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
-    return this.#jobs.setState("Cannot abort query job", jobId, "Aborted", options.signal);
+  async abort(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    return await this.#jobs.setState("Cannot abort query job", jobId, "Aborted", options.signal);
   }
 
-  delete(jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    return this.#jobs.delete("Cannot delete query job", jobId, options.signal);
+  async delete(jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#jobs.delete("Cannot delete query job", jobId, options.signal);
   }
 
   results(
