@@ -493,6 +493,8 @@ export class BulkIngestError extends Error {
   readonly result: IngestResult;
 
   /**
+   * Creates the error.
+   *
    * @param message What could not be done and why.
    * @param options The error that stopped the operation and the partial result.
    */
@@ -542,6 +544,8 @@ export class BulkClientV2 {
   #query: QueryJobs;
 
   /**
+   * Creates the Bulk API 2.0 client of `client`; every `Salesforce` has one as `sf.bulkV2`.
+   *
    * @param client The client to send requests with.
    */
   constructor(client: Salesforce) {
