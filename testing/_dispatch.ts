@@ -8,6 +8,7 @@ import { type Match, type Route, Router, segments } from "./_router.ts";
 import { compositeRoutes } from "./_routes/composite.ts";
 import { collectionRoutes } from "./_routes/collections.ts";
 import { bulkRoutes } from "./_routes/bulk.ts";
+import { graphRoutes } from "./_routes/graph.ts";
 import { oauthRoutes } from "./_routes/oauth.ts";
 import { queryRoutes } from "./_routes/query.ts";
 import { restRoutes } from "./_routes/rest.ts";
@@ -28,6 +29,7 @@ const ROUTER = new Router([
   ...collectionRoutes,
   ...treeRoutes,
   ...compositeRoutes(dispatchInternal),
+  ...graphRoutes(dispatchInternal),
 ]);
 
 const DROPPED = "fetch failed: connection dropped by FakeSalesforce";
