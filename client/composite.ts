@@ -6,6 +6,7 @@
 
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
+import { CompositeGraph } from "./graph.ts";
 import { createTree, type TreeOptions, type TreeRecord, type TreeResult } from "./tree.ts";
 import { SubrequestBuilder } from "./_composite_builder.ts";
 import type { Subrequest } from "./_composite_subrequest.ts";
@@ -484,6 +485,33 @@ export class CompositeClient {
    */
   request(options: CompositeRequestOptions = {}): CompositeRequest {
     return new CompositeRequest(this.#client, options);
+  }
+
+  /**
+   * Starts a Composite Graph: several graphs, each an all-or-nothing composite
+   * request of up to 500 sObject subrequests, sent in one call; see
+   * {@linkcode CompositeGraph}.
+   *
+   * @returns The graph call builder; add graphs with `request()`.
+   *
+   * @example One graph with a reference
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const graphs = sf.composite.graph();
+   * const graph = graphs.request();
+   * const account = graph.sobject.create("Account", { Name: "Acme" });
+   * graph.sobject.create("Contact", { LastName: "Doe", AccountId: account.ref("id") });
+   * await graphs.execute();
+   * assert.equal(graph.isSuccessful, true);
+   * ```
+   */
+  graph(): CompositeGraph {
+    return new CompositeGraph(this.#client);
   }
 
   /**

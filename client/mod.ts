@@ -21,5 +21,6 @@ export * from "./query.ts";
 export * from "./sobject.ts";
 export * from "./collections.ts";
 export * from "./tree.ts";
+export * from "./graph.ts";
 export * from "./composite.ts";
 export * from "./bulk_v2.ts";
