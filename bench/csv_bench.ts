@@ -63,8 +63,7 @@ function prng(seed: number): () => number {
 function makeRecords(targetBytes: number): Record<string, unknown>[] {
   const random = prng(42);
   const word = () => WORDS[Math.floor(random() * WORDS.length)];
-  const alphabet =
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   const records: Record<string, unknown>[] = [];
   // ~150 bytes per row; the exact size is measured after writing.
   const count = Math.ceil(targetBytes / 150);

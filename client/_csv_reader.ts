@@ -51,9 +51,7 @@ export class CsvParser {
    * @throws {SyntaxError} When the text is not valid CSV.
    */
   push(text: string): readonly string[][] {
-    if (this.#ended) {
-      throw new TypeError("Cannot parse CSV: the parser has already ended");
-    }
+    if (this.#ended) throw new TypeError("Cannot parse CSV: the parser has already ended");
     if (text.length === 0) return NO_ROWS;
     const rows: string[][] = [];
     let pos = 0;
@@ -103,9 +101,7 @@ export class CsvParser {
   }
 
   #error(what: string, line: number, column: number): SyntaxError {
-    return new SyntaxError(
-      `Cannot parse CSV: ${what} at line ${line}, column ${column}`,
-    );
+    return new SyntaxError(`Cannot parse CSV: ${what} at line ${line}, column ${column}`);
   }
 
   /** Completes the current row, whose terminating LF (or the end) is at absolute `at`. */
@@ -281,20 +277,16 @@ function checkHeader(header: readonly string[]): void {
   }
 }
 
-function toRecord(
-  header: readonly string[],
-  row: readonly string[],
-): Record<string, string> {
+type RecordMaker = (header: readonly string[], row: readonly string[]) => Record<string, string>;
+
+function toRecord(header: readonly string[], row: readonly string[]): Record<string, string> {
   const record: Record<string, string> = {};
   for (let i = 0; i < header.length; i++) record[header[i]] = row[i];
   return record;
 }
 
 // "__proto__" as a plain property assignment would set the prototype instead of a field.
-function toRecordSafe(
-  header: readonly string[],
-  row: readonly string[],
-): Record<string, string> {
+function toRecordSafe(header: readonly string[], row: readonly string[]): Record<string, string> {
   const record: Record<string, string> = {};
   for (let i = 0; i < header.length; i++) {
     Object.defineProperty(record, header[i], {
@@ -307,12 +299,7 @@ function toRecordSafe(
   return record;
 }
 
-function recordMaker(
-  header: readonly string[],
-): (
-  header: readonly string[],
-  row: readonly string[],
-) => Record<string, string> {
+function recordMaker(header: readonly string[]): RecordMaker {
   checkHeader(header);
   return header.includes("__proto__") ? toRecordSafe : toRecord;
 }
@@ -323,9 +310,9 @@ function recordMaker(
  */
 export function parseCsvRows(text: string): string[][] {
   const parser = new CsvParser();
-  const rows = parser.push(text) as string[][];
-  const last = parser.end();
-  if (last.length > 0) rows.push(last[0]);
+  // push() returns a new array unless the text is empty.
+  const rows = text.length === 0 ? [] : parser.push(text) as string[][];
+  rows.push(...parser.end());
   return rows;
 }
 
@@ -349,9 +336,7 @@ export type CsvSource =
   | AsyncIterable<Uint8Array>
   | Iterable<Uint8Array>;
 
-async function* chunksOf(
-  source: CsvSource,
-): AsyncGenerator<Uint8Array, void, undefined> {
+async function* chunksOf(source: CsvSource): AsyncGenerator<Uint8Array, void, undefined> {
   if (typeof (source as ReadableStream<Uint8Array>).getReader !== "function") {
     yield* source as AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
     return;
@@ -379,9 +364,7 @@ function decode(decoder: TextDecoder, chunk?: Uint8Array): string {
   try {
     return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
   } catch (error) {
-    throw new SyntaxError("Cannot parse CSV: the input is not valid UTF-8", {
-      cause: error,
-    });
+    throw new SyntaxError("Cannot parse CSV: the input is not valid UTF-8", { cause: error });
   }
 }
 

@@ -7,14 +7,7 @@
 // strings, null and undefined are written as an empty unquoted cell.
 
 /** The values a record may hold in a cell; a plain object is a relationship (one level). */
-export type CsvValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | Date
-  | null
-  | undefined;
+export type CsvValue = string | number | bigint | boolean | Date | null | undefined;
 
 /** Bytes per chunk produced by {@linkcode CsvChunker} unless told otherwise. */
 export const CSV_CHUNK_SIZE = 65_536;
@@ -34,16 +27,12 @@ export function formatCsvCell(text: string): string {
   if (length === 0) return text;
   const first = text.charCodeAt(0);
   const last = text.charCodeAt(length - 1);
-  if (
-    first === SPACE || first === TAB || first === BOM || last === SPACE ||
-    last === TAB
-  ) {
+  if (first === SPACE || first === TAB || first === BOM || last === SPACE || last === TAB) {
     return quote(text);
   }
   // indexOf runs in native code: several times faster than a charCodeAt loop here.
   if (
-    text.indexOf(",") !== -1 || text.indexOf('"') !== -1 ||
-    text.indexOf("\n") !== -1 ||
+    text.indexOf(",") !== -1 || text.indexOf('"') !== -1 || text.indexOf("\n") !== -1 ||
     text.indexOf("\r") !== -1
   ) {
     return quote(text);
@@ -60,10 +49,7 @@ export interface CsvRowOptions {
 }
 
 /** Returns one CSV line, terminator included, from cells that are already strings. */
-export function formatCsvRow(
-  cells: readonly string[],
-  options: CsvRowOptions = {},
-): string {
+export function formatCsvRow(cells: readonly string[], options: CsvRowOptions = {}): string {
   const format = options.quoteAll ? quote : formatCsvCell;
   let line = "";
   for (let i = 0; i < cells.length; i++) {
@@ -133,9 +119,7 @@ function describe(value: unknown): string {
 }
 
 function list(names: readonly string[]): string {
-  const shown = names.slice(0, 10).map((name) => JSON.stringify(name)).join(
-    ", ",
-  );
+  const shown = names.slice(0, 10).map((name) => JSON.stringify(name)).join(", ");
   return names.length > 10 ? `${shown}, ...` : shown;
 }
 
@@ -188,10 +172,7 @@ function expandExponent(text: string): string {
 /** Returns a finite number as decimal text without an exponent (`1e21` → `1000000000000000000000`). */
 export function formatCsvNumber(value: number): string {
   const text = String(value);
-  if (
-    (value < 1e21 && value > -1e21) &&
-    (value >= 1e-6 || value <= -1e-6 || value === 0)
-  ) {
+  if ((value < 1e21 && value > -1e21) && (value >= 1e-6 || value <= -1e-6 || value === 0)) {
     return text;
   }
   return expandExponent(text);
@@ -264,8 +245,7 @@ interface PlanEntry {
 }
 
 function isRelationship(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null &&
-    !(value instanceof Date) &&
+  return typeof value === "object" && value !== null && !(value instanceof Date) &&
     isPlainObject(value);
 }
 
@@ -385,14 +365,10 @@ export class CsvRecordEncoder {
       );
     }
     const values = record as Record<string, unknown>;
-    if (this.#exactOnly || !this.#fastFill(values)) {
-      this.#exactFill(values, index);
-    }
+    if (this.#exactOnly || !this.#fastFill(values)) this.#exactFill(values, index);
     const slots = this.#slots;
     let line = this.#cell(slots[0], 0, index);
-    for (let i = 1; i < slots.length; i++) {
-      line += `,${this.#cell(slots[i], i, index)}`;
-    }
+    for (let i = 1; i < slots.length; i++) line += `,${this.#cell(slots[i], i, index)}`;
     return `${line}\n`;
   }
 
@@ -449,9 +425,7 @@ export class CsvRecordEncoder {
           const inner = value[field];
           if (inner === undefined) continue;
           const column = spec?.fields?.get(field);
-          if (column === undefined) {
-            throw this.#unknownField(`${key}.${field}`, index);
-          }
+          if (column === undefined) throw this.#unknownField(`${key}.${field}`, index);
           slots[column] = inner;
         }
         continue;
@@ -483,9 +457,7 @@ export class CsvRecordEncoder {
     if (!name.includes(".") && isRelationship(value)) {
       // A relationship object under a key that has no `Rel.Field` column.
       for (const field in value) {
-        if (value[field] !== undefined) {
-          throw this.#unknownField(`${name}.${field}`, index);
-        }
+        if (value[field] !== undefined) throw this.#unknownField(`${name}.${field}`, index);
       }
       return "";
     }
