@@ -103,9 +103,11 @@ export class Graph extends SubrequestBuilder {
   /**
    * Not available: composite graph nodes are sObject operations only.
    *
+   * @param _soql Ignored.
+   * @param _options Ignored.
    * @throws {TypeError} Always.
    */
-  override query(): never {
+  override query(_soql?: string, _options?: { includeAllRecords?: boolean }): never {
     throw new TypeError(
       `Cannot add subrequest to composite graph "${this.graphId}": graph nodes are sObject operations only (use graph.sobject.*)`,
     );
