@@ -65,6 +65,7 @@ async function runOnce(
   context: Context,
   params: { timeCapMs: number },
 ): Promise<RunRecord> {
+  const load1 = Deno.loadavg()[0];
   const before = await context.server.stats();
   const run = await runChild(command(spec, context, params), {
     timeoutMs: params.timeCapMs + 60_000,
@@ -78,6 +79,7 @@ async function runOnce(
     serverCpuMs: after.cpuMs - before.cpuMs,
     tokens: after.tokensIssued - before.tokensIssued,
     requests: totalRequests(after) - totalRequests(before),
+    load1,
   };
 }
 
@@ -98,6 +100,10 @@ function summarise(
   result.timeRss = spread(good.map((r) => r.timeRss));
   result.tokens = spread(good.map((r) => r.tokens));
   result.requests = spread(good.map((r) => r.requests));
+  result.cpuMs = spread(good.map((r) => r.cpuMs));
+  result.cpuUsPerRequest = spread(
+    good.map((r) => r.cpuUsPerRequest as number | undefined),
+  );
   result.serverBusy = spread(
     good.map((r) =>
       r.serverCpuMs !== undefined && r.ms

@@ -206,6 +206,7 @@ function restSection(results: BenchResults): string {
       client.workload === "rest/jsforce"
         ? "1.00×"
         : ratio((rps ?? NaN) / (jsforce ?? NaN)),
+      showSpread(client.cpuUsPerRequest, 0, " µs"),
       showBytes(client.peakRss),
       showBytes(client.timeRss),
       showSpread(client.serverBusy, 0, "%"),
@@ -228,10 +229,13 @@ function restSection(results: BenchResults): string {
       "req/s",
       "vs raw fetch (same runtime)",
       "vs jsforce",
+      "client CPU per request",
       "peak RSS (inside)",
       "peak RSS (time -v)",
       "server busy",
     ], rows),
+    "",
+    "Client CPU per request (process user + system time over the timed window, all threads) changes little when other processes compete for the cores, unlike req/s.",
   ].join("\n");
 }
 
@@ -252,6 +256,7 @@ function querySection(results: BenchResults): string {
       runtimeName(client),
       showSpread(client.ms, 0, " ms"),
       ratio((ms ?? NaN) / query.targetMs),
+      showSpread(client.cpuMs, 0, " ms"),
       showBytes(client.peakRss),
       showBytes(client.timeRss),
     ];
@@ -274,6 +279,7 @@ function querySection(results: BenchResults): string {
       "runtime",
       "time to last record",
       "vs target",
+      "client CPU",
       "peak RSS (inside)",
       "peak RSS (time -v)",
     ], rows),
@@ -296,6 +302,7 @@ function coldSection(results: BenchResults): string {
       showSpread(client.tokens),
       showSpread(client.requests),
       showSpread(client.ms, 0, " ms"),
+      showSpread(client.cpuMs, 0, " ms"),
     ];
   });
   return [
@@ -311,6 +318,7 @@ function coldSection(results: BenchResults): string {
       "token requests",
       "requests to the server",
       "time to last response",
+      "client CPU",
     ], rows),
   ].join("\n");
 }
@@ -408,6 +416,12 @@ function csvBundleSection(results: BenchResults): string {
           count(bundle.oursGzipBytes!)
         } B gzip**`,
       ]);
+      for (const part of bundle.parts ?? []) {
+        rows.push([
+          `ours, one entry alone: \`${part.file}\``,
+          `${count(part.minBytes)} B minified, ${count(part.gzipBytes)} B gzip`,
+        ]);
+      }
       for (const file of bundle.jsforce ?? []) {
         const times = file.gzipBytes / bundle.oursGzipBytes!;
         rows.push([
@@ -467,6 +481,12 @@ export function renderMarkdown(results: BenchResults): string {
     } · ${results.runs} run(s) per client, median (min–max) · /usr/bin/time -v: ${
       runtimes.timeV ? "yes" : "not available"
     }`,
+    "",
+    `Load average (1/5/15 min) at start ${
+      machine.loadStart?.map((n) => n.toFixed(2)).join(" ") ?? "—"
+    }, at end ${
+      machine.loadEnd?.map((n) => n.toFixed(2)).join(" ") ?? "—"
+    }: other processes on the machine add noise to throughput (each run's load is in the JSON).`,
     "",
     'Client and fake org run in separate processes on the same machine and share its cores; "server busy" is the server\'s CPU time during the run as a share of one core (near 100% means the server, not the client, set the pace).',
   ].join("\n");

@@ -19,6 +19,10 @@ export interface RunRecord {
   tokens?: number;
   /** Requests the org answered while this process ran. */
   requests?: number;
+  /** Client process CPU time in the measured window, ms. */
+  cpuMs?: number;
+  /** 1-minute load average when the run started. */
+  load1?: number;
   [key: string]: unknown;
 }
 
@@ -34,6 +38,10 @@ export interface ClientResult {
   timeRss?: Spread;
   /** Approximate share of one server core busy during the measurement, %. */
   serverBusy?: Spread;
+  /** Client process CPU time (all threads) in the measured window, ms. */
+  cpuMs?: Spread;
+  /** Client process CPU time per request, µs (REST). */
+  cpuUsPerRequest?: Spread;
   tokens?: Spread;
   requests?: Spread;
   /** Why there are no numbers (tool missing, every run failed, ...). */
@@ -60,7 +68,15 @@ export interface TargetLine {
 export interface BenchResults {
   date: string;
   quick: boolean;
-  machine: { cores: number; memoryBytes: number; cpu: string; os: string };
+  machine: {
+    cores: number;
+    memoryBytes: number;
+    cpu: string;
+    os: string;
+    /** 1/5/15-minute load averages when the run started and when it ended. */
+    loadStart?: number[];
+    loadEnd?: number[];
+  };
   runtimes: {
     deno: string;
     node?: string;
@@ -97,6 +113,8 @@ export interface BenchResults {
     oursMinBytes?: number;
     oursGzipBytes?: number;
     jsforce?: Array<{ file: string; minBytes: number; gzipBytes: number }>;
+    /** Each public entry point bundled alone (they share code, so these overlap). */
+    parts?: Array<{ file: string; minBytes: number; gzipBytes: number }>;
   };
   conformance?: { notMeasured?: string; steps?: ConformanceStep[] };
   targets: TargetLine[];

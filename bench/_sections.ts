@@ -13,27 +13,57 @@ async function gzipSize(bytes: Uint8Array): Promise<number> {
   return (await new Response(stream).arrayBuffer()).byteLength;
 }
 
-/** mod.ts bundled and minified (deno bundle), gzipped, beside jsforce's shipped bundles. */
-export async function measureBundle(): Promise<
-  NonNullable<BenchResults["bundle"]>
-> {
-  const out = `${BUILD}mod.min.js`;
+/** `entry` bundled and minified with deno bundle; undefined when the build fails. */
+async function minified(
+  entry: string,
+): Promise<{ bytes: Uint8Array } | { problem: string }> {
+  const out = `${BUILD}${
+    entry.replaceAll("/", "_").replace(/\.ts$/, "")
+  }.min.js`;
   const built = await capture(Deno.execPath(), [
     "bundle",
     "--platform",
     "browser",
     "--minify",
     "--quiet",
-    "mod.ts",
+    entry,
     "-o",
     out,
   ]);
-  if (!built.ok) {
+  if (!built.ok) return { problem: built.stderr.slice(-300) };
+  return { bytes: Deno.readFileSync(out) };
+}
+
+/**
+ * mod.ts bundled and minified (deno bundle), gzipped, beside jsforce's shipped
+ * bundles; plus each folder's mod.ts alone, to show where the bytes are.
+ */
+export async function measureBundle(): Promise<
+  NonNullable<BenchResults["bundle"]>
+> {
+  const ours = await minified("mod.ts");
+  if ("problem" in ours) {
     return {
-      notMeasured: `deno bundle --minify failed: ${built.stderr.slice(-300)}`,
+      notMeasured: `deno bundle --minify mod.ts failed: ${ours.problem}`,
     };
   }
-  const ours = Deno.readFileSync(out);
+  const parts = [];
+  for (
+    const entry of [
+      "client/mod.ts",
+      "auth/mod.ts",
+      "retries/mod.ts",
+      "events/mod.ts",
+    ]
+  ) {
+    const part = await minified(entry);
+    if ("problem" in part) continue;
+    parts.push({
+      file: entry,
+      minBytes: part.bytes.length,
+      gzipBytes: await gzipSize(part.bytes),
+    });
+  }
   const jsforce = [];
   for (const file of ["dist/jsforce.min.js", "dist/jsforce-core.min.js"]) {
     const path = `${BENCH}node_modules/jsforce/${file}`;
@@ -46,9 +76,10 @@ export async function measureBundle(): Promise<
     });
   }
   return {
-    oursMinBytes: ours.length,
-    oursGzipBytes: await gzipSize(ours),
+    oursMinBytes: ours.bytes.length,
+    oursGzipBytes: await gzipSize(ours.bytes),
     jsforce,
+    parts,
   };
 }
 

@@ -5,7 +5,7 @@
 // median (min–max) of the runs. Prints a markdown table, writes
 // bench/results/latest.json and, for a full run, bench/RESULTS.md.
 //
-//   deno task bench            full run (3 runs per workload; several minutes)
+//   deno task bench            full run (5 runs per client workload; about 5 minutes)
 //   deno task bench --quick    smoke run (1 run, 2,000 GETs, 20,000 query records; under a minute)
 //   deno task bench --only rest,query,cold,bulk,collections,csv,bundle,conformance
 import { type ClientSpec, type Context, measureClients } from "./_clients.ts";
@@ -33,7 +33,7 @@ const onlyIndex = Deno.args.indexOf("--only");
 const ONLY = onlyIndex === -1
   ? undefined
   : new Set(Deno.args[onlyIndex + 1]?.split(","));
-const RUNS = QUICK ? 1 : 3;
+const RUNS = QUICK ? 1 : 5;
 const TIME_V = hasTimeV();
 
 const REST: RestParams = {
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     date: new Date().toISOString(),
     quick: QUICK,
-    machine: await machine(),
+    machine: { ...await machine(), loadStart: Deno.loadavg() },
     runtimes: {
       deno: `deno ${Deno.version.deno}`,
       node: node.version ? `node ${node.version.replace(/^v/, "")}` : undefined,
@@ -270,6 +270,7 @@ async function main(): Promise<void> {
     results.conformance = await checkConformance(node, CONFORMANCE_ACCOUNTS);
   }
 
+  results.machine.loadEnd = Deno.loadavg();
   results.targets = targetLines(results);
   const markdown = renderMarkdown(results);
   console.log(markdown);

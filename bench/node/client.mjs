@@ -11,6 +11,13 @@ import jsforce from "jsforce";
 const job = JSON.parse(process.argv[2]);
 const core = await import(pathToFileURL(job.bundle).href);
 const { pool, consumer, sampleRss, VERSION } = core;
+core.setCpuClock(cpuMs);
+
+/** Process CPU time (user + system, all threads), ms. */
+function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1_000;
+}
 
 async function jsforceLogin(target) {
   const { username, password, securityToken } = target.credentials;
@@ -28,10 +35,18 @@ async function restJsforce(target, params) {
   const get = (i) =>
     conn.sobject("Account").retrieve(target.ids[i % target.ids.length]);
   await pool(params.warmup, params.concurrency, params.timeCapMs, get);
+  const cpu = cpuMs();
   const start = performance.now();
   await pool(params.total, params.concurrency, params.timeCapMs, get);
   const ms = performance.now() - start;
-  return { ms, count: params.total, rps: params.total / (ms / 1_000) };
+  const cpuUsed = cpuMs() - cpu;
+  return {
+    ms,
+    count: params.total,
+    rps: params.total / (ms / 1_000),
+    cpuMs: cpuUsed,
+    cpuUsPerRequest: (cpuUsed * 1_000) / params.total,
+  };
 }
 
 /** Query with autoFetch (maxFetch raised to the record count), read as a record stream. */
@@ -40,6 +55,7 @@ async function queryJsforce(target, params) {
   const consume = consumer(params);
   const deadline = performance.now() + params.timeCapMs;
   let count = 0;
+  const cpu = cpuMs();
   const start = performance.now();
   const query = conn.query(params.soql, {
     autoFetch: true,
@@ -56,33 +72,33 @@ async function queryJsforce(target, params) {
   if (count !== params.expected) {
     throw new Error(`expected ${params.expected} records, got ${count}`);
   }
-  return { ms, count };
+  return { ms, count, cpuMs: cpuMs() - cpu };
 }
 
 function allRetrieves(conn, target, params) {
-  let timer;
-  const cap = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error("time cap passed")),
-      params.timeCapMs,
-    );
-  });
-  const work = Promise.all(
-    Array.from(
-      { length: params.total },
-      (_, i) =>
-        conn.sobject("Account").retrieve(target.ids[i % target.ids.length]),
+  return core.withTimeCap(
+    Promise.all(
+      Array.from(
+        { length: params.total },
+        (_, i) =>
+          conn.sobject("Account").retrieve(target.ids[i % target.ids.length]),
+      ),
     ),
+    params.timeCapMs,
   );
-  return Promise.race([work, cap]).finally(() => clearTimeout(timer));
 }
 
 /** The usual jsforce start: log in, then send every request. Timed from construction. */
 async function coldJsforceLogin(target, params) {
+  const cpu = cpuMs();
   const start = performance.now();
   const conn = await jsforceLogin(target);
   await allRetrieves(conn, target, params);
-  return { ms: performance.now() - start, count: params.total };
+  return {
+    ms: performance.now() - start,
+    count: params.total,
+    cpuMs: cpuMs() - cpu,
+  };
 }
 
 /**
@@ -91,6 +107,7 @@ async function coldJsforceLogin(target, params) {
  */
 async function coldJsforceLazy(target, params) {
   const { username, password, securityToken } = target.credentials;
+  const cpu = cpuMs();
   const start = performance.now();
   const conn = new jsforce.Connection({
     instanceUrl: target.url,
@@ -108,7 +125,11 @@ async function coldJsforceLazy(target, params) {
     },
   });
   await allRetrieves(conn, target, params);
-  return { ms: performance.now() - start, count: params.total };
+  return {
+    ms: performance.now() - start,
+    count: params.total,
+    cpuMs: cpuMs() - cpu,
+  };
 }
 
 const workloads = {

@@ -51,6 +51,16 @@ export interface Measured {
   [key: string]: number | string;
 }
 
+let cpuClock: () => number = () => NaN;
+
+/**
+ * Installs the process CPU clock (user + system ms, all threads) of the runtime
+ * the workload runs on; the entries call this, this file stays runtime-neutral.
+ */
+export function setCpuClock(clock: () => number): void {
+  cpuClock = clock;
+}
+
 /** Resolves after `ms` milliseconds (the consumer's simulated work). */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -131,10 +141,18 @@ async function timedRest(
   get: (index: number) => Promise<unknown>,
 ): Promise<Measured> {
   await pool(params.warmup, params.concurrency, params.timeCapMs, get);
+  const cpu = cpuClock();
   const start = performance.now();
   await pool(params.total, params.concurrency, params.timeCapMs, get);
   const ms = performance.now() - start;
-  return { ms, count: params.total, rps: params.total / (ms / 1_000) };
+  const cpuMs = cpuClock() - cpu;
+  return {
+    ms,
+    count: params.total,
+    rps: params.total / (ms / 1_000),
+    cpuMs,
+    cpuUsPerRequest: (cpuMs * 1_000) / params.total,
+  };
 }
 
 /** REST GETs with plain `fetch` and a bearer token: the floor. */
@@ -197,6 +215,7 @@ export async function queryRaw(
   const deadline = performance.now() + params.timeCapMs;
   let count = 0;
   let pages = 0;
+  const cpu = cpuClock();
   const start = performance.now();
   let url: string | undefined =
     `${target.url}/services/data/v${VERSION}/query?q=${
@@ -218,8 +237,9 @@ export async function queryRaw(
     url = page.nextRecordsUrl ? target.url + page.nextRecordsUrl : undefined;
   }
   const ms = performance.now() - start;
+  const cpuMs = cpuClock() - cpu;
   checkCount(count, params);
-  return { ms, count, pages };
+  return { ms, count, pages, cpuMs };
 }
 
 /** Query with `sf.query` (one page prefetched). */
@@ -232,6 +252,7 @@ export async function queryOurs(
   const consume = consumer(params);
   const deadline = performance.now() + params.timeCapMs;
   let count = 0;
+  const cpu = cpuClock();
   const start = performance.now();
   for await (const record of sf.query(params.soql)) {
     if (performance.now() > deadline) {
@@ -241,36 +262,48 @@ export async function queryOurs(
     await consume(record);
   }
   const ms = performance.now() - start;
+  const cpuMs = cpuClock() - cpu;
   checkCount(count, params);
-  return { ms, count };
+  return { ms, count, cpuMs };
 }
 
-/** A new client (no token yet) sends `total` GETs at once; timed from construction. */
+/** Rejects after `ms` unless `work` settles first; the timer never outlives it. */
+export function withTimeCap<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const cap = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`time cap of ${ms} ms passed`)),
+      ms,
+    );
+  });
+  return Promise.race([work, cap]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A new client (no token yet) sends `total` GETs at once; timed from construction.
+ * No AbortSignal is passed, as with jsforce (its retrieve takes none).
+ */
 export async function coldOurs(
   target: Target,
   params: ColdParams,
 ): Promise<Measured> {
+  const cpu = cpuClock();
   const start = performance.now();
   const sf = ourClient(target);
-  const timer = new AbortController();
-  const cap = setTimeout(
-    () => timer.abort(new Error("time cap passed")),
-    params.timeCapMs,
-  );
-  try {
-    await Promise.all(
+  await withTimeCap(
+    Promise.all(
       Array.from(
         { length: params.total },
-        (_, i) =>
-          sf.sobject.get("Account", target.ids[i % target.ids.length], {
-            signal: timer.signal,
-          }),
+        (_, i) => sf.sobject.get("Account", target.ids[i % target.ids.length]),
       ),
-    );
-  } finally {
-    clearTimeout(cap);
-  }
-  return { ms: performance.now() - start, count: params.total };
+    ),
+    params.timeCapMs,
+  );
+  return {
+    ms: performance.now() - start,
+    count: params.total,
+    cpuMs: cpuClock() - cpu,
+  };
 }
 
 /** Samples the process's RSS every `everyMs` ms; `stop()` returns the peak in bytes. */

@@ -2,7 +2,14 @@
 // One workload run in a fresh Deno process. Argument: JSON { workload, target, params }.
 // Prints one line `RESULT {json}` on stdout: the measurement plus `peakRss`
 // (bytes, sampled every 50 ms from inside), or `{ error }`.
-import { type Measured, sampleRss, type Target, WORKLOADS } from "./core.ts";
+import process from "node:process";
+import {
+  type Measured,
+  sampleRss,
+  setCpuClock,
+  type Target,
+  WORKLOADS,
+} from "./core.ts";
 
 interface Job {
   workload: string;
@@ -36,6 +43,10 @@ async function external(
 }
 
 const job = JSON.parse(Deno.args[0]) as Job;
+setCpuClock(() => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1_000;
+});
 const sampler = sampleRss(() => Deno.memoryUsage().rss);
 let output: Record<string, unknown>;
 try {
