@@ -35,7 +35,7 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A stream of `data` cut at the given sizes (the last size repeats). */
+/** A stream of `data` cut at the given sizes, used in turn. */
 function streamOf(
   data: Uint8Array,
   sizes: number[] = [data.length || 1],
@@ -48,7 +48,7 @@ function streamOf(
         controller.close();
         return;
       }
-      const size = sizes[Math.min(turn++, sizes.length - 1)];
+      const size = sizes[turn++ % sizes.length];
       controller.enqueue(data.slice(offset, offset + size));
       offset += size;
     },
