@@ -101,17 +101,13 @@ if (import.meta.main) {
   );
   console.log("| way | API calls | ms | records/s |");
   console.log("|---|---:|---:|---:|");
-  for (
-    const [name, ms, calls] of [
-      ["sf.collections.create", result.collectionsMs, result.collectionsCalls],
-      ["sf.sobject.create each", result.oneByOneMs, result.oneByOneCalls],
-    ] as const
-  ) {
-    console.log(
-      `| ${name} | ${calls} | ${ms.toFixed(0)} | ${
-        (result.records / (ms / 1000)).toFixed(0)
-      } |`,
-    );
+  const rows = [
+    ["sf.collections.create", result.collectionsMs, result.collectionsCalls],
+    ["sf.sobject.create each", result.oneByOneMs, result.oneByOneCalls],
+  ] as const;
+  for (const [name, ms, calls] of rows) {
+    const rate = (result.records / (ms / 1000)).toFixed(0);
+    console.log(`| ${name} | ${calls} | ${ms.toFixed(0)} | ${rate} |`);
   }
   console.log(
     `one-by-one / collections time ratio: ${result.ratio.toFixed(1)}x`,
