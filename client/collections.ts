@@ -662,7 +662,12 @@ export class CollectionsClient {
     return calls;
   }
 
-  /** Sends every call concurrently (the client's semaphore bounds them) and merges results in order. */
+  /**
+   * Sends the calls concurrently and merges results in input order. At most
+   * `concurrencyLimit` calls are started at a time, so a million records do not
+   * build five thousand request bodies up front; the client's semaphore still
+   * bounds them together with its other requests.
+   */
   async #run<R>(
     context: string,
     total: number,
@@ -670,10 +675,23 @@ export class CollectionsClient {
     send: (call: { start: number; count: number }) => Promise<R[]>,
   ): Promise<R[]> {
     const results: (R | undefined)[] = Array.from({ length: total }, () => undefined);
-    const settled = await Promise.allSettled(calls.map(async (call) => {
-      const chunk = await send(call);
-      for (let i = 0; i < call.count; i++) results[call.start + i] = chunk[i];
-    }));
+    const settled: PromiseSettledResult<void>[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < calls.length) {
+        const index = next++;
+        const call = calls[index];
+        try {
+          const chunk = await send(call);
+          for (let i = 0; i < call.count; i++) results[call.start + i] = chunk[i];
+          settled[index] = { status: "fulfilled", value: undefined };
+        } catch (reason) {
+          settled[index] = { status: "rejected", reason };
+        }
+      }
+    };
+    const workers = Math.min(this.#client.concurrencyLimit, calls.length);
+    await Promise.all(Array.from({ length: workers }, worker));
     const callErrors: unknown[] = [];
     let missing = 0;
     settled.forEach((outcome, i) => {
