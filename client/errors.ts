@@ -219,10 +219,27 @@ export interface RaiseSalesforceErrorOptions {
   url?: string;
 }
 
-function isErrorDetail(value: unknown): value is SalesforceErrorDetail {
-  return typeof value === "object" && value !== null &&
-    typeof (value as Record<string, unknown>).errorCode === "string" &&
-    typeof (value as Record<string, unknown>).message === "string";
+/**
+ * Reads one error entry. REST lists say `errorCode`; collections, tree and
+ * other SOAP-style results say `statusCode` for the same thing.
+ */
+function errorDetail(value: unknown): SalesforceErrorDetail | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const entry = value as Record<string, unknown>;
+  const code = typeof entry.errorCode === "string" ? entry.errorCode : entry.statusCode;
+  if (typeof code !== "string" || typeof entry.message !== "string") return undefined;
+  return entry.errorCode === code
+    ? entry as SalesforceErrorDetail
+    : { ...entry, errorCode: code } as SalesforceErrorDetail;
+}
+
+function errorList(values: unknown[]): SalesforceErrorDetail[] {
+  const errors: SalesforceErrorDetail[] = [];
+  for (const value of values) {
+    const detail = errorDetail(value);
+    if (detail !== undefined) errors.push(detail);
+  }
+  return errors;
 }
 
 /** Reads what a body says: a Salesforce error list, an OAuth error, or readable text. */
@@ -233,15 +250,28 @@ function describeBody(text: string): { errors: SalesforceErrorDetail[]; json: un
   } catch {
     return { errors: [], json: undefined };
   }
-  if (Array.isArray(json)) return { errors: json.filter(isErrorDetail), json };
-  if (isErrorDetail(json)) return { errors: [json], json };
+  if (Array.isArray(json)) return { errors: errorList(json), json };
+  const single = errorDetail(json);
+  if (single !== undefined) return { errors: [single], json };
   if (typeof json === "object" && json !== null) {
-    const { error, error_description: description } = json as Record<string, unknown>;
+    const { error, error_description: description, results } = json as Record<string, unknown>;
     if (typeof error === "string") {
       return {
         errors: [{ errorCode: error, message: typeof description === "string" ? description : "" }],
         json,
       };
+    }
+    if (Array.isArray(results)) {
+      // sObject Tree: {"hasErrors":true,"results":[{"referenceId","errors":[...]}]}
+      const nested = results.flatMap((result) => {
+        const { errors, referenceId } = (result ?? {}) as {
+          errors?: unknown;
+          referenceId?: unknown;
+        };
+        if (!Array.isArray(errors)) return [];
+        return errors.map((entry) => ({ ...entry, referenceId }));
+      });
+      return { errors: errorList(nested), json };
     }
   }
   return { errors: [], json };
@@ -333,7 +363,9 @@ export async function createSalesforceError(
     part !== undefined
   ).join(" ");
   const detail = first !== undefined
-    ? `${first.errorCode}: ${first.message}`
+    ? `${first.errorCode}: ${first.message}${
+      typeof first.referenceId === "string" ? ` (record ${first.referenceId})` : ""
+    }`
     : text.trim() === ""
     ? `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""} with an empty body`
     : status === 300 && Array.isArray(json)

@@ -228,3 +228,32 @@ Deno.test("createSalesforceError maps an unreadable body by status", async () =>
   assert.ok(error instanceof ServerError);
   assert.match(error.message, /body unreadable: connection reset/);
 });
+
+Deno.test("createSalesforceError reads statusCode as the error code", async () => {
+  const error = await createSalesforceError(json(400, [{
+    statusCode: "REQUIRED_FIELD_MISSING",
+    message: "Required fields are missing: [Name]",
+    fields: ["Name"],
+  }]));
+  assert.equal(error.errorCode, "REQUIRED_FIELD_MISSING");
+  assert.equal(error.errors[0].fields?.[0], "Name");
+});
+
+Deno.test("createSalesforceError reads the errors of an sObject Tree response", async () => {
+  const error = await createSalesforceError(json(400, {
+    hasErrors: true,
+    results: [{
+      referenceId: "ref2",
+      errors: [{
+        statusCode: "REQUIRED_FIELD_MISSING",
+        message: "Required fields are missing: [LastName]",
+        fields: ["LastName"],
+      }],
+    }],
+  }));
+  assert.equal(
+    error.message,
+    "REQUIRED_FIELD_MISSING: Required fields are missing: [LastName] (record ref2) (400)",
+  );
+  assert.equal(error.errors.length, 1);
+});
