@@ -131,15 +131,20 @@ async function control(
   return json;
 }
 
-/** Starts bench/_server.ts with `args`; waits (up to 60 s) for its JSON line. */
+/**
+ * Starts bench/_server.ts with `args` (and `denoFlags` before the script); waits
+ * (up to 120 s, seeding included) for its JSON line.
+ */
 export async function startServer(
   script: string,
   args: string[],
+  denoFlags: string[] = [],
 ): Promise<BenchServer> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-net=127.0.0.1",
+      ...denoFlags,
       script,
       ...args,
       "--max-seconds",
@@ -166,7 +171,7 @@ export async function startServer(
     } catch {
       // It exited on its own.
     }
-  }, 60_000);
+  }, 120_000);
   let info: ServerInfo;
   try {
     while (!buffered.includes("\n")) {

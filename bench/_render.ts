@@ -2,7 +2,6 @@
 // the bench/RESULTS.md page.
 import {
   count,
-  mb,
   ratio,
   showBytes,
   showSpread,
@@ -11,6 +10,7 @@ import {
   table,
 } from "./_report.ts";
 import type { BenchResults, ClientResult, TargetLine } from "./_results.ts";
+import { bulkSection, bulkTargets } from "./_render_bulk.ts";
 
 const BUNDLE_LIMIT = 25_000;
 const CSV_WRITE_TARGET = 150;
@@ -112,21 +112,7 @@ export function targetLines(results: BenchResults): TargetLine[] {
     ...queryTargets(results),
     ...coldTargets(results),
   ];
-  const bulk = results.bulk;
-  if (bulk !== undefined) {
-    for (
-      const target of [
-        "Bulk insert 1M × 8 fields: peak RSS within the bulk issue's bound and below jsforce's",
-        "Bulk query 1M rows: peak RSS flat from 100k to 1M rows",
-      ]
-    ) {
-      lines.push({
-        target,
-        measured: bulk.notMeasured ?? "see the bulk table",
-        ok: undefined,
-      });
-    }
-  }
+  lines.push(...bulkTargets(results));
   const csv = results.csv;
   if (csv !== undefined) {
     lines.push({
@@ -321,26 +307,6 @@ function coldSection(results: BenchResults): string {
       "client CPU",
     ], rows),
   ].join("\n");
-}
-
-function bulkSection(results: BenchResults): string {
-  const bulk = results.bulk!;
-  const lines = [
-    "### 3 & 4. Bulk API 2.0: insert 1,000,000 × 8 fields, query 1,000,000 rows",
-    "",
-  ];
-  if (bulk.notMeasured) {
-    lines.push(table(["workload", "result"], [
-      ["bulk insert 1M × 8 fields (wall time, peak RSS)", bulk.notMeasured],
-      ["bulk query 1M rows (rows/s, peak RSS 100k vs 1M)", bulk.notMeasured],
-    ]));
-  } else {
-    lines.push("```json", JSON.stringify(bulk.result, null, 2), "```");
-    if (bulk.timeRss !== undefined) {
-      lines.push("", `Process peak RSS (time -v): ${mb(bulk.timeRss)}`);
-    }
-  }
-  return lines.join("\n");
 }
 
 function collectionsSection(results: BenchResults): string {

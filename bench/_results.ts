@@ -48,6 +48,44 @@ export interface ClientResult {
   notMeasured?: string;
 }
 
+/** One bulk phase (bench/bulk_bench.ts's BulkPhase; jsforce's has the same shape). */
+export interface BulkPhase {
+  name: string;
+  /** Why this phase has no numbers (jsforce's phases fail one by one). */
+  error?: string;
+  rows: number;
+  ms: number;
+  rowsPerSecond: number;
+  /** RSS of the client process when the phase started, bytes. */
+  startRssBytes: number;
+  /** Highest RSS of the client process during the phase (sampled every 50 ms), bytes. */
+  peakRssBytes: number;
+  jobs?: number;
+  failed?: number;
+  maxSizeBytes?: number;
+  maxConcurrentJobs?: number;
+  /** (maxConcurrentJobs + 1) × maxSizeBytes + 150 MiB: the bulk issue's bound. */
+  rssBoundBytes?: number;
+}
+
+/** One bulk run of one client: its query phases and its insert. */
+export interface BulkRun {
+  error?: string;
+  serverInProcess?: boolean;
+  queries?: BulkPhase[];
+  insert?: BulkPhase;
+  /** Peak RSS of the whole client process from /usr/bin/time -v, bytes. */
+  timeRss?: number;
+}
+
+/** Every bulk run of one client. */
+export interface BulkClient {
+  label: string;
+  runtime: "deno" | "node";
+  runs: BulkRun[];
+  notMeasured?: string;
+}
+
 /** One conformance step. */
 export interface ConformanceStep {
   name: string;
@@ -103,8 +141,8 @@ export interface BenchResults {
   cold?: { params: { total: number }; clients: ClientResult[] };
   bulk?: {
     notMeasured?: string;
-    result?: Record<string, unknown>;
-    timeRss?: number;
+    params?: { insertRecords: number; queryRows: number[] };
+    clients?: BulkClient[];
   };
   collections?: { notMeasured?: string; result?: Record<string, unknown> };
   csv?: { notMeasured?: string; writeMBps?: number; parseMBps?: number };

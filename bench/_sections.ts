@@ -103,6 +103,8 @@ export async function measureExternal(
   options: {
     params?: unknown;
     allowNet?: boolean;
+    /** For a bench that starts its own server process. */
+    allowRun?: boolean;
     timeoutMs: number;
     timeV: boolean;
   },
@@ -112,6 +114,7 @@ export async function measureExternal(
   }
   const permissions = ["--allow-read"];
   if (options.allowNet) permissions.push("--allow-net=127.0.0.1");
+  if (options.allowRun) permissions.push("--allow-run");
   const run = await runChild([
     Deno.execPath(),
     "run",

@@ -8,6 +8,7 @@
 //   deno task bench            full run (5 runs per client workload; about 5 minutes)
 //   deno task bench --quick    smoke run (1 run, 2,000 GETs, 20,000 query records; under a minute)
 //   deno task bench --only rest,query,cold,bulk,collections,csv,bundle,conformance
+import { type BulkParams, measureBulk } from "./_bulk.ts";
 import { type ClientSpec, type Context, measureClients } from "./_clients.ts";
 import {
   BENCH,
@@ -50,6 +51,11 @@ const QUERY: QueryParams = {
   every: PAGE_SIZE,
   workMs: 10,
   timeCapMs: 120_000,
+};
+const BULK: BulkParams = {
+  insertRecords: QUICK ? 100_000 : 1_000_000,
+  queryRows: QUICK ? [10_000, 100_000] : [100_000, 1_000_000],
+  timeCapMs: 900_000,
 };
 const COLD: ColdParams = { total: 1_000, timeCapMs: 60_000 };
 const CONFORMANCE_ACCOUNTS = 650;
@@ -229,9 +235,16 @@ async function main(): Promise<void> {
   }
 
   if (wanted("bulk")) {
-    results.bulk = {
-      notMeasured: "not measured yet: bench/bulk_bench.ts is not there",
-    };
+    const coreBundle = node.problem
+      ? { problem: node.problem }
+      : await bundleCore();
+    results.bulk = await measureBulk({
+      params: BULK,
+      runs: QUICK ? 1 : 3,
+      timeV: TIME_V,
+      node,
+      coreBundle,
+    });
   }
   if (wanted("collections")) {
     log(

@@ -7,6 +7,7 @@
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import jsforce from "jsforce";
+import { bulkJsforce } from "./_jsforce_bulk.mjs";
 
 const job = JSON.parse(process.argv[2]);
 const core = await import(pathToFileURL(job.bundle).href);
@@ -132,8 +133,20 @@ async function coldJsforceLazy(target, params) {
   };
 }
 
+/** Bulk API 2.0 queries and insert (see _jsforce_bulk.mjs); the result nests per phase. */
+async function bulkWorkload(target, params) {
+  const conn = await jsforceLogin(target);
+  const start = performance.now();
+  const result = await core.withTimeCap(
+    bulkJsforce(conn, params),
+    params.timeCapMs,
+  );
+  return { ms: performance.now() - start, count: 1, result };
+}
+
 const workloads = {
   ...core.WORKLOADS,
+  "bulk/jsforce": bulkWorkload,
   "rest/jsforce": restJsforce,
   "query/jsforce": queryJsforce,
   "cold/jsforce-login": coldJsforceLogin,

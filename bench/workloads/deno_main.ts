@@ -20,6 +20,7 @@ interface Job {
 /** Benches other helpers own: file (beside bench/run.ts) and the function it exports. */
 export const EXTERNAL: Record<string, { file: string; exportName: string }> = {
   csv: { file: "csv_bench.ts", exportName: "runCsvBench" },
+  bulk: { file: "bulk_bench.ts", exportName: "runBulkBench" },
   collections: {
     file: "collections_bench.ts",
     exportName: "runCollectionsBench",
