@@ -2,7 +2,6 @@
 // and performOperation, which cuts records into jobs and runs at most `maxConcurrentJobs` of
 // them at once: create → upload → UploadComplete → poll → results.
 
-import { BulkApiBatchConsumptionEvent } from "../events/events.ts";
 import type {
   CreateJobOptions,
   IngestOperation,
@@ -13,31 +12,22 @@ import type {
   PerformOperationOptions,
   UploadJobDataOptions,
 } from "./bulk_v2.ts";
-import {
-  AuthenticationError,
-  AuthorizationError,
-  RequestLimitExceededError,
-  SalesforceError,
-} from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { readCsvRecords } from "./_csv.ts";
 import { type JobPayload, SplitError, splitRecords } from "./_bulk_split.ts";
+import { checkPolling, JobResource } from "./_bulk_jobs.ts";
 import {
-  CallbackError,
-  checkPolling,
-  collectCsv,
-  isFinalState,
-  JobResource,
-  type Polling,
-} from "./_bulk_jobs.ts";
+  describeError,
+  type FinishedJob,
+  finishJob,
+  type JobContext,
+  type Outcome,
+  payloadRows,
+  runJob,
+  upload,
+} from "./_bulk_run.ts";
 import { checkApiName, checkInteger, checkRecordId, received } from "./_validate.ts";
 
 const OPERATIONS = new Set(["insert", "update", "upsert", "delete", "hardDelete"]);
-const RESULT_SETS = ["successfulResults", "failedResults", "unprocessedrecords"] as const;
-/** Upload body pieces: small enough that copying one per retry attempt stays cheap. */
-const PIECE = 65_536;
-/** Salesforce counts one batch per 10,000 records of an upload. */
-const BATCH_RECORDS = 10_000;
 
 function checkOperation(context: string, operation: unknown): IngestOperation {
   if (typeof operation !== "string" || !OPERATIONS.has(operation)) {
@@ -86,27 +76,6 @@ function createBody(
   return body;
 }
 
-/** A request body streaming `chunks` in small pieces; each retry attempt re-reads a clone. */
-function bodyStream(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
-  let chunk = 0;
-  let offset = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      while (chunk < chunks.length && offset >= chunks[chunk].length) {
-        chunk++;
-        offset = 0;
-      }
-      if (chunk === chunks.length) {
-        controller.close();
-        return;
-      }
-      const end = Math.min(offset + PIECE, chunks[chunk].length);
-      controller.enqueue(chunks[chunk].subarray(offset, end));
-      offset = end;
-    },
-  });
-}
-
 /**
  * Counts the records of caller-made CSV for the batch event: line feeds outside quotes,
  * less the header. Not a parser: quotes only toggle whether a line feed ends a row.
@@ -127,38 +96,18 @@ function countRecords(chunks: readonly Uint8Array[]): number {
   return Math.max(0, rows - 1);
 }
 
-/** Errors after which no other job can do better: auth, permissions, limits, a throwing callback. */
-export function isFatal(error: unknown): boolean {
-  return error instanceof AuthenticationError || error instanceof AuthorizationError ||
-    error instanceof RequestLimitExceededError || error instanceof CallbackError;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof SalesforceError) return error.message;
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
-/** The payload's own rows, each with `sf__Error`: what a job that never ran contributes. */
-export async function payloadRows(
-  payload: JobPayload,
-  error: unknown,
-): Promise<Record<string, string>[]> {
-  const message = describeError(error);
-  const rows: Record<string, string>[] = [];
-  for await (const row of readCsvRecords(payload.chunks)) rows.push({ sf__Error: message, ...row });
-  return rows;
-}
-
-/** What one job task ends with; it never rejects. */
-type Outcome = { result: JobResult; fatal?: unknown } | { aborted: true };
-
-/** Everything one performOperation shares among its jobs. */
-interface IngestRun {
-  context: string;
-  body: Record<string, unknown>;
-  polling: Polling;
-  signal: AbortSignal;
+/**
+ * `promise`, or the signal's reason if it aborts first. Not Promise.race with one shared
+ * abort promise: a promise that never settles keeps every race's result alive (here, the
+ * job payloads), while this listener goes away once `promise` settles.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** Builds the public BulkIngestError (passed in: bulk_v2.ts imports this file). */
@@ -234,27 +183,8 @@ export class IngestJobs {
     const count = options.recordCount === undefined
       ? countRecords(chunks)
       : checkInteger(context, "recordCount", options.recordCount, 0);
-    await this.#upload(context, jobId, chunks, count, options.signal);
+    await upload(this.#client, this.#jobs, context, jobId, chunks, count, options.signal);
     return await this.#jobs.setState(context, jobId, "UploadComplete", options.signal);
-  }
-
-  async #upload(
-    context: string,
-    jobId: string,
-    chunks: readonly Uint8Array[],
-    count: number,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const response = await this.#client.request(this.#jobs.path(context, jobId, "/batches"), {
-      method: "PUT",
-      headers: { "Content-Type": "text/csv" },
-      body: bodyStream(chunks),
-      signal,
-    });
-    await this.#client.eventBus.publishEvent(
-      new BulkApiBatchConsumptionEvent(response, Math.ceil(count / BATCH_RECORDS)),
-    );
-    await response.body?.cancel();
   }
 
   performOperation(
@@ -305,30 +235,31 @@ export class IngestJobs {
     const maxJobs = checkInteger(context, "maxConcurrentJobs", options.maxConcurrentJobs ?? 4, 1);
     const polling = checkPolling(context, options);
     const signal = checkSignal(context, options.signal);
-    return this.#run(
-      { context, body, polling, signal: signal ?? new AbortController().signal },
-      splitRecords(records, split),
-      maxJobs,
-    );
+    const job: JobContext = {
+      client: this.#client,
+      jobs: this.#jobs,
+      context,
+      body,
+      polling,
+      signal: signal ?? new AbortController().signal,
+    };
+    return this.#run(job, splitRecords(records, split), maxJobs);
   }
 
   async *#run(
-    run: IngestRun,
+    run: JobContext,
     payloads: AsyncGenerator<JobPayload, void, undefined>,
     maxJobs: number,
   ): AsyncGenerator<JobResult, void, undefined> {
     // `stop` ends the jobs when the caller leaves the loop early; it joins the caller's signal.
     const stop = new AbortController();
     const signal = AbortSignal.any([run.signal, stop.signal]);
-    const job: IngestRun = { ...run, signal };
-    const aborted = new Promise<never>((_, reject) => {
-      const fail = () => reject(signal.reason);
-      if (signal.aborted) fail();
-      else signal.addEventListener("abort", fail, { once: true });
-    });
-    aborted.catch(() => {}); // raced below, never awaited alone
+    const job: JobContext = { ...run, signal };
     const running = new Set<Promise<void>>();
-    const done: Outcome[] = [];
+    // Jobs Salesforce is done with, in the order they finished. Their results are downloaded
+    // only when the caller asks for the next one, and they keep their slot until then: at
+    // most one job's results are in memory, however slow the caller.
+    const done: Array<FinishedJob | Outcome> = [];
     let wake: (() => void) | undefined;
     let pending: JobPayload | undefined;
     let inputDone = false;
@@ -339,8 +270,9 @@ export class IngestJobs {
     let reading = false;
     try {
       for (;;) {
-        while (done.length > 0) {
-          const outcome = done.shift()!;
+        while (done.length > 0 && !signal.aborted) {
+          const next = done.shift()!;
+          const outcome = "info" in next ? await finishJob(job, next) : next;
           if ("aborted" in outcome) continue;
           if (outcome.fatal !== undefined && stopError === undefined) {
             stopError = outcome.fatal;
@@ -356,7 +288,7 @@ export class IngestJobs {
           // Raced with the abort below, which may leave it pending: its end is noted, not awaited.
           next.then(() => reading = false, () => reading = false);
           try {
-            const step = await Promise.race([next, aborted]);
+            const step = await untilAborted(next, signal);
             if (step.done) inputDone = true;
             else pending = step.value;
           } catch (error) {
@@ -368,13 +300,13 @@ export class IngestJobs {
           }
           continue;
         }
-        if (!stopping && pending !== undefined && running.size < maxJobs) {
+        if (!stopping && pending !== undefined && running.size + done.length < maxJobs) {
           const payload = pending;
           pending = undefined;
           started++;
-          const task: Promise<void> = this.#runJob(job, payload).then((outcome) => {
+          const task: Promise<void> = runJob(job, payload).then((stage) => {
             running.delete(task);
-            done.push(outcome);
+            done.push(stage);
             wake?.();
           });
           running.add(task);
@@ -382,7 +314,7 @@ export class IngestJobs {
         }
         if (running.size === 0) break;
         const completion = new Promise<void>((resolve) => wake = resolve);
-        await Promise.race([completion, aborted]).catch(() => {});
+        await untilAborted(completion, signal).catch(() => {});
         wake = undefined;
       }
       if (signal.aborted) {
@@ -407,97 +339,6 @@ export class IngestJobs {
       }
       // Closes the caller's iterator too; not while it is still producing (it may never end).
       if (!reading) await payloads.return();
-    }
-  }
-
-  /** One job from create to results; failures become the outcome, never a rejection. */
-  async #runJob(run: IngestRun, payload: JobPayload): Promise<Outcome> {
-    const { context, signal } = run;
-    let info: JobInfo | null = null;
-    let closed = false;
-    let fetching = false;
-    try {
-      info = await this.#jobs.create(run.body, signal);
-      await this.#upload(context, info.id, payload.chunks, payload.count, signal);
-      info = await this.#jobs.setState(context, info.id, "UploadComplete", signal);
-      closed = true;
-      info = await this.#jobs.wait(context, info.id, run.polling, signal);
-      fetching = true;
-      const [successfulResults, failedResults, unprocessedRecords] = await this.#results(
-        context,
-        info.id,
-        signal,
-      );
-      return { result: { jobInfo: info, successfulResults, failedResults, unprocessedRecords } };
-    } catch (error) {
-      if (signal.aborted) {
-        if (info !== null && !isFinalState(info.state)) await this.#abortQuietly(context, info.id);
-        return { aborted: true };
-      }
-      const fatal = isFatal(error) ? error : undefined;
-      const reachable = fatal === undefined || error instanceof CallbackError;
-      if (info !== null && !isFinalState(info.state) && reachable) {
-        info = await this.#abortQuietly(context, info.id) ?? info;
-      }
-      if (closed && !fetching && reachable && info !== null && isFinalState(info.state)) {
-        // Aborted after its upload: Salesforce's results say which rows it processed.
-        try {
-          const [successfulResults, failedResults, unprocessed] = await this.#results(
-            context,
-            info.id,
-            signal,
-          );
-          const message = describeError(error);
-          const unprocessedRecords = unprocessed.map((row) => ({ sf__Error: message, ...row }));
-          return {
-            result: { jobInfo: info, error, successfulResults, failedResults, unprocessedRecords },
-            fatal,
-          };
-        } catch {
-          // No results either: fall back to the rows we sent, below.
-        }
-      }
-      const unprocessedRecords = await payloadRows(payload, error);
-      return {
-        result: {
-          jobInfo: info,
-          error,
-          successfulResults: [],
-          failedResults: [],
-          unprocessedRecords,
-        },
-        fatal,
-      };
-    }
-  }
-
-  /** The three result sets, downloaded at once; one failing cancels the others. */
-  async #results(
-    context: string,
-    jobId: string,
-    signal: AbortSignal,
-  ): Promise<Record<string, string>[][]> {
-    const local = new AbortController();
-    const both = AbortSignal.any([signal, local.signal]);
-    const downloads = RESULT_SETS.map((name) =>
-      collectCsv(this.#jobs, this.#jobs.path(context, jobId, `/${name}/`), both)
-    );
-    try {
-      return await Promise.all(downloads);
-    } catch (error) {
-      local.abort(error);
-      await Promise.allSettled(downloads);
-      throw error;
-    }
-  }
-
-  /** Aborts a job on Salesforce, ignoring failure (the caller's signal may be aborted already). */
-  async #abortQuietly(context: string, jobId: string): Promise<JobInfo | undefined> {
-    try {
-      return await this.#jobs.setState(context, jobId, "Aborted");
-    } catch {
-      // The job may have finished meanwhile, or the org is unreachable: nothing more to do.
-      return undefined;
     }
   }
 }

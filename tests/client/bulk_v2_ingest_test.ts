@@ -421,3 +421,27 @@ Deno.test("bulkV2.insert of no records creates no job", async () => {
   });
   assert.ok(!paths.some((path) => path.includes("/jobs/")));
 });
+
+Deno.test("performOperation starts no job and downloads no results while the caller holds one", async () => {
+  await withInstantSleep(async () => {
+    const { sf, paths } = setup();
+    const operation = sf.bulkV2.ingest.performOperation("insert", "Account", accounts(60), {
+      maxRecords: 10,
+      maxConcurrentJobs: 2,
+    });
+    const creates = () => paths.filter((path) => path.endsWith("/jobs/ingest")).length;
+    const downloads = () => paths.filter((path) => path.endsWith("/successfulResults/")).length;
+    let results = 0;
+    for await (const _ of operation) {
+      results++;
+      if (results === 1) {
+        // A slow caller: let every other task run to its end meanwhile.
+        for (let i = 0; i < 50; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+        assert.equal(creates(), 2);
+        assert.equal(downloads(), 1);
+      }
+    }
+    assert.equal(results, 6);
+    assert.equal(creates(), 6);
+  });
+});

@@ -1,0 +1,344 @@
+// deno-lint-ignore-file no-console
+// Bulk API 2.0 against the fake org over real loopback HTTP: bulk query of 100,000 and
+// 1,000,000 rows (memory should not grow with the row count), then an insert of 1,000,000
+// records × 8 fields through performOperation (memory bounded by the jobs in flight:
+// below (maxConcurrentJobs + 1) × maxSizeBytes + 150 MB). Reports wall time and the peak
+// RSS of this process, sampled every 50 ms, for each phase.
+//
+// The org runs in a child process (this file with --serve) when --allow-run is granted,
+// so the RSS is the client's alone; otherwise in this process, and the result says so.
+// A harness may also pass `server` (an org served elsewhere, seeded with enough Accounts).
+//
+// Run: deno run --allow-net=127.0.0.1 --allow-read --allow-run bench/bulk_bench.ts [--quick]
+//        [--max-size-bytes N] [--max-concurrent-jobs N]
+import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
+import { Salesforce } from "../client/salesforce.ts";
+import { FakeSalesforce } from "../testing/mod.ts";
+
+/** What to run; every field has a default. */
+export interface BulkBenchParams {
+  /** Records inserted. @default 1_000_000 */
+  insertRecords?: number;
+  /** Row counts of the bulk queries, run in this order. @default [100_000, 1_000_000] */
+  queryRows?: number[];
+  /** Largest upload per job. @default 10_000_000 */
+  maxSizeBytes?: number;
+  /** Jobs open at once. @default 4 */
+  maxConcurrentJobs?: number;
+  /** An org served by another process, holding at least max(queryRows) Accounts. */
+  server?: { url: string; clientId: string; clientSecret: string };
+}
+
+/** One measured phase. */
+export interface BulkPhase {
+  name: string;
+  rows: number;
+  ms: number;
+  rowsPerSecond: number;
+  /** RSS when the phase started. */
+  startRssBytes: number;
+  /** Highest RSS sampled during the phase. */
+  peakRssBytes: number;
+}
+
+/** Everything {@linkcode runBulkBench} measured. */
+export interface BulkBenchResult {
+  /** True when the fake org ran in this process, so the RSS includes its records. */
+  serverInProcess: boolean;
+  queries: BulkPhase[];
+  insert: BulkPhase & {
+    jobs: number;
+    failed: number;
+    maxSizeBytes: number;
+    maxConcurrentJobs: number;
+    /** (maxConcurrentJobs + 1) × maxSizeBytes + 150 MB, the issue's bound. */
+    rssBoundBytes: number;
+  };
+}
+
+const FIELDS = [
+  "Name",
+  "Type",
+  "Phone",
+  "Website",
+  "Industry",
+  "AnnualRevenue",
+  "NumberOfEmployees",
+  "Description",
+];
+
+/** Insert input, made as it is read: the input itself never sits in memory. */
+function* records(count: number): Generator<Record<string, string | number>> {
+  for (let i = 0; i < count; i++) {
+    yield {
+      Name: `Bulk Account ${i}`,
+      Type: i % 2 ? "Customer" : "Prospect",
+      Phone: `+1 555 ${String(i % 10_000_000).padStart(7, "0")}`,
+      Website: `https://example.com/${i}`,
+      Industry: i % 3 ? "Technology" : "Energy, Oil & Gas",
+      AnnualRevenue: 1_000 * (i % 100_000) + 0.5,
+      NumberOfEmployees: i % 5_000,
+      Description: `Inserted by the bulk bench, row ${i}`,
+    };
+  }
+}
+
+function seedOrg(accounts: number): FakeSalesforce {
+  const org = new FakeSalesforce({ dailyApiLimit: 1_000_000_000 });
+  org.insert(
+    "Account",
+    (function* () {
+      for (let i = 0; i < accounts; i++) {
+        yield {
+          Name: `Seeded Account ${i}`,
+          Industry: i % 2 ? "Technology" : "Retail",
+          AnnualRevenue: 1_000 * i,
+          NumberOfEmployees: i % 5_000,
+          Phone: `+1 555 01${String(i % 100).padStart(2, "0")}`,
+          Website: `https://example.com/${i}`,
+          Description: "Seeded for the bulk bench",
+        };
+      }
+    })(),
+  );
+  return org;
+}
+
+/** Samples this process's RSS every 50 ms; `phase()` restarts the peak. */
+function rssSampler() {
+  let peak = Deno.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+  }, 50);
+  return {
+    phase(): { start: number; peak: () => number } {
+      const start = Deno.memoryUsage().rss;
+      peak = start;
+      return { start, peak: () => Math.max(peak, Deno.memoryUsage().rss) };
+    },
+    stop(): void {
+      clearInterval(timer);
+    },
+  };
+}
+
+interface Served {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  close(): Promise<void>;
+  inProcess: boolean;
+}
+
+/** The org in a child process (this file with --serve), or here without --allow-run. */
+async function startOrg(accounts: number): Promise<Served> {
+  if ((await Deno.permissions.query({ name: "run" })).state !== "granted") {
+    const org = seedOrg(accounts);
+    const server = org.serve();
+    const { clientId, clientSecret } = org.credentials;
+    return {
+      url: server.url,
+      clientId,
+      clientSecret,
+      close: server.close,
+      inProcess: true,
+    };
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "--v8-flags=--max-old-space-size=16000",
+      new URL(import.meta.url).pathname,
+      "--serve",
+      String(accounts),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("The bench org process ended before serving");
+    text += value;
+  }
+  // Nothing more is printed; stop reading (the child keeps serving).
+  await reader.cancel();
+  const info = JSON.parse(text.slice(0, text.indexOf("\n")));
+  return {
+    ...info,
+    inProcess: false,
+    close: async () => {
+      await child.stdin.close();
+      await child.status;
+    },
+  };
+}
+
+async function phase<T>(
+  sampler: ReturnType<typeof rssSampler>,
+  name: string,
+  run: () => Promise<T & { rows: number }>,
+): Promise<BulkPhase & T> {
+  const { start, peak } = sampler.phase();
+  const started = performance.now();
+  const outcome = await run();
+  const ms = performance.now() - started;
+  return {
+    ...outcome,
+    name,
+    ms,
+    rowsPerSecond: outcome.rows / (ms / 1000),
+    startRssBytes: start,
+    peakRssBytes: peak(),
+  };
+}
+
+/** Runs the bulk queries, then the insert; see the top of the file. */
+export async function runBulkBench(
+  params: BulkBenchParams = {},
+): Promise<BulkBenchResult> {
+  const insertRecords = params.insertRecords ?? 1_000_000;
+  const queryRows = params.queryRows ?? [100_000, 1_000_000];
+  const maxSizeBytes = params.maxSizeBytes ?? 10_000_000;
+  const maxConcurrentJobs = params.maxConcurrentJobs ?? 4;
+  const served: Served = params.server
+    ? { ...params.server, inProcess: false, close: () => Promise.resolve() }
+    : await startOrg(Math.max(0, ...queryRows));
+  const sampler = rssSampler();
+  try {
+    const sf = new Salesforce({
+      baseUrl: served.url,
+      auth: new ClientCredentialsFlow({
+        clientId: served.clientId,
+        clientSecret: served.clientSecret,
+      }),
+    });
+    await sf.getLimits(); // log in before the clock starts
+    const queries: BulkPhase[] = [];
+    for (const rows of queryRows) {
+      queries.push(
+        await phase(sampler, `bulk query ${rows} rows`, async () => {
+          let count = 0;
+          const soql =
+            `SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, ` +
+            `Website, Description FROM Account LIMIT ${rows}`;
+          for await (
+            const _ of sf.bulkV2.query(soql, { pollingInterval: 50 })
+          ) count++;
+          if (count !== rows) {
+            throw new Error(`bulk query returned ${count} rows, not ${rows}`);
+          }
+          return { rows: count };
+        }),
+      );
+    }
+    const insert = await phase(
+      sampler,
+      `bulk insert ${insertRecords} × 8 fields`,
+      async () => {
+        let rows = 0;
+        let jobs = 0;
+        let failed = 0;
+        const operation = sf.bulkV2.ingest.performOperation(
+          "insert",
+          "Account",
+          records(insertRecords),
+          {
+            fieldNames: FIELDS,
+            maxSizeBytes,
+            maxConcurrentJobs,
+            pollingInterval: 50,
+            maxPollingInterval: 500,
+          },
+        );
+        for await (const job of operation) {
+          jobs++;
+          rows += job.successfulResults.length;
+          failed += job.failedResults.length + job.unprocessedRecords.length;
+        }
+        return { rows, jobs, failed };
+      },
+    );
+    if (insert.rows !== insertRecords) {
+      throw new Error(
+        `bulk insert saved ${insert.rows} of ${insertRecords} records`,
+      );
+    }
+    return {
+      serverInProcess: served.inProcess,
+      queries,
+      insert: {
+        ...insert,
+        maxSizeBytes,
+        maxConcurrentJobs,
+        rssBoundBytes: (maxConcurrentJobs + 1) * maxSizeBytes +
+          150 * 1024 * 1024,
+      },
+    };
+  } finally {
+    sampler.stop();
+    await served.close();
+  }
+}
+
+async function serveMain(accounts: number): Promise<void> {
+  const org = seedOrg(accounts);
+  const server = org.serve();
+  const { clientId, clientSecret } = org.credentials;
+  console.log(JSON.stringify({ url: server.url, clientId, clientSecret }));
+  // Serve until the parent closes stdin.
+  for await (const _ of Deno.stdin.readable) { /* discard */ }
+  await server.close();
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+}
+
+if (import.meta.main) {
+  if (Deno.args[0] === "--serve") {
+    await serveMain(Number(Deno.args[1]));
+  } else {
+    const quick = Deno.args.includes("--quick");
+    const option = (name: string): number | undefined => {
+      const index = Deno.args.indexOf(`--${name}`);
+      return index === -1 ? undefined : Number(Deno.args[index + 1]);
+    };
+    const result = await runBulkBench({
+      ...(quick
+        ? { insertRecords: 100_000, queryRows: [10_000, 100_000] }
+        : {}),
+      maxSizeBytes: option("max-size-bytes"),
+      maxConcurrentJobs: option("max-concurrent-jobs"),
+    });
+    console.log(
+      `Bulk API 2.0 over loopback (org ${
+        result.serverInProcess ? "in this process" : "in a child process"
+      })`,
+    );
+    console.log(
+      "| phase | rows | wall time | rows/s | RSS at start | peak RSS |",
+    );
+    console.log("|---|---:|---:|---:|---:|---:|");
+    for (const p of [...result.queries, result.insert]) {
+      console.log(
+        `| ${p.name} | ${p.rows} | ${(p.ms / 1000).toFixed(2)} s | ${
+          p.rowsPerSecond.toFixed(0)
+        } | ${mb(p.startRssBytes)} | ${mb(p.peakRssBytes)} |`,
+      );
+    }
+    const { insert } = result;
+    console.log(
+      `insert: ${insert.jobs} jobs of ≤ ${
+        mb(insert.maxSizeBytes)
+      }, ${insert.maxConcurrentJobs} at once; ` +
+        `peak RSS ${mb(insert.peakRssBytes)} vs bound ${
+          mb(insert.rssBoundBytes)
+        }`,
+    );
+    console.log(`RESULT ${JSON.stringify(result)}`);
+  }
+}

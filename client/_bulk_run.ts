@@ -1,0 +1,222 @@
+// One Bulk API 2.0 ingest job's life (salesforce-api.md §8): create → upload → UploadComplete →
+// poll until final, then, once the caller is ready for it, the three result sets. Every failure
+// becomes part of the job's outcome: nothing rejects, and no record is lost.
+
+import { BulkApiBatchConsumptionEvent } from "../events/events.ts";
+import type { JobInfo, JobResult } from "./bulk_v2.ts";
+import {
+  AuthenticationError,
+  AuthorizationError,
+  RequestLimitExceededError,
+  SalesforceError,
+} from "./errors.ts";
+import type { Salesforce } from "./salesforce.ts";
+import { readCsvRecords } from "./_csv.ts";
+import type { JobPayload } from "./_bulk_split.ts";
+import {
+  CallbackError,
+  collectCsv,
+  isFinalState,
+  type JobResource,
+  type Polling,
+} from "./_bulk_jobs.ts";
+
+const RESULT_SETS = ["successfulResults", "failedResults", "unprocessedrecords"] as const;
+/** Upload body pieces: small enough that copying one per retry attempt stays cheap. */
+const PIECE = 65_536;
+/** Salesforce counts one batch per 10,000 records of an upload. */
+const BATCH_RECORDS = 10_000;
+
+/** What every job of one operation shares. */
+export interface JobContext {
+  client: Salesforce;
+  jobs: JobResource;
+  /** Prefix of error messages, e.g. `Cannot insert Account records`. */
+  context: string;
+  /** The create-job body. */
+  body: Record<string, unknown>;
+  polling: Polling;
+  signal: AbortSignal;
+}
+
+/** How a job ended on the client's side. */
+export type Outcome = { result: JobResult; fatal?: unknown } | { aborted: true };
+
+/** A job Salesforce finished (or that was aborted after its upload): its results are due. */
+export interface FinishedJob {
+  info: JobInfo;
+  payload: JobPayload;
+  /** Why the client aborted it, when it did. */
+  error?: unknown;
+  fatal?: unknown;
+}
+
+/** Errors after which no other job can do better: auth, permissions, limits, a throwing callback. */
+export function isFatal(error: unknown): boolean {
+  return error instanceof AuthenticationError || error instanceof AuthorizationError ||
+    error instanceof RequestLimitExceededError || error instanceof CallbackError;
+}
+
+/** The text an `sf__Error` cell of a client-side failure holds. */
+export function describeError(error: unknown): string {
+  if (error instanceof SalesforceError) return error.message;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** The payload's own rows, each with `sf__Error`: what a job that never ran contributes. */
+export async function payloadRows(
+  payload: JobPayload,
+  error: unknown,
+): Promise<Record<string, string>[]> {
+  const message = describeError(error);
+  const rows: Record<string, string>[] = [];
+  for await (const row of readCsvRecords(payload.chunks)) rows.push({ sf__Error: message, ...row });
+  return rows;
+}
+
+/**
+ * A request body streaming `chunks` in pieces of at most 64 KiB. A retry attempt reads a clone
+ * of it, and cloning copies each piece's whole buffer: a piece that is a view on a larger
+ * buffer is copied out first.
+ */
+function bodyStream(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  let chunk = 0;
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      while (chunk < chunks.length && offset >= chunks[chunk].length) {
+        chunk++;
+        offset = 0;
+      }
+      if (chunk === chunks.length) {
+        controller.close();
+        return;
+      }
+      const end = Math.min(offset + PIECE, chunks[chunk].length);
+      const piece = chunks[chunk].subarray(offset, end);
+      controller.enqueue(piece.byteLength === piece.buffer.byteLength ? piece : piece.slice());
+      offset = end;
+    },
+  });
+}
+
+/** PUTs CSV to an Open job and publishes the batch-consumption event. */
+export async function upload(
+  client: Salesforce,
+  jobs: JobResource,
+  context: string,
+  jobId: string,
+  chunks: readonly Uint8Array[],
+  count: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const response = await client.request(jobs.path(context, jobId, "/batches"), {
+    method: "PUT",
+    headers: { "Content-Type": "text/csv" },
+    body: bodyStream(chunks),
+    signal,
+  });
+  await client.eventBus.publishEvent(
+    new BulkApiBatchConsumptionEvent(response, Math.ceil(count / BATCH_RECORDS)),
+  );
+  await response.body?.cancel();
+}
+
+/** Aborts a job on Salesforce, ignoring failure (the caller's signal may be aborted already). */
+async function abortQuietly(job: JobContext, jobId: string): Promise<JobInfo | undefined> {
+  try {
+    return await job.jobs.setState(job.context, jobId, "Aborted");
+  } catch {
+    // The job may have finished meanwhile, or the org is unreachable: nothing more to do.
+    return undefined;
+  }
+}
+
+async function fallback(
+  info: JobInfo | null,
+  payload: JobPayload,
+  error: unknown,
+  fatal: unknown,
+): Promise<Outcome> {
+  const unprocessedRecords = await payloadRows(payload, error);
+  return {
+    result: { jobInfo: info, error, successfulResults: [], failedResults: [], unprocessedRecords },
+    fatal,
+  };
+}
+
+/** Runs a job until Salesforce is done with it; the results are fetched by {@linkcode finishJob}. */
+export async function runJob(job: JobContext, payload: JobPayload): Promise<FinishedJob | Outcome> {
+  const { client, jobs, context, signal } = job;
+  let info: JobInfo | null = null;
+  let closed = false;
+  try {
+    info = await jobs.create(job.body, signal);
+    await upload(client, jobs, context, info.id, payload.chunks, payload.count, signal);
+    info = await jobs.setState(context, info.id, "UploadComplete", signal);
+    closed = true;
+    info = await jobs.wait(context, info.id, job.polling, signal);
+    return { info, payload };
+  } catch (error) {
+    if (signal.aborted) {
+      if (info !== null && !isFinalState(info.state)) await abortQuietly(job, info.id);
+      return { aborted: true };
+    }
+    const fatal = isFatal(error) ? error : undefined;
+    // After an auth or limit error no call can succeed: do not try.
+    const reachable = fatal === undefined || error instanceof CallbackError;
+    if (info !== null && !isFinalState(info.state) && reachable) {
+      info = await abortQuietly(job, info.id) ?? info;
+    }
+    if (closed && reachable && info !== null && isFinalState(info.state)) {
+      // Aborted after its upload: Salesforce's results will say which rows it processed.
+      return { info, payload, error, fatal };
+    }
+    return await fallback(info, payload, error, fatal);
+  }
+}
+
+/** The three result sets, downloaded at once; one failing cancels the others. */
+async function results(job: JobContext, jobId: string): Promise<Record<string, string>[][]> {
+  const local = new AbortController();
+  const both = AbortSignal.any([job.signal, local.signal]);
+  const downloads = RESULT_SETS.map((name) =>
+    collectCsv(job.jobs, job.jobs.path(job.context, jobId, `/${name}/`), both)
+  );
+  try {
+    return await Promise.all(downloads);
+  } catch (error) {
+    local.abort(error);
+    await Promise.allSettled(downloads);
+    throw error;
+  }
+}
+
+/** Downloads a finished job's results; without them, its rows go to unprocessed with the error. */
+export async function finishJob(job: JobContext, finished: FinishedJob): Promise<Outcome> {
+  const { info, payload, error, fatal } = finished;
+  try {
+    const [successfulResults, failedResults, unprocessed] = await results(job, info.id);
+    if (error === undefined) {
+      return {
+        result: {
+          jobInfo: info,
+          successfulResults,
+          failedResults,
+          unprocessedRecords: unprocessed,
+        },
+      };
+    }
+    const message = describeError(error);
+    const unprocessedRecords = unprocessed.map((row) => ({ sf__Error: message, ...row }));
+    return {
+      result: { jobInfo: info, error, successfulResults, failedResults, unprocessedRecords },
+      fatal,
+    };
+  } catch (failure) {
+    if (job.signal.aborted) return { aborted: true };
+    const reason = error ?? failure;
+    return await fallback(info, payload, reason, fatal ?? (isFatal(failure) ? failure : undefined));
+  }
+}
