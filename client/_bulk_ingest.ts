@@ -14,7 +14,7 @@ import type {
 } from "./bulk_v2.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { type JobPayload, SplitError, splitRecords } from "./_bulk_split.ts";
-import { checkPolling, JobResource } from "./_bulk_jobs.ts";
+import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
 import {
   describeError,
   type FinishedJob,
@@ -325,7 +325,9 @@ export class IngestJobs {
       if (stopError === undefined) return;
       if (!fatal && started === 0) throw stopError;
       const leftover = pending === undefined ? [] : await payloadRows(pending, stopError);
-      throw this.#stopError(`${run.context}: ${describeError(stopError)}`, stopError, {
+      // A throwing onProgress is the cause as what it threw.
+      const cause = stopError instanceof CallbackError ? stopError.cause : stopError;
+      throw this.#stopError(`${run.context}: ${describeError(stopError)}`, cause, {
         jobs: [],
         successfulResults: [],
         failedResults: [],

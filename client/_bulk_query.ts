@@ -4,7 +4,7 @@
 import type { BulkQueryOptions, JobInfo, ListJobsOptions, QueryResultsOptions } from "./bulk_v2.ts";
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { checkPolling, JobResource } from "./_bulk_jobs.ts";
+import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
 import { checkInteger, received } from "./_validate.ts";
 
 function checkSoql(context: string, soql: unknown): string {
@@ -128,7 +128,8 @@ export class QueryJobs {
     } catch (error) {
       // Leave nothing running on the org: abort the job (without the caller's aborted signal).
       await this.abort(created.id).catch(() => {});
-      throw error;
+      // A throwing onProgress reaches the caller as what it threw.
+      throw error instanceof CallbackError ? error.cause : error;
     }
     if (info.state !== "JobComplete") {
       throw new SalesforceError(

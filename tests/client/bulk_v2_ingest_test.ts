@@ -445,3 +445,22 @@ Deno.test("performOperation starts no job and downloads no results while the cal
     assert.equal(creates(), 6);
   });
 });
+
+Deno.test("bulkV2.insert stops when onProgress throws, aborting the job, with the throw as cause", async () => {
+  await withInstantSleep(async () => {
+    const { sf } = setup({ bulkPollsToComplete: 3 });
+    const oops = new Error("progress bar broke");
+    const error = await sf.bulkV2.insert("Account", accounts(5), {
+      onProgress: () => {
+        throw oops;
+      },
+    }).then(() => undefined, (error) => error);
+    assert.ok(error instanceof BulkIngestError);
+    assert.equal(error.cause, oops);
+    assert.equal(error.result.jobs[0].state, "Aborted");
+    assert.equal(error.result.unprocessedRecords.length, 5);
+    assert.ok(
+      error.result.unprocessedRecords.every((row) => /progress bar broke/.test(row.sf__Error)),
+    );
+  });
+});

@@ -154,3 +154,19 @@ Deno.test("queryJobs gives create, get, results from a locator, abort and delete
   assert.deepEqual(ids, [created.id]);
   assert.throws(() => sf.bulkV2.queryJobs.results("../ingest"), /"jobId" must be/);
 });
+
+Deno.test("bulkV2.query rethrows what onProgress threw and aborts the job", async () => {
+  const { org, sf } = setup({ bulkPollsToComplete: 2 });
+  org.insert("Account", accounts(1));
+  const oops = new Error("progress bar broke");
+  await assert.rejects(
+    Array.fromAsync(sf.bulkV2.query("SELECT Name FROM Account", {
+      onProgress: () => {
+        throw oops;
+      },
+    })),
+    (error) => error === oops,
+  );
+  const jobs = await Array.fromAsync(sf.bulkV2.queryJobs.list());
+  assert.equal(jobs[0].state, "Aborted");
+});
