@@ -219,7 +219,7 @@ export function bulkSection(results: BenchResults): string {
   if (quoteError) {
     lines.push(
       "",
-      "jsforce's `Invalid Closing Quote` on bulk query results is a known jsforce bug with real orgs too (jsforce/jsforce#1739, #1740; forcedotcom/cli#3103); the same CSV parses with our reader and with jsforce when it arrives in one chunk (the conformance check's 1,150 rows).",
+      "jsforce's `Invalid Closing Quote` on bulk query results matches upstream reports against real orgs (jsforce/jsforce#1739 and #1740, sfdx-hardis#1126, forcedotcom/cli#3103). The fake's CSV is the same one our reader parses above, and jsforce parses its 1,150-row result in the conformance check.",
     );
   }
   return lines.join("\n");

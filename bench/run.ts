@@ -20,7 +20,8 @@ import {
   setUpNode,
 } from "./_env.ts";
 import { hasTimeV, startServer } from "./_process.ts";
-import { renderMarkdown, renderResultsFile, targetLines } from "./_render.ts";
+import { renderMarkdown, renderResultsFile } from "./_render.ts";
+import { targetLines } from "./_targets.ts";
 import type { BenchResults } from "./_results.ts";
 import {
   checkConformance,
