@@ -11,6 +11,7 @@ import { configureBulk } from "./_bulk_jobs.ts";
 import { dispatch } from "./_dispatch.ts";
 import { prepareValues } from "./_dml.ts";
 import { DEFAULT_CREDENTIALS, OrgState, resolveOptions } from "./_org.ts";
+import { registerJwtKey } from "./_routes/oauth.ts";
 import type { FieldDef, StoredRecord } from "./_schema.ts";
 import { serve as serveHandler } from "./_serve.ts";
 
@@ -210,6 +211,34 @@ export interface FakeCredentials {
 }
 
 /**
+ * Options of {@linkcode FakeSalesforce.registerJwtKey}: which connected app the key
+ * belongs to and which user is pre-authorized to log in with it.
+ *
+ * @example Register a key for another user
+ * ```ts
+ * import { FakeSalesforce, type FakeJwtKeyOptions } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * org.insert("User", [{ Username: "api@fake.example.com", LastName: "Api", Email: "api@fake.example.com", Alias: "api" }]);
+ * const { publicKey } = await crypto.subtle.generateKey(
+ *   { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+ *   false,
+ *   ["sign", "verify"],
+ * );
+ * const options: FakeJwtKeyOptions = { username: "api@fake.example.com" };
+ * org.registerJwtKey(publicKey, options);
+ * assert.equal(options.clientId, undefined); // the default consumer key
+ * ```
+ */
+export interface FakeJwtKeyOptions {
+  /** The consumer key the JWT's `iss` must equal. @default the default consumer key ({@linkcode FakeSalesforce.credentials}) */
+  clientId?: string;
+  /** The user (JWT `sub`, any casing) pre-authorized for the app; must exist as a User when logging in. @default the default user's username */
+  username?: string;
+}
+
+/**
  * Counters since creation or the last {@linkcode FakeSalesforce.reset}.
  *
  * @example Count logins
@@ -224,7 +253,7 @@ export interface FakeCredentials {
 export interface FakeSalesforceStats {
   /** Requests by method and route name, e.g. `"GET sobject"`, `"POST oauthToken"`, `"GET notFound"`. */
   requests: Record<string, number>;
-  /** Successful logins (SOAP login, OAuth client credentials and password grants). */
+  /** Successful logins (SOAP login, OAuth client credentials, password and JWT bearer grants). */
   logins: number;
   /** Access tokens issued (logins and refreshes). */
   tokensIssued: number;
@@ -403,6 +432,73 @@ export class FakeSalesforce {
   auth(): Auth {
     const { clientId, clientSecret } = DEFAULT_CREDENTIALS;
     return new ClientCredentialsFlow({ clientId, clientSecret });
+  }
+
+  /**
+   * Accepts JWT bearer logins (`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`)
+   * signed with the private half of `publicKey`: the fake's version of uploading a
+   * certificate to a connected app and pre-authorizing a user. The token endpoint then
+   * checks the assertion as Salesforce does (salesforce-api.md §4.2): RS256 signature,
+   * `iss` = the consumer key, `aud` = `https://login.salesforce.com` or
+   * `https://test.salesforce.com`, `exp` in the future and at most 5 minutes ahead,
+   * `sub` = the registered user; failures are `invalid_client_id` or `invalid_grant`
+   * (`invalid assertion`, `audience is invalid`, `JWT expired`, `user hasn't approved
+   * this consumer`). Several keys may be registered; they survive {@linkcode reset}.
+   *
+   * @param publicKey An RSASSA-PKCS1-v1_5 SHA-256 public key with the `verify` usage.
+   * @param options The consumer key and the user; both default to {@linkcode credentials}.
+   * @throws {TypeError} When `publicKey` is not such a key, or an option is not a non-empty string.
+   *
+   * @example Log in with the JWT bearer flow
+   * ```ts
+   * import { JwtBearerFlow, Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const keys = await crypto.subtle.generateKey(
+   *   { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+   *   false,
+   *   ["sign", "verify"],
+   * );
+   * const org = new FakeSalesforce();
+   * org.registerJwtKey(keys.publicKey);
+   * const { clientId, username } = org.credentials;
+   * const auth = new JwtBearerFlow({ clientId, username, privateKey: keys.privateKey });
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth, fetch: org.fetch });
+   * assert.ok((await auth.getAccessToken(sf)).startsWith("00D"));
+   * assert.equal(org.stats.logins, 1);
+   * ```
+   */
+  registerJwtKey(publicKey: CryptoKey, options: FakeJwtKeyOptions = {}): void {
+    const context = "Cannot register JWT key";
+    const algorithm = publicKey instanceof CryptoKey
+      ? publicKey.algorithm as Partial<RsaHashedKeyAlgorithm>
+      : undefined;
+    if (
+      algorithm?.name !== "RSASSA-PKCS1-v1_5" || algorithm.hash?.name !== "SHA-256" ||
+      publicKey.type !== "public" || !publicKey.usages.includes("verify")
+    ) {
+      throw new TypeError(
+        `${context}: "publicKey" must be an RSASSA-PKCS1-v1_5 SHA-256 public CryptoKey with the "verify" usage: received ${
+          publicKey instanceof CryptoKey
+            ? `a ${publicKey.type} ${String(publicKey.algorithm.name)} key`
+            : received(publicKey)
+        }`,
+      );
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`${context}: "options" must be an object: received ${received(options)}`);
+    }
+    const { clientId = DEFAULT_CREDENTIALS.clientId, username = DEFAULT_CREDENTIALS.username } =
+      options;
+    for (const [name, value] of Object.entries({ clientId, username })) {
+      if (typeof value !== "string" || value === "") {
+        throw new TypeError(
+          `${context}: "${name}" must be a non-empty string: received ${received(value)}`,
+        );
+      }
+    }
+    registerJwtKey(this.#org, publicKey, clientId, username);
   }
 
   /**

@@ -1,6 +1,7 @@
-// OAuth 2.0 token endpoint: client credentials, password and refresh-token grants
-// (salesforce-api.md §4.2). Errors are `{"error","error_description"}` with 400.
+// OAuth 2.0 token endpoint: client credentials, password, refresh-token and JWT
+// bearer grants (salesforce-api.md §4.2). Errors are `{"error","error_description"}` with 400.
 
+import { fromBase64Url, RS256 } from "../../auth/_pem.ts";
 import { json } from "../_http.ts";
 import { DEFAULT_CREDENTIALS, type OrgState } from "../_org.ts";
 import type { Route, RouteContext } from "../_router.ts";
@@ -48,22 +49,124 @@ async function tokenResponse(
   org: OrgState,
   userId: string,
   scope: string,
-  options: { family?: number; refreshToken?: string; login: boolean },
+  options: { family?: number; refreshToken?: string; login: boolean; signed?: boolean },
 ): Promise<Response> {
   const session = org.sessions.issue(userId, options.family);
   org.tokensIssued++;
   if (options.login) org.logins++;
   const id = org.identityUrl(userId);
   const issuedAt = String(session.issuedAt);
+  // JWT bearer responses carry no signature and no issued_at (salesforce-api.md §4.2).
+  const signed = options.signed ?? true;
   const body: Record<string, string> = { access_token: session.token };
   if (options.refreshToken !== undefined) body.refresh_token = options.refreshToken;
-  body.signature = await signature(DEFAULT_CREDENTIALS.clientSecret, id + issuedAt);
+  if (signed) body.signature = await signature(DEFAULT_CREDENTIALS.clientSecret, id + issuedAt);
   body.scope = scope;
   body.instance_url = org.baseUrl;
   body.id = id;
   body.token_type = "Bearer";
-  body.issued_at = issuedAt;
+  if (signed) body.issued_at = issuedAt;
   return json(200, body);
+}
+
+/** A public key registered for the JWT bearer grant, and the user it may log in. */
+interface JwtKey {
+  key: CryptoKey;
+  clientId: string;
+  /** Lower case: usernames compare case-insensitively. */
+  username: string;
+}
+
+// Registered keys per org. Kept beside the route rather than in OrgState: they are
+// configuration, like the credentials, and survive reset().
+const JWT_KEYS = new WeakMap<OrgState, JwtKey[]>();
+
+const JWT_AUDIENCES = new Set(["https://login.salesforce.com", "https://test.salesforce.com"]);
+// Salesforce asks for exp within 3 minutes; aiosalesforce (Python) sends now + 300 s,
+// which works in practice, so the fake accepts up to 5 minutes ahead.
+const JWT_MAX_LIFETIME_SECONDS = 300;
+
+/** Registers a public key (a connected app's certificate) and a user pre-authorized for it. */
+export function registerJwtKey(
+  org: OrgState,
+  key: CryptoKey,
+  clientId: string,
+  username: string,
+): void {
+  const keys = JWT_KEYS.get(org) ?? [];
+  keys.push({ key, clientId, username: username.toLowerCase() });
+  JWT_KEYS.set(org, keys);
+}
+
+function jsonSegment(text: string): Record<string, unknown> | undefined {
+  const bytes = fromBase64Url(text);
+  if (bytes === undefined) return undefined;
+  try {
+    const value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? value as Record<string, unknown>
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The id of the live user with this username, if any. */
+function userIdOf(org: OrgState, username: string): string | undefined {
+  for (const user of org.store.records("User", false)) {
+    if (typeof user.Username === "string" && user.Username.toLowerCase() === username) {
+      return user.Id as string;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The JWT bearer grant: checks the assertion's form, `iss` (a known consumer key),
+ * the RS256 signature (a key registered for `iss`), `aud`, `exp` and that `sub`
+ * is a user pre-authorized for the app, in that order.
+ */
+async function jwtBearer(org: OrgState, form: URLSearchParams): Promise<Response> {
+  const invalid = () => oauthError("invalid_grant", "invalid assertion");
+  const segments = (form.get("assertion") ?? "").split(".");
+  if (segments.length !== 3) return invalid();
+  const header = jsonSegment(segments[0]);
+  const claims = jsonSegment(segments[1]);
+  const signatureBytes = fromBase64Url(segments[2]);
+  if (header?.alg !== "RS256" || claims === undefined || signatureBytes === undefined) {
+    return invalid();
+  }
+  const { iss, sub, aud, exp } = claims;
+  if (typeof iss !== "string" || typeof sub !== "string" || typeof exp !== "number") {
+    return invalid();
+  }
+  const keys = JWT_KEYS.get(org) ?? [];
+  if (iss !== DEFAULT_CREDENTIALS.clientId && !keys.some((entry) => entry.clientId === iss)) {
+    return oauthError("invalid_client_id", "client identifier invalid");
+  }
+  const signed = new TextEncoder().encode(`${segments[0]}.${segments[1]}`);
+  const appKeys = keys.filter((entry) => entry.clientId === iss);
+  let verified = false;
+  for (const entry of appKeys) {
+    if (await crypto.subtle.verify(RS256, entry.key, signatureBytes, signed)) {
+      verified = true;
+      break;
+    }
+  }
+  if (!verified) return invalid();
+  const audiences = Array.isArray(aud) ? aud : [aud];
+  if (!audiences.some((value) => typeof value === "string" && JWT_AUDIENCES.has(value))) {
+    return oauthError("invalid_grant", "audience is invalid");
+  }
+  const now = org.now() / 1000;
+  if (exp <= now) return oauthError("invalid_grant", "JWT expired");
+  if (exp > now + JWT_MAX_LIFETIME_SECONDS) return invalid();
+  const username = sub.toLowerCase();
+  const userId = userIdOf(org, username);
+  if (userId === undefined || !appKeys.some((entry) => entry.username === username)) {
+    return oauthError("invalid_grant", "user hasn't approved this consumer");
+  }
+  return tokenResponse(org, userId, "api", { login: true, signed: false });
 }
 
 function checkClient(
@@ -118,8 +221,8 @@ async function token({ request, url, org }: RouteContext): Promise<Response> {
         login: false,
       });
     }
-    // TODO(issue "Every way users authenticate"): the JWT bearer grant
-    // (urn:ietf:params:oauth:grant-type:jwt-bearer) answers unsupported_grant_type until then.
+    case "urn:ietf:params:oauth:grant-type:jwt-bearer":
+      return jwtBearer(org, form);
     default:
       return oauthError("unsupported_grant_type", "grant type not supported");
   }

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { mock } from "node:test";
 import { JwtBearerFlow, type JwtBearerFlowOptions } from "../../auth/jwt_bearer_flow.ts";
 import { AuthenticationError } from "../../client/errors.ts";
+import { Salesforce } from "../../client/salesforce.ts";
 import { clock } from "../../retries/_clock.ts";
+import { FakeSalesforce } from "../../testing/fake_salesforce.ts";
 import {
   checkJwt,
   encryptedPkcs8Pem,
@@ -405,4 +407,292 @@ Deno.test("JwtBearerFlow messages never show the key, even when the PEM is broke
       return true;
     });
   }
+});
+
+// End to end against the fake org, which verifies the assertion like Salesforce.
+
+function fakeOrg(options: ConstructorParameters<typeof FakeSalesforce>[0] = {}) {
+  const org = new FakeSalesforce(options);
+  org.registerJwtKey(keys.publicKey);
+  const { clientId, username } = org.credentials;
+  const login = (extra: Partial<JwtBearerFlowOptions> = {}) => {
+    const auth = new JwtBearerFlow({ clientId, username, privateKey: keys.privateKey, ...extra });
+    const sf = new Salesforce({ baseUrl: org.baseUrl, auth, fetch: org.fetch });
+    return { auth, sf };
+  };
+  return { org, login };
+}
+
+async function limitsStatus(sf: Salesforce): Promise<number> {
+  const response = await sf.request("limits");
+  await response.body?.cancel();
+  return response.status;
+}
+
+for (const [name, make] of pemForms) {
+  Deno.test(`JwtBearerFlow logs in to the fake org with ${name}`, async () => {
+    const { org, login } = fakeOrg();
+    const [privateKey, privateKeyPassphrase] = await make();
+    const { sf } = login({ privateKey, privateKeyPassphrase });
+    assert.equal(await limitsStatus(sf), 200);
+    assert.equal(org.stats.logins, 1);
+  });
+}
+
+for (
+  const [file, passphrase] of [
+    ["rsa2048_pkcs8.pem"],
+    ["rsa2048_pkcs1.pem"],
+    ["rsa2048_aes256_sha256.pem", FIXTURE_PASSPHRASE],
+    ["rsa2048_aes128_sha1.pem", FIXTURE_PASSPHRASE],
+    ["rsa2048_aes192_sha512.pem", FIXTURE_PASSPHRASE],
+  ]
+) {
+  Deno.test(`JwtBearerFlow logs in to the fake org with OpenSSL's ${file}`, async () => {
+    const org = new FakeSalesforce();
+    org.registerJwtKey(await fixturePublicKey());
+    const { clientId, username } = org.credentials;
+    const auth = new JwtBearerFlow({
+      clientId,
+      username,
+      privateKey: fixture(file),
+      privateKeyPassphrase: passphrase,
+    });
+    const sf = new Salesforce({ baseUrl: org.baseUrl, auth, fetch: org.fetch });
+    assert.equal(await limitsStatus(sf), 200);
+  });
+}
+
+Deno.test("JwtBearerFlow logs in to a sandbox fake org with the test.salesforce.com audience", async () => {
+  const { org, login } = fakeOrg({
+    instanceUrl: "https://acme--uat.sandbox.my.salesforce.com",
+  });
+  const audiences: unknown[] = [];
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    if (request.url.endsWith(TOKEN_PATH)) {
+      const form = new URLSearchParams(await request.clone().text());
+      audiences.push((await checkJwt(form.get("assertion")!, keys.publicKey)).claims.aud);
+    }
+    return await org.fetch(request);
+  };
+  const sf = new Salesforce({ baseUrl: org.baseUrl, auth: login().auth, fetch });
+  assert.equal(await limitsStatus(sf), 200);
+  assert.deepEqual(audiences, ["https://test.salesforce.com"]);
+  assert.equal(org.stats.logins, 1);
+});
+
+Deno.test("JwtBearerFlow signs a new assertion when the fake org's session times out", async () => {
+  let now = Date.UTC(2026, 0, 1);
+  const nowMock = mock.method(clock, "now", () => now);
+  try {
+    const { org, login } = fakeOrg({ now: () => now, tokenLifetime: 3_600_000 });
+    const { sf } = login();
+    assert.equal(await limitsStatus(sf), 200);
+    for (let i = 0; i < 3; i++) {
+      now += 3_600_000;
+      assert.equal(await limitsStatus(sf), 200); // 401, new JWT login, replay
+    }
+    assert.equal(org.stats.logins, 4);
+  } finally {
+    nowMock.mock.restore();
+  }
+});
+
+Deno.test("JwtBearerFlow logs in over loopback HTTP to a served fake org", async () => {
+  const { org } = fakeOrg();
+  const server = org.serve();
+  try {
+    const { clientId, username } = org.credentials;
+    const auth = new JwtBearerFlow({
+      clientId,
+      username,
+      privateKey: await pkcs1Pem(keys.privateKey),
+    });
+    const sf = new Salesforce({ baseUrl: server.url, auth });
+    assert.equal(await limitsStatus(sf), 200);
+  } finally {
+    await server.close();
+  }
+});
+
+async function refusedByFakeOrg(
+  setup: (org: FakeSalesforce) => Partial<JwtBearerFlowOptions>,
+  error: string,
+  description: string,
+  nowSeconds?: number,
+): Promise<void> {
+  const org = new FakeSalesforce({ now: () => Date.UTC(2026, 0, 1) });
+  org.registerJwtKey(keys.publicKey);
+  const { clientId, username } = org.credentials;
+  const options = setup(org);
+  const auth = new JwtBearerFlow({ clientId, username, privateKey: keys.privateKey, ...options });
+  const sf = new Salesforce({ baseUrl: org.baseUrl, auth, fetch: org.fetch });
+  const nowMock = mock.method(
+    clock,
+    "now",
+    () => nowSeconds === undefined ? Date.UTC(2026, 0, 1) : nowSeconds * 1000,
+  );
+  try {
+    await assert.rejects(auth.getAccessToken(sf), (caught: unknown) => {
+      assert.ok(caught instanceof AuthenticationError);
+      assert.equal(caught.errorCode, error);
+      assert.equal(caught.errorMessage, description);
+      return true;
+    });
+  } finally {
+    nowMock.mock.restore();
+  }
+  assert.equal(org.stats.logins, 0);
+}
+
+Deno.test("The fake org refuses an assertion signed with another key as an invalid assertion", async () => {
+  const other = await rsaKeys();
+  await refusedByFakeOrg(
+    () => ({ privateKey: other.privateKey }),
+    "invalid_grant",
+    "invalid assertion",
+  );
+});
+
+Deno.test("The fake org refuses an unknown consumer key as invalid_client_id", async () => {
+  await refusedByFakeOrg(
+    () => ({ clientId: "3MVG9Unknown" }),
+    "invalid_client_id",
+    "client identifier invalid",
+  );
+});
+
+Deno.test("The fake org refuses a user not pre-authorized for the app", async () => {
+  await refusedByFakeOrg(
+    (org) => {
+      org.insert("User", [{
+        Username: "other@fake.example.com",
+        LastName: "Other",
+        Email: "other@fake.example.com",
+        Alias: "other",
+      }]);
+      return { username: "other@fake.example.com" };
+    },
+    "invalid_grant",
+    "user hasn't approved this consumer",
+  );
+});
+
+Deno.test("The fake org refuses a registered username that is no user", async () => {
+  await refusedByFakeOrg(
+    (org) => {
+      org.registerJwtKey(keys.publicKey, { username: "ghost@fake.example.com" });
+      return { username: "ghost@fake.example.com" };
+    },
+    "invalid_grant",
+    "user hasn't approved this consumer",
+  );
+});
+
+Deno.test("The fake org refuses an audience that is not a login server", async () => {
+  await refusedByFakeOrg(
+    () => ({ audience: "https://fake.my.salesforce.com" }),
+    "invalid_grant",
+    "audience is invalid",
+  );
+});
+
+Deno.test("The fake org refuses an expired assertion and one that lives too long", async () => {
+  const orgNow = Date.UTC(2026, 0, 1) / 1000;
+  // Signed 3 minutes and 1 second ago: exp is in the past.
+  await refusedByFakeOrg(() => ({}), "invalid_grant", "JWT expired", orgNow - 181);
+  // Signed 3 minutes ahead: exp is 6 minutes away.
+  await refusedByFakeOrg(() => ({}), "invalid_grant", "invalid assertion", orgNow + 180);
+});
+
+Deno.test("The fake org accepts a user registered for its own key, in any casing", async () => {
+  const org = new FakeSalesforce();
+  org.insert("User", [{
+    Username: "api@fake.example.com",
+    LastName: "Api",
+    Email: "api@fake.example.com",
+    Alias: "api",
+  }]);
+  org.registerJwtKey(keys.publicKey, { username: "API@fake.example.com" });
+  const auth = new JwtBearerFlow({
+    clientId: org.credentials.clientId,
+    username: "api@FAKE.example.com",
+    privateKey: keys.privateKey,
+  });
+  const sf = new Salesforce({ baseUrl: org.baseUrl, auth, fetch: org.fetch });
+  assert.equal(await limitsStatus(sf), 200);
+});
+
+Deno.test("FakeSalesforce.registerJwtKey refuses a key that cannot verify RS256", () => {
+  const org = new FakeSalesforce();
+  for (const key of [keys.privateKey, ec.publicKey, pss.publicKey, "PEM" as never]) {
+    assert.throws(
+      () => org.registerJwtKey(key),
+      /^TypeError: Cannot register JWT key: "publicKey" must be an RSASSA-PKCS1-v1_5 SHA-256 public CryptoKey/,
+    );
+  }
+  assert.throws(() => org.registerJwtKey(keys.publicKey, { username: "" }), /"username" must be/);
+});
+
+Deno.test("The fake org answers invalid_grant to malformed assertions", async () => {
+  const { org } = fakeOrg();
+  const b64 = (value: unknown) =>
+    btoa(JSON.stringify(value)).replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_");
+  const header = b64({ alg: "RS256" });
+  const claims = b64({
+    iss: org.credentials.clientId,
+    sub: org.credentials.username,
+    aud: "https://login.salesforce.com",
+    exp: Math.floor(Date.now() / 1000) + 60,
+  });
+  for (
+    const assertion of [
+      "",
+      "a.b",
+      "a.b.c.d",
+      `${header}.${claims}.AA`,
+      `${header}.${claims}.`,
+      `${header}.${claims}.!!!`,
+      `${b64({ alg: "none" })}.${claims}.`,
+      `${b64({ alg: "HS256" })}.${claims}.AAAA`,
+      `${header}.${b64([1, 2])}.AAAA`,
+      `${header}.${b64({ iss: 1 })}.AAAA`,
+      `${header}.bm90IGpzb24.AAAA`,
+    ]
+  ) {
+    const response = await org.fetch("/services/oauth2/token", {
+      method: "POST",
+      body: new URLSearchParams({
+        grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        assertion,
+      }),
+    });
+    assert.equal(response.status, 400, assertion);
+    assert.deepEqual(await response.json(), {
+      error: "invalid_grant",
+      error_description: "invalid assertion",
+    });
+  }
+});
+
+Deno.test("The fake org answers a JWT login with the observed fields: no signature, no issued_at", async () => {
+  const { org } = fakeOrg();
+  const bodies: Record<string, unknown>[] = [];
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const response = await org.fetch(input, init);
+    bodies.push(await response.clone().json());
+    return response;
+  };
+  const { clientId, username } = org.credentials;
+  const auth = new JwtBearerFlow({ clientId, username, privateKey: keys.privateKey });
+  const sf = new Salesforce({ baseUrl: org.baseUrl, auth, fetch });
+  await auth.getAccessToken(sf);
+  assert.deepEqual(Object.keys(bodies[0]), [
+    "access_token",
+    "scope",
+    "instance_url",
+    "id",
+    "token_type",
+  ]);
 });
