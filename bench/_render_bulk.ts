@@ -219,7 +219,7 @@ export function bulkSection(results: BenchResults): string {
   if (quoteError) {
     lines.push(
       "",
-      "jsforce's `Invalid Closing Quote` on bulk query results matches upstream reports against real orgs (jsforce/jsforce#1739 and #1740, sfdx-hardis#1126, forcedotcom/cli#3103). The fake's CSV is the same one our reader parses above, and jsforce parses its 1,150-row result in the conformance check.",
+      "jsforce's `Invalid Closing Quote` on bulk query results matches upstream reports against real orgs (jsforce/jsforce#1739 and #1740, sfdx-hardis#1126, forcedotcom/cli#3103). The fake's CSV is not at fault: jsforce's own parser (csv-parse) reads every page of the same 100,000-row result without error when handed each whole body, our reader streams it above, and jsforce itself reads the 1,150-row result of the conformance check.",
     );
   }
   return lines.join("\n");
