@@ -29,6 +29,8 @@ export interface OrgOptions {
   now: () => number;
   objects: ObjectDef[];
   duplicateRules: { object: string; field: string }[];
+  /** HTML-escape string values in composite responses, as Salesforce does. */
+  realisticEscaping: boolean;
 }
 
 /** Oldest version the org serves: 21.0–30.0 were retired in Summer '25. */
@@ -82,8 +84,15 @@ export function resolveOptions(options: FakeSalesforceOptions): OrgOptions {
       );
     }
   }
+  const realisticEscaping = options.realisticEscaping ?? true;
+  if (typeof realisticEscaping !== "boolean") {
+    throw new TypeError(
+      `${CONTEXT}: "realisticEscaping" must be a boolean: received ${received(realisticEscaping)}`,
+    );
+  }
   const standard = standardObjects();
   return {
+    realisticEscaping,
     pageSize,
     instanceUrl,
     apiVersion,

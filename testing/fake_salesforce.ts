@@ -110,6 +110,13 @@ export interface FakeSalesforceOptions {
    * @default 1
    */
   bulkPollsToComplete?: number;
+  /**
+   * HTML-escape string values in `/composite` and `/composite/batch` response
+   * bodies (`&` → `&amp;`, `'` → `&#39;`, ...) as Salesforce does; turn off to
+   * see the raw values.
+   * @default true
+   */
+  realisticEscaping?: boolean;
 }
 
 /**

@@ -80,8 +80,7 @@ function escapeText(text: string): string {
  * `realisticEscaping` is false.
  */
 export function compositeJson(org: OrgState, body: unknown): Response {
-  const options = org.options as { realisticEscaping?: boolean };
-  return json(200, options.realisticEscaping === false ? body : mapStrings(body, escapeText));
+  return json(200, org.options.realisticEscaping ? mapStrings(body, escapeText) : body);
 }
 
 // ---------------------------------------------------------------------------

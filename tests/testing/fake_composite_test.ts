@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { call, loggedIn, V, wire } from "./_fake.ts";
+import { FakeSalesforce } from "../../testing/mod.ts";
 
 const JSON_TYPE = "application/json;charset=UTF-8";
 const NOT_FOUND = '[{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}]';
@@ -325,4 +326,23 @@ Deno.test("FakeSalesforce composite answers 404 for an unknown resource inside a
   );
   const method = await wire(await call(org, token, "GET", `${V}/composite`));
   assert.equal(method.status, 405);
+});
+
+Deno.test("FakeSalesforce composite answers raw values with realisticEscaping off", async () => {
+  const { org, token } = await loggedIn({ realisticEscaping: false });
+  const [id] = org.insert("Account", [{ Name: `O'Brien & <Sons>` }]);
+  const got = await wire(
+    await call(org, token, "POST", `${V}/composite`, {
+      compositeRequest: [
+        { method: "GET", url: `${V}/sobjects/Account/${id}?fields=Name`, referenceId: "A" },
+      ],
+    }),
+  );
+  assert.ok(got.text.includes(`"Name":"O'Brien & <Sons>"`), got.text);
+  assert.throws(
+    () => new FakeSalesforce({ realisticEscaping: "yes" as never }),
+    new TypeError(
+      'Cannot create FakeSalesforce: "realisticEscaping" must be a boolean: received "yes"',
+    ),
+  );
 });
