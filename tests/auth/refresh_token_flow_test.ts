@@ -443,6 +443,7 @@ Deno.test("RefreshTokenFlow sends one refresh when 1,000 concurrent requests get
   const tokenCalls = fetch.mock.calls.filter((call) =>
     (call.arguments[0] as Request).url.endsWith(TOKEN_PATH)
   );
-  assert.equal(tokenCalls.length, 2); // the first grant and exactly one refresh
+  assert.equal(org.stats.requests["GET limits"], 2_000); // each one refused once, then replayed
+  assert.equal(tokenCalls.length, 2); // ...after the first grant, exactly one refresh
   assert.equal(org.stats.requests["POST oauthToken"], 1 + 2); // plus the password grant
 });
