@@ -3,7 +3,7 @@
 // envelopes, HTML unescaping of responses, and the error a failed subrequest maps to.
 
 import { createSalesforceError, type SalesforceError } from "./errors.ts";
-import type { Subrequest } from "./_composite_subrequest.ts";
+import type { Subrequest } from "./subrequest.ts";
 import type { RecordData } from "./sobject.ts";
 import {
   checkApiName,

@@ -8,8 +8,8 @@ import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { CompositeGraph } from "./graph.ts";
 import { createTree, type TreeOptions, type TreeRecord, type TreeResult } from "./tree.ts";
-import { SubrequestBuilder } from "./_composite_builder.ts";
-import type { Subrequest } from "./_composite_subrequest.ts";
+import { SubrequestBuilder } from "./subrequest_builder.ts";
+import type { Subrequest } from "./subrequest.ts";
 import {
   batchEntry,
   checkBoolean,
@@ -19,16 +19,6 @@ import {
   unescapeHtml,
 } from "./_composite_wire.ts";
 import { received } from "./_validate.ts";
-
-export { type SObjectSubrequestMethods, SubrequestBuilder } from "./_composite_builder.ts";
-export {
-  CreateSubrequest,
-  GetSubrequest,
-  InvalidStateError,
-  QuerySubrequest,
-  Subrequest,
-  UpsertSubrequest,
-} from "./_composite_subrequest.ts";
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 /** Subrequests per `/composite` or `/composite/batch` call. */

@@ -6,8 +6,8 @@
 
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { SubrequestBuilder } from "./_composite_builder.ts";
-import { InvalidStateError, type Subrequest } from "./_composite_subrequest.ts";
+import { SubrequestBuilder } from "./subrequest_builder.ts";
+import { InvalidStateError, type Subrequest } from "./subrequest.ts";
 import { compositeEntry, outcomeOf, subrequestAccess, unescapeHtml } from "./_composite_wire.ts";
 import { received } from "./_validate.ts";
 

@@ -23,4 +23,6 @@ export * from "./collections.ts";
 export * from "./tree.ts";
 export * from "./graph.ts";
 export * from "./composite.ts";
+export * from "./subrequest.ts";
+export { type SObjectSubrequestMethods, SubrequestBuilder } from "./subrequest_builder.ts";
 export * from "./bulk_v2.ts";

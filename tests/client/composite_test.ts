@@ -5,7 +5,7 @@ import {
   NotFoundError,
   type SalesforceError,
 } from "../../client/errors.ts";
-import { InvalidStateError } from "../../client/composite.ts";
+import { InvalidStateError } from "../../client/subrequest.ts";
 import { FakeSalesforce, type FakeSalesforceOptions } from "../../testing/mod.ts";
 
 interface Account {

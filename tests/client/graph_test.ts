@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Salesforce } from "../../client/salesforce.ts";
-import { InvalidStateError } from "../../client/composite.ts";
+import { InvalidStateError } from "../../client/subrequest.ts";
 import { toId18 } from "../../client/_ids.ts";
 import { FakeSalesforce } from "../../testing/mod.ts";
 

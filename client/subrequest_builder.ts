@@ -15,7 +15,7 @@ import {
   QuerySubrequest,
   Subrequest,
   UpsertSubrequest,
-} from "./_composite_subrequest.ts";
+} from "./subrequest.ts";
 import {
   createSpec,
   deleteSpec,
