@@ -2,11 +2,15 @@
 // Cross-runtime smoke: bundles tests/runtimes/scenario.ts to ESM, serves a
 // FakeSalesforce over loopback, and runs the bundle under Deno, Node and Bun.
 // Runtimes come from env: NODE_BIN (Node >= 22) and BUN_BIN; a missing one fails.
+// With WORKERD_DIR (an npm prefix with miniflare installed) it also runs the
+// scenario inside Cloudflare's workerd via tests/runtimes/workerd/run.mjs (on NODE_BIN).
 import { FakeSalesforce } from "../../testing/mod.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const outDir = Deno.makeTempDirSync({ prefix: "aiosf-smoke-" });
 const bundle = `${outDir}/scenario.mjs`;
+const coreBundle = `${outDir}/scenario_core.mjs`;
+const workerdDir = Deno.env.get("WORKERD_DIR");
 
 async function run(command: string, args: string[], timeoutMs = 60_000) {
   const child = new Deno.Command(command, {
@@ -36,6 +40,22 @@ if (built.code !== 0) {
   console.error(built.stderr);
   Deno.exit(1);
 }
+if (workerdDir) {
+  // The Workers module imports the scenario as a function, not as a CLI.
+  const core = await run(Deno.execPath(), [
+    "bundle",
+    "--platform",
+    "browser",
+    "--quiet",
+    `${here}scenario_core.ts`,
+    "-o",
+    coreBundle,
+  ]);
+  if (core.code !== 0) {
+    console.error(core.stderr);
+    Deno.exit(1);
+  }
+}
 
 const org = new FakeSalesforce({ pageSize: 200 });
 org.insert(
@@ -46,11 +66,32 @@ const server = org.serve({ port: 0, hostname: "127.0.0.1" });
 const { username, password, securityToken } = org.credentials;
 const config = JSON.stringify({ baseUrl: server.url, username, password, securityToken });
 
+// "workerd 2026-07-30 (miniflare 4.20260730.0)"; a broken install fails later, in run.mjs.
+async function workerdVersion(): Promise<string> {
+  try {
+    const workerd = await run(`${workerdDir}/node_modules/workerd/bin/workerd`, ["--version"]);
+    const pkg = JSON.parse(
+      Deno.readTextFileSync(`${workerdDir}/node_modules/miniflare/package.json`),
+    ) as { version: string };
+    return `${workerd.stdout} (miniflare ${pkg.version})`;
+  } catch (error) {
+    return `(no workerd in WORKERD_DIR=${workerdDir}: ${(error as Error).message})`;
+  }
+}
+
 const runtimes: Array<[string, string | undefined, string[]]> = [
   ["deno", Deno.execPath(), ["run", "--allow-net=127.0.0.1", bundle, config]],
   ["node", Deno.env.get("NODE_BIN"), [bundle, config]],
   ["bun", Deno.env.get("BUN_BIN"), [bundle, config]],
 ];
+if (workerdDir) {
+  // Miniflare (Node >= 22) starts workerd; the worker fetches the org on loopback.
+  runtimes.push(["workerd", Deno.env.get("NODE_BIN"), [
+    `${here}workerd/run.mjs`,
+    coreBundle,
+    config,
+  ]]);
+}
 
 let failures = 0;
 try {
@@ -60,7 +101,9 @@ try {
       failures++;
       continue;
     }
-    const version = (await run(bin, ["--version"])).stdout.split("\n")[0];
+    const version = name === "workerd"
+      ? await workerdVersion()
+      : (await run(bin, ["--version"])).stdout.split("\n")[0];
     org.clearFaults();
     org.inject({ path: /\/limits$/, status: 503, errorCode: "SERVER_UNAVAILABLE", times: 1 });
     const result = await run(bin, args);

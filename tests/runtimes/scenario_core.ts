@@ -1,0 +1,65 @@
+// The cross-runtime scenario as a function, so every host can call it: the CLI
+// wrapper (scenario.ts) under Deno, Node and Bun, and the Workers module in
+// workerd/worker.mjs. It talks to a FakeSalesforce the runner serves on loopback.
+import { RetryEvent, Salesforce, type SalesforceEvent, SoapLogin, soql } from "../../mod.ts";
+
+/** Where the fake org listens and how to log in to it. */
+export interface ScenarioConfig {
+  baseUrl: string;
+  username: string;
+  password: string;
+  securityToken: string;
+}
+
+/** What a successful run reports (printed as one JSON line). */
+export interface ScenarioResult {
+  ok: true;
+  records: number;
+  apiCalls: number;
+  retries: number;
+}
+
+function fail(message: string): never {
+  throw new Error(`scenario failed: ${message}`);
+}
+
+function check(condition: unknown, message: string): void {
+  if (!condition) fail(message);
+}
+
+/** Runs the scenario against the org at `config.baseUrl`; throws on the first failed check. */
+export async function runScenario(config: ScenarioConfig): Promise<ScenarioResult> {
+  const retries: number[] = [];
+  let consumed = 0;
+  const sf = new Salesforce({
+    baseUrl: config.baseUrl,
+    auth: new SoapLogin(config),
+    eventHooks: [(event: SalesforceEvent) => {
+      if (event instanceof RetryEvent) retries.push(event.attempt);
+      if (event.type === "rest_api_call_consumption") consumed++;
+    }],
+  });
+
+  // SOAP login, then a query over several pages (the org serves 200 records a page).
+  const tag = `smoke-${Math.random().toString(36).slice(2, 8)}`;
+  let count = 0;
+  for await (const _ of sf.query(soql`SELECT Id, Name FROM Account WHERE Industry = ${"Smoke"}`)) {
+    count++;
+  }
+  check(count === 650, `expected 650 seeded accounts, got ${count}`);
+
+  // Create, update, read, delete.
+  const id = await sf.sobject.create("Contact", { LastName: tag, Email: `${tag}@example.com` });
+  await sf.sobject.update("Contact", id, { FirstName: "Smoke" });
+  const contact = await sf.sobject.get<{ Name: string }>("Contact", id, { fields: ["Name"] });
+  check(contact.Name === `Smoke ${tag}`, `unexpected name ${contact.Name}`);
+  await sf.sobject.delete("Contact", id);
+
+  // The runner injected one 503 on /limits: it is retried.
+  const limits = await sf.getLimits();
+  check(limits.DailyApiRequests.Max > 0, "limits without DailyApiRequests");
+  check(retries.length === 1, `expected one retry, saw ${retries.length}`);
+  check(consumed >= 8, `expected the event hook to count API calls, saw ${consumed}`);
+
+  return { ok: true, records: count, apiCalls: consumed, retries: retries.length };
+}
