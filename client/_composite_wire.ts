@@ -1,8 +1,10 @@
 // What composite builders put on the wire and read back: subrequest specs for
-// queries and sObject calls (checked like sf.sobject), the JSON entries of the two
-// envelopes, HTML unescaping of responses, and the error a failed subrequest maps to.
+// queries and sObject calls (checked like sf.sobject), the JSON entries of the
+// envelopes, sending an envelope and reading its answer (HTML escaping undone),
+// and settling each subrequest with its result and the error a failure maps to.
 
-import { createSalesforceError, type SalesforceError } from "./errors.ts";
+import { createSalesforceError, SalesforceError } from "./errors.ts";
+import type { Salesforce } from "./salesforce.ts";
 import type { Subrequest } from "./subrequest.ts";
 import type { RecordData } from "./sobject.ts";
 import {
@@ -282,20 +284,103 @@ export function unescapeHtml(value: unknown): unknown {
   return mapStrings(value, unescapeText);
 }
 
+/** A subrequest's result as an envelope reported it. */
+export interface SubrequestResult {
+  statusCode: number;
+  body: unknown;
+  httpHeaders?: Record<string, string>;
+}
+
+/** A composite call's answer: its JSON object with HTML escaping undone. */
+export interface Envelope {
+  json: Record<string, unknown>;
+  /** The error for an answer that does not hold what it should, naming the call. */
+  malformed(what: string, cause?: unknown): SalesforceError;
+}
+
+/** A status code as the envelopes report it: an integer. */
+export function isStatus(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value);
+}
+
 /**
- * A subrequest's outcome from what the envelope reported; a non-2xx status gets the
- * error `createSalesforceError` maps it to, built now so accessors can throw it synchronously.
+ * POSTs a composite envelope (`resource` is `composite`, `composite/batch` or
+ * `composite/graph`) and reads the JSON object it answers; `name` ("composite",
+ * "composite graph") says whose response could not be read.
  */
-export async function outcomeOf(
+export async function sendEnvelope(
+  client: Salesforce,
+  call: { resource: string; name: string; body: string; signal: AbortSignal | undefined },
+): Promise<Envelope> {
+  const path = `/services/data/v${client.version}/${call.resource}`;
+  const response = await client.request(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: call.body,
+    signal: call.signal,
+  });
+  const malformed = (what: string, cause?: unknown) =>
+    new SalesforceError(
+      `Cannot read ${call.name} response: ${what} (${response.status} POST ${path})`,
+      { response, cause },
+    );
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw malformed("the body is not JSON", cause);
+  }
+  if (typeof json !== "object" || json === null) {
+    throw malformed("the body is not a JSON object");
+  }
+  return { json: unescapeHtml(json) as Record<string, unknown>, malformed };
+}
+
+/**
+ * Each subrequest's entry of a `compositeResponse` list (Composite, and each
+ * graph of Composite Graph), matched by reference id.
+ *
+ * @throws What `missing` returns, for the first subrequest without an entry that has an integer status.
+ */
+export function compositeResults(
+  list: unknown,
+  subrequests: readonly Subrequest[],
+  missing: (subrequest: Subrequest) => Error,
+): SubrequestResult[] {
+  const byId = new Map<unknown, Record<string, unknown> | null>();
+  for (const entry of Array.isArray(list) ? list : []) {
+    const fields = typeof entry === "object" ? entry as Record<string, unknown> | null : null;
+    byId.set(fields?.referenceId, fields);
+  }
+  return subrequests.map((subrequest) => {
+    const entry = byId.get(subrequest.referenceId);
+    if (!isStatus(entry?.httpStatusCode)) throw missing(subrequest);
+    return {
+      statusCode: entry.httpStatusCode,
+      body: entry.body ?? null,
+      httpHeaders: (entry.httpHeaders ?? {}) as Record<string, string>,
+    };
+  });
+}
+
+/**
+ * Sets each subrequest's outcome from its result (same order). A non-2xx status
+ * gets the error `createSalesforceError` maps it to, built now so accessors can
+ * throw it synchronously; every error is built before any subrequest is settled.
+ */
+export async function settle(
   baseUrl: string,
-  subrequest: Subrequest,
-  statusCode: number,
-  body: unknown,
-  httpHeaders: Record<string, string> = {},
-): Promise<SubrequestOutcome> {
-  const ok = statusCode >= 200 && statusCode < 300;
-  const error = ok ? undefined : await subrequestError(baseUrl, subrequest, statusCode, body);
-  return { statusCode, body, httpHeaders, error };
+  subrequests: readonly Subrequest[],
+  results: readonly SubrequestResult[],
+): Promise<void> {
+  const outcomes = await Promise.all(subrequests.map(async (subrequest, i) => {
+    const { statusCode, body, httpHeaders = {} } = results[i];
+    const ok = statusCode >= 200 && statusCode < 300;
+    const error = ok ? undefined : await subrequestError(baseUrl, subrequest, statusCode, body);
+    return { statusCode, body, httpHeaders, error };
+  }));
+  subrequests.forEach((subrequest, i) => subrequestAccess.settle(subrequest, outcomes[i]));
 }
 
 async function subrequestError(

@@ -4,7 +4,6 @@
  * @module
  */
 
-import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { CompositeGraph } from "./graph.ts";
 import { createTree, type TreeOptions, type TreeRecord, type TreeResult } from "./tree.ts";
@@ -14,13 +13,13 @@ import {
   batchEntry,
   checkBoolean,
   compositeEntry,
-  outcomeOf,
-  subrequestAccess,
-  unescapeHtml,
+  compositeResults,
+  isStatus,
+  sendEnvelope,
+  settle,
 } from "./_composite_wire.ts";
 import { received } from "./_validate.ts";
 
-const JSON_HEADERS = { "Content-Type": "application/json" };
 /** Subrequests per `/composite` or `/composite/batch` call. */
 const MAX_SUBREQUESTS = 25;
 /** Query (and sObject Collections) subrequests per `/composite` call. */
@@ -32,58 +31,13 @@ const HALTED = [{
   message: "Batch processing halted per request",
 }];
 
-async function settle(
-  client: Salesforce,
-  subrequests: readonly Subrequest[],
-  results: readonly { statusCode: number; body: unknown; httpHeaders?: Record<string, string> }[],
-): Promise<void> {
-  const outcomes = await Promise.all(
-    subrequests.map((subrequest, i) =>
-      outcomeOf(
-        client.baseUrl,
-        subrequest,
-        results[i].statusCode,
-        results[i].body,
-        results[i].httpHeaders,
-      )
-    ),
+/** What `autoraise` throws: every failed subrequest's error. */
+function aggregateFailures(name: string, subrequests: readonly Subrequest[]): AggregateError {
+  const errors = subrequests.flatMap((subrequest) => subrequest.error ?? []);
+  return new AggregateError(
+    errors,
+    `${name} failed: ${errors.length} of ${subrequests.length} subrequests failed`,
   );
-  subrequests.forEach((subrequest, i) => subrequestAccess.settle(subrequest, outcomes[i]));
-}
-
-function malformed(
-  response: Response,
-  path: string,
-  what: string,
-  cause?: unknown,
-): SalesforceError {
-  return new SalesforceError(
-    `Cannot read composite response: ${what} (${response.status} POST ${path})`,
-    { response, cause },
-  );
-}
-
-/** The response JSON with Salesforce's HTML escaping undone. */
-async function readEnvelope(response: Response, path: string): Promise<Record<string, unknown>> {
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw malformed(response, path, "the body is not JSON", cause);
-  }
-  if (typeof json !== "object" || json === null) {
-    throw malformed(response, path, "the body is not a JSON object");
-  }
-  return unescapeHtml(json) as Record<string, unknown>;
-}
-
-function isStatus(value: unknown): value is number {
-  return typeof value === "number" && Number.isInteger(value);
-}
-
-function errorsOf(subrequests: readonly Subrequest[]): SalesforceError[] {
-  return subrequests.flatMap((subrequest) => subrequest.error ?? []);
 }
 
 function checkOptions(context: string, options: unknown): Record<string, unknown> {
@@ -198,7 +152,11 @@ export class CompositeBatch extends SubrequestBuilder {
         let halted = false;
         for (const chunk of chunks) {
           if (halted) {
-            await settle(this._client, chunk, chunk.map(() => ({ statusCode: 412, body: HALTED })));
+            await settle(
+              this._client.baseUrl,
+              chunk,
+              chunk.map(() => ({ statusCode: 412, body: HALTED })),
+            );
           } else {
             await this.#send(chunk, options.signal);
             halted = chunk.some((subrequest) => subrequest.statusCode >= 400);
@@ -215,36 +173,28 @@ export class CompositeBatch extends SubrequestBuilder {
     } finally {
       this._end(executed);
     }
-    const errors = this.#autoraise ? errorsOf(this.subrequests) : [];
-    if (errors.length > 0 && !this.#groupErrors) throw errors[0];
-    if (errors.length > 0) {
-      throw new AggregateError(
-        errors,
-        `Composite batch failed: ${errors.length} of ${this.subrequests.length} subrequests failed`,
-      );
-    }
+    if (!this.#autoraise) return;
+    const failures = aggregateFailures("Composite batch", this.subrequests);
+    if (failures.errors.length > 0) throw this.#groupErrors ? failures : failures.errors[0];
   }
 
   async #send(chunk: Subrequest[], signal: AbortSignal | undefined): Promise<void> {
-    const client = this._client;
-    const path = `/services/data/v${client.version}/composite/batch`;
-    const response = await client.request(path, {
-      method: "POST",
-      headers: JSON_HEADERS,
-      body: `{"haltOnError":${this.#haltOnError},"batchRequests":[${
-        chunk.map(batchEntry).join(",")
-      }]}`,
+    const entries = chunk.map(batchEntry).join(",");
+    const envelope = await sendEnvelope(this._client, {
+      resource: "composite/batch",
+      name: "composite",
+      body: `{"haltOnError":${this.#haltOnError},"batchRequests":[${entries}]}`,
       signal,
     });
-    const { results } = await readEnvelope(response, path);
+    const { results } = envelope.json;
     if (
       !Array.isArray(results) || results.length !== chunk.length ||
       !results.every((result) => isStatus(result?.statusCode))
     ) {
-      throw malformed(response, path, `expected ${chunk.length} results with a statusCode`);
+      throw envelope.malformed(`expected ${chunk.length} results with a statusCode`);
     }
     await settle(
-      client,
+      this._client.baseUrl,
       chunk,
       results.map((result) => ({ statusCode: result.statusCode, body: result.result ?? null })),
     );
@@ -356,44 +306,25 @@ export class CompositeRequest extends SubrequestBuilder {
     } finally {
       this._end(executed);
     }
-    const errors = this.#autoraise ? errorsOf(this.subrequests) : [];
-    if (errors.length > 0) {
-      throw new AggregateError(
-        errors,
-        `Composite request failed: ${errors.length} of ${this.subrequests.length} subrequests failed`,
-      );
-    }
+    if (!this.#autoraise) return;
+    const failures = aggregateFailures("Composite request", this.subrequests);
+    if (failures.errors.length > 0) throw failures;
   }
 
   async #send(pending: Subrequest[], signal: AbortSignal | undefined): Promise<void> {
-    const client = this._client;
-    const path = `/services/data/v${client.version}/composite`;
-    const response = await client.request(path, {
-      method: "POST",
-      headers: JSON_HEADERS,
+    const envelope = await sendEnvelope(this._client, {
+      resource: "composite",
+      name: "composite",
       body: `{"allOrNone":${this.#allOrNone},"collateSubrequests":${this.#collateSubrequests},` +
         `"compositeRequest":[${pending.map(compositeEntry).join(",")}]}`,
       signal,
     });
-    const { compositeResponse } = await readEnvelope(response, path);
-    const byId = new Map<unknown, Record<string, unknown>>();
-    for (const entry of Array.isArray(compositeResponse) ? compositeResponse : []) {
-      if (isStatus(entry?.httpStatusCode)) byId.set(entry.referenceId, entry);
-    }
-    const results = pending.map((subrequest) => byId.get(subrequest.referenceId));
-    const missing = results.findIndex((result) => result === undefined);
-    if (missing !== -1) {
-      throw malformed(response, path, `no result for subrequest "${pending[missing].referenceId}"`);
-    }
-    await settle(
-      client,
+    const results = compositeResults(
+      envelope.json.compositeResponse,
       pending,
-      results.map((result) => ({
-        statusCode: result!.httpStatusCode as number,
-        body: result!.body ?? null,
-        httpHeaders: (result!.httpHeaders ?? {}) as Record<string, string>,
-      })),
+      (subrequest) => envelope.malformed(`no result for subrequest "${subrequest.referenceId}"`),
     );
+    await settle(this._client.baseUrl, pending, results);
   }
 }
 

@@ -4,11 +4,16 @@
  * @module
  */
 
-import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { SubrequestBuilder } from "./subrequest_builder.ts";
 import { InvalidStateError, type Subrequest } from "./subrequest.ts";
-import { compositeEntry, outcomeOf, subrequestAccess, unescapeHtml } from "./_composite_wire.ts";
+import {
+  compositeEntry,
+  compositeResults,
+  sendEnvelope,
+  settle,
+  subrequestAccess,
+} from "./_composite_wire.ts";
 import { received } from "./_validate.ts";
 
 // The platform's Composite Graph limits (REST API guide, "Composite Graph Limits").
@@ -321,63 +326,38 @@ export class CompositeGraph {
   }
 
   async #send(nodes: Subrequest[][], signal: AbortSignal | undefined): Promise<void> {
-    const client = this.#client;
-    const path = `/services/data/v${client.version}/composite/graph`;
     const graphs = this.#graphs.map((graph, i) =>
       `{"graphId":${JSON.stringify(graph.graphId)},"compositeRequest":[${
         nodes[i].map(compositeEntry).join(",")
       }]}`
     );
-    const response = await client.request(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
+    const envelope = await sendEnvelope(this.#client, {
+      resource: "composite/graph",
+      name: "composite graph",
       body: `{"graphs":[${graphs.join(",")}]}`,
       signal,
     });
-    const malformed = (what: string, cause?: unknown) =>
-      new SalesforceError(
-        `Cannot read composite graph response: ${what} (${response.status} POST ${path})`,
-        { response, cause },
-      );
-    let json: unknown;
-    try {
-      json = unescapeHtml(await response.json());
-    } catch (cause) {
-      throw malformed("the body is not JSON", cause);
-    }
-    const entries = (json as { graphs?: unknown })?.graphs;
+    const { graphs: entries } = envelope.json;
     const byGraph = new Map<unknown, Record<string, unknown>>();
     for (const entry of Array.isArray(entries) ? entries : []) byGraph.set(entry?.graphId, entry);
     // Read every result before settling any, so a malformed response settles nothing.
-    const settled = this.#graphs.map((graph, i) => {
+    const read = this.#graphs.map((graph, i) => {
       const entry = byGraph.get(graph.graphId);
       if (entry === undefined || typeof entry.isSuccessful !== "boolean") {
-        throw malformed(`no result for graph "${graph.graphId}"`);
+        throw envelope.malformed(`no result for graph "${graph.graphId}"`);
       }
-      const list = (entry.graphResponse as { compositeResponse?: unknown })?.compositeResponse;
-      const byNode = new Map<unknown, Record<string, unknown>>();
-      for (const result of Array.isArray(list) ? list : []) byNode.set(result?.referenceId, result);
-      const results = nodes[i].map((node) => {
-        const result = byNode.get(node.referenceId);
-        if (result === undefined || typeof result.httpStatusCode !== "number") {
-          throw malformed(`no result for node "${node.referenceId}" of graph "${graph.graphId}"`);
-        }
-        return result;
-      });
+      const results = compositeResults(
+        (entry.graphResponse as { compositeResponse?: unknown })?.compositeResponse,
+        nodes[i],
+        (node) =>
+          envelope.malformed(
+            `no result for node "${node.referenceId}" of graph "${graph.graphId}"`,
+          ),
+      );
       return { graph, successful: entry.isSuccessful, results };
     });
-    for (const { graph, successful, results } of settled) {
-      const graphNodes = nodes[this.#graphs.indexOf(graph)];
-      const outcomes = await Promise.all(graphNodes.map((node, j) =>
-        outcomeOf(
-          client.baseUrl,
-          node,
-          results[j].httpStatusCode as number,
-          results[j].body ?? null,
-          (results[j].httpHeaders ?? {}) as Record<string, string>,
-        )
-      ));
-      graphNodes.forEach((node, j) => subrequestAccess.settle(node, outcomes[j]));
+    for (const [i, { graph, successful, results }] of read.entries()) {
+      await settle(this.#client.baseUrl, nodes[i], results);
       internals.get(graph)!.succeeded(successful);
     }
   }

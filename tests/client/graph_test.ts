@@ -188,3 +188,30 @@ Deno.test("composite.graph with no graphs sends nothing", async () => {
   await sf.composite.graph().execute();
   assert.equal(sent.length, 0);
 });
+
+Deno.test("composite.graph reports a response without a node's result as a SalesforceError and settles no graph", async () => {
+  const { org, sf } = setup();
+  const graphs = sf.composite.graph();
+  const first = graphs.request();
+  const acme = first.sobject.create("Account", { Name: "Acme" });
+  const second = graphs.request();
+  second.sobject.create("Account", { Name: "Globex" });
+  const node = { referenceId: "Account_create_0", httpStatusCode: 201, body: { id: "x" } };
+  org.inject({
+    path: "/services/data/v64.0/composite/graph",
+    status: 200,
+    body: JSON.stringify({
+      graphs: [
+        { graphId: "graph_0", isSuccessful: true, graphResponse: { compositeResponse: [node] } },
+        { graphId: "graph_1", isSuccessful: true, graphResponse: { compositeResponse: [] } },
+      ],
+    }),
+  });
+  await assert.rejects(graphs.execute(), {
+    name: "SalesforceError",
+    message:
+      'Cannot read composite graph response: no result for node "Account_create_0" of graph "graph_1" (200 POST /services/data/v64.0/composite/graph)',
+  });
+  assert.equal(acme.done, false);
+  assert.throws(() => first.isSuccessful, InvalidStateError);
+});
