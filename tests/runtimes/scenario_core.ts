@@ -55,6 +55,43 @@ export async function runScenario(config: ScenarioConfig): Promise<ScenarioResul
   check(contact.Name === `Smoke ${tag}`, `unexpected name ${contact.Name}`);
   await sf.sobject.delete("Contact", id);
 
+  // Composite batch: two creates and a query in one call.
+  const batch = sf.composite.batch({ haltOnError: true });
+  const first = batch.sobject.create("Contact", { LastName: `${tag}-a` });
+  const second = batch.sobject.create("Contact", { LastName: `${tag}-b` });
+  const found = batch.query<{ LastName: string }>(
+    soql`SELECT LastName FROM Contact WHERE LastName LIKE ${`${tag}-%`} ORDER BY LastName`,
+  );
+  await batch.execute();
+  check(first.id !== second.id, "composite batch did not create two records");
+  check(found.records.length === 2, `composite query saw ${found.records.length} records`);
+
+  // Bulk API 2.0: insert 1,000 contacts (one failing row), then read them back with a bulk query.
+  const rows = Array.from({ length: 1_000 }, (_, i) => ({
+    LastName: i === 500 ? null : `${tag}-bulk-${i}`,
+    Email: `${tag}.${i}@example.com`,
+  }));
+  const ingest = await sf.bulkV2.insert("Contact", rows, { pollingInterval: 10 });
+  check(
+    ingest.successfulResults.length === 999,
+    `bulk insert: ${ingest.successfulResults.length} ok`,
+  );
+  check(ingest.failedResults.length === 1, `bulk insert: ${ingest.failedResults.length} failed`);
+  let bulkRows = 0;
+  for await (
+    const row of sf.bulkV2.query(
+      soql`SELECT Id, Email FROM Contact WHERE LastName LIKE ${`${tag}-bulk-%`}`,
+      {
+        pollingInterval: 10,
+        maxRecords: 300,
+      },
+    )
+  ) {
+    check(row.Email.startsWith(tag), `bulk query returned ${row.Email}`);
+    bulkRows++;
+  }
+  check(bulkRows === 999, `bulk query returned ${bulkRows} rows`);
+
   // The runner injected one 503 on /limits: it is retried.
   const limits = await sf.getLimits();
   check(limits.DailyApiRequests.Max > 0, "limits without DailyApiRequests");
