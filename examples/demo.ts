@@ -1,7 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
  * The demo: a tour of the client against the embedded fake org, with no
- * credentials and no network. Run it with `deno task demo`.
+ * credentials and no network. Run it with `deno task demo`; `deno task examples`
+ * runs every example in this folder.
  *
  * @module
  */
@@ -39,11 +40,8 @@ const sf = new Salesforce({
 console.log(`Fake org at ${org.baseUrl}; logging in as ${username} with SOAP`);
 const token = await sf.auth.getAccessToken(sf);
 console.log(`  got a session (${token.length} characters, not shown)`);
-
-const limits = await sf.getLimits();
-console.log(
-  `Daily API requests: ${limits.DailyApiRequests.Remaining} of ${limits.DailyApiRequests.Max} left`,
-);
+const { DailyApiRequests: daily } = await sf.getLimits();
+console.log(`Daily API requests: ${daily.Remaining} of ${daily.Max} left`);
 
 console.log("Creating a Contact");
 const id = await sf.sobject.create("Contact", {
@@ -67,6 +65,29 @@ console.log(`Query: ${query.replace(/\s+/g, " ")}`);
 for await (const account of sf.query<{ Name: string; AnnualRevenue: number }>(query)) {
   console.log(`  ${account.Name.padEnd(8)} ${account.AnnualRevenue}`);
 }
+
+console.log("Composite: an Account and its Contact in one all-or-nothing call");
+const composite = sf.composite.request({ allOrNone: true });
+const account = composite.sobject.create("Account", { Name: "Umbrella" });
+const employee = composite.sobject.create("Contact", {
+  LastName: "Wesker",
+  AccountId: account.ref("id"),
+});
+await composite.execute();
+console.log(`  Account ${account.id}, Contact ${employee.id}`);
+
+console.log("Bulk API 2.0: inserting 10,000 Contacts, then querying them back");
+const rows = Array.from({ length: 10_000 }, (_, i) => ({ LastName: `Bulk ${i}` }));
+const inserted = await sf.bulkV2.insert("Contact", rows, { pollingInterval: 100 });
+console.log(
+  `  ${inserted.jobs.length} job(s): ${inserted.successfulResults.length} saved, ` +
+    `${inserted.failedResults.length} failed, ${inserted.unprocessedRecords.length} unprocessed`,
+);
+let bulkRows = 0;
+for await (const _ of sf.bulkV2.query("SELECT Id FROM Contact WHERE LastName LIKE 'Bulk %'")) {
+  bulkRows++;
+}
+console.log(`  bulk query streamed ${bulkRows} rows`);
 
 console.log("Salesforce has a hiccup: the next request gets a 503, and is retried");
 org.inject({ path: /\/limits$/, status: 503, errorCode: "SERVER_UNAVAILABLE", times: 1 });
