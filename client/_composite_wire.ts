@@ -6,26 +6,11 @@
 import { createSalesforceError, SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import type { Subrequest } from "./subrequest.ts";
-import type { RecordData } from "./sobject.ts";
-import {
-  checkApiName,
-  checkFieldPath,
-  checkRecordId,
-  encodeExternalId,
-  received,
-  withoutExternalId,
-} from "./_validate.ts";
+import type { SObjectSpec, SpecRules } from "./_sobject_spec.ts";
+import { isPlainObject, received } from "./_validate.ts";
 
-/** One subrequest before it has a reference id. */
-export interface SubrequestSpec {
-  method: "GET" | "POST" | "PATCH" | "DELETE";
-  /** Under the versioned data API, e.g. `sobjects/Account/001...` or `query?q=...`. */
-  path: string;
-  /** JSON text of the body. */
-  body?: string;
-  /** Stem of the generated reference id: `Account_create`, `query`. */
-  name: string;
-}
+/** One subrequest before it has a reference id; `path` is below the versioned data API. */
+export type SubrequestSpec = SObjectSpec<string>;
 
 /** A subrequest's result as the envelope reported it, with the error it maps to. */
 export interface SubrequestOutcome {
@@ -64,13 +49,8 @@ export function reference(referenceId: string, path: unknown): string {
   return `@{${referenceId}${path.startsWith("[") ? "" : "."}${path}}`;
 }
 
-function isReference(value: unknown, referable: boolean): value is string {
-  return referable && typeof value === "string" && REFERENCE.test(value);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !(value instanceof Uint8Array);
+function isReference(value: unknown): value is string {
+  return typeof value === "string" && REFERENCE.test(value);
 }
 
 /** JSON text of a record body: an object is serialised now; JSON text or bytes are checked and kept. */
@@ -106,21 +86,12 @@ function recordJson(context: string, data: unknown): string {
   return JSON.stringify(data);
 }
 
-/** A record id, or (inside a composite request) a reference to one. */
-function recordId(context: string, id: unknown, referable: boolean): string {
-  return isReference(id, referable) ? id : checkRecordId(context, "id", id);
-}
-
-function recordPath(
-  context: string,
-  id: unknown,
-  externalIdField: string | undefined,
-  referable: boolean,
-): string {
-  if (externalIdField === undefined) return recordId(context, id, referable);
-  checkApiName(context, "externalIdField", externalIdField);
-  const value = isReference(id, referable) ? id : encodeExternalId(context, "id", id);
-  return `${externalIdField}/${value}`;
+/**
+ * How builders turn sObject calls into subrequests: bodies become JSON text for
+ * the envelope, and inside a composite request an id may be a reference.
+ */
+export function subrequestRules(referable: boolean): SpecRules<string> {
+  return referable ? { encode: recordJson, isReference } : { encode: recordJson };
 }
 
 /** A query; inside a composite request, references in the SOQL stay readable for Salesforce. */
@@ -141,85 +112,6 @@ export function querySpec(
   if (referable) q = q.replace(ENCODED_REFERENCES, decodeURIComponent);
   const resource = includeAllRecords === true ? "queryAll" : "query";
   return { method: "GET", path: `${resource}?q=${q}`, name: "query" };
-}
-
-export function createSpec(sobject: unknown, data: RecordData): SubrequestSpec {
-  const context = "Cannot create record";
-  const name = checkApiName(context, "sobject", sobject);
-  return {
-    method: "POST",
-    path: `sobjects/${name}`,
-    body: recordJson(context, data),
-    name: `${name}_create`,
-  };
-}
-
-export function getSpec(
-  sobject: unknown,
-  id: unknown,
-  options: { externalIdField?: string; fields?: Iterable<string> },
-  referable: boolean,
-): SubrequestSpec {
-  const context = "Cannot get record";
-  const name = checkApiName(context, "sobject", sobject);
-  let path = `sobjects/${name}/${recordPath(context, id, options.externalIdField, referable)}`;
-  if (options.fields !== undefined) {
-    const fields = [...options.fields].map((field, i) =>
-      checkFieldPath(context, `fields[${i}]`, field)
-    );
-    if (fields.length > 0) path += `?fields=${fields.join(",")}`;
-  }
-  return { method: "GET", path, name: `${name}_get` };
-}
-
-export function updateSpec(
-  sobject: unknown,
-  id: unknown,
-  data: RecordData,
-  referable: boolean,
-): SubrequestSpec {
-  const context = "Cannot update record";
-  const name = checkApiName(context, "sobject", sobject);
-  return {
-    method: "PATCH",
-    path: `sobjects/${name}/${recordId(context, id, referable)}`,
-    body: recordJson(context, data),
-    name: `${name}_update`,
-  };
-}
-
-export function deleteSpec(
-  sobject: unknown,
-  id: unknown,
-  options: { externalIdField?: string },
-  referable: boolean,
-): SubrequestSpec {
-  const context = "Cannot delete record";
-  const name = checkApiName(context, "sobject", sobject);
-  return {
-    method: "DELETE",
-    path: `sobjects/${name}/${recordPath(context, id, options.externalIdField, referable)}`,
-    name: `${name}_delete`,
-  };
-}
-
-export function upsertSpec(
-  sobject: unknown,
-  id: unknown,
-  externalIdField: unknown,
-  data: RecordData,
-  options: { validate?: boolean },
-  referable: boolean,
-): SubrequestSpec {
-  const context = "Cannot upsert record";
-  const name = checkApiName(context, "sobject", sobject);
-  const field = checkApiName(context, "externalIdField", externalIdField);
-  const path = `sobjects/${name}/${recordPath(context, id, field, referable)}`;
-  let payload = data;
-  if (options.validate !== false && isPlainObject(data)) {
-    payload = withoutExternalId(context, data, field, String(id));
-  }
-  return { method: "PATCH", path, body: recordJson(context, payload), name: `${name}_upsert` };
 }
 
 /** Checks an optional boolean option. */

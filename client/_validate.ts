@@ -20,6 +20,12 @@ export function received(value: unknown): string {
   return typeof value === "symbol" ? "a symbol" : `an ${typeof value}`;
 }
 
+/** A JSON-style object: not null, not an array, not bytes. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Uint8Array);
+}
+
 /**
  * Parses a base URL and keeps its origin. `https://` is required, except on
  * loopback hosts where `http://` is allowed for tests and the fake org.

@@ -6,13 +6,16 @@
 
 import type { Salesforce } from "./salesforce.ts";
 import {
-  checkApiName,
-  checkFieldPath,
-  checkRecordId,
-  encodeExternalId,
-  received,
-  withoutExternalId,
-} from "./_validate.ts";
+  createSpec,
+  deleteSpec,
+  describeSpec,
+  getSpec,
+  type SObjectSpec,
+  type SpecRules,
+  updateSpec,
+  upsertSpec,
+} from "./_sobject_spec.ts";
+import { received } from "./_validate.ts";
 
 /** A record body: an object to serialise, or JSON text / bytes sent as they are. */
 export type RecordData = Record<string, unknown> | string | Uint8Array;
@@ -74,6 +77,7 @@ export interface SObjectDescribe {
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 
+/** The request body: an object serialised, JSON text or bytes sent as they are. */
 function body(context: string, data: unknown): BodyInit {
   if (typeof data === "string") return data;
   if (data instanceof Uint8Array) return data as Uint8Array<ArrayBuffer>;
@@ -86,6 +90,9 @@ function body(context: string, data: unknown): BodyInit {
   }
   return JSON.stringify(data);
 }
+
+/** sf.sobject sends bodies as given and takes no references in place of ids. */
+const RULES: SpecRules<BodyInit> = { encode: body };
 
 /**
  * Single-record sObject operations, available as `sf.sobject`. Every object
@@ -119,7 +126,7 @@ export class SObjectClient {
    */
   constructor(client: Salesforce, basePath = `/services/data/v${client.version}`) {
     this.#client = client;
-    this.#basePath = `${basePath}/sobjects`;
+    this.#basePath = basePath;
   }
 
   /**
@@ -149,14 +156,7 @@ export class SObjectClient {
     data: RecordData,
     options: SObjectCallOptions = {},
   ): Promise<string> {
-    const context = "Cannot create record";
-    checkApiName(context, "sobject", sobject);
-    const response = await this.#client.request(`${this.#basePath}/${sobject}`, {
-      method: "POST",
-      headers: JSON_HEADERS,
-      body: body(context, data),
-      signal: options.signal,
-    });
+    const response = await this.#send(createSpec(sobject, data, RULES), options.signal);
     const result = await response.json() as { id: string };
     return result.id;
   }
@@ -190,17 +190,7 @@ export class SObjectClient {
     id: string,
     options: SObjectGetOptions = {},
   ): Promise<T> {
-    const context = "Cannot get record";
-    let url = `${this.#basePath}/${checkApiName(context, "sobject", sobject)}/${
-      this.#recordPath(context, id, options.externalIdField)
-    }`;
-    if (options.fields !== undefined) {
-      const fields = [...options.fields].map((field, i) =>
-        checkFieldPath(context, `fields[${i}]`, field)
-      );
-      if (fields.length > 0) url += `?fields=${fields.join(",")}`;
-    }
-    const response = await this.#client.request(url, { signal: options.signal });
+    const response = await this.#send(getSpec(sobject, id, options, RULES), options.signal);
     return await response.json() as T;
   }
 
@@ -233,16 +223,7 @@ export class SObjectClient {
     data: RecordData,
     options: SObjectCallOptions = {},
   ): Promise<void> {
-    const context = "Cannot update record";
-    const url = `${this.#basePath}/${checkApiName(context, "sobject", sobject)}/${
-      checkRecordId(context, "id", id)
-    }`;
-    const response = await this.#client.request(url, {
-      method: "PATCH",
-      headers: JSON_HEADERS,
-      body: body(context, data),
-      signal: options.signal,
-    });
+    const response = await this.#send(updateSpec(sobject, id, data, RULES), options.signal);
     await response.body?.cancel();
   }
 
@@ -269,11 +250,7 @@ export class SObjectClient {
    * ```
    */
   async delete(sobject: string, id: string, options: SObjectDeleteOptions = {}): Promise<void> {
-    const context = "Cannot delete record";
-    const url = `${this.#basePath}/${checkApiName(context, "sobject", sobject)}/${
-      this.#recordPath(context, id, options.externalIdField)
-    }`;
-    const response = await this.#client.request(url, { method: "DELETE", signal: options.signal });
+    const response = await this.#send(deleteSpec(sobject, id, options, RULES), options.signal);
     await response.body?.cancel();
   }
 
@@ -310,23 +287,8 @@ export class SObjectClient {
     data: RecordData,
     options: SObjectUpsertOptions = {},
   ): Promise<UpsertResult> {
-    const context = "Cannot upsert record";
-    const url = `${this.#basePath}/${checkApiName(context, "sobject", sobject)}/${
-      this.#recordPath(context, id, checkApiName(context, "externalIdField", externalIdField))
-    }`;
-    let payload = data;
-    if (
-      options.validate !== false && typeof data === "object" && data !== null &&
-      !(data instanceof Uint8Array)
-    ) {
-      payload = withoutExternalId(context, data, externalIdField, id);
-    }
-    const response = await this.#client.request(url, {
-      method: "PATCH",
-      headers: JSON_HEADERS,
-      body: body(context, payload),
-      signal: options.signal,
-    });
+    const spec = upsertSpec(sobject, id, externalIdField, data, options, RULES);
+    const response = await this.#send(spec, options.signal);
     if (response.status === 204) {
       // API versions before 46.0 answer an update with 204 and no body.
       return { id: "", created: false };
@@ -356,15 +318,16 @@ export class SObjectClient {
    * ```
    */
   async describe(sobject: string, options: SObjectCallOptions = {}): Promise<SObjectDescribe> {
-    const context = "Cannot describe sObject";
-    const url = `${this.#basePath}/${checkApiName(context, "sobject", sobject)}/describe`;
-    const response = await this.#client.request(url, { signal: options.signal });
+    const response = await this.#send(describeSpec(sobject), options.signal);
     return await response.json() as SObjectDescribe;
   }
 
-  #recordPath(context: string, id: unknown, externalIdField: string | undefined): string {
-    if (externalIdField === undefined) return checkRecordId(context, "id", id);
-    checkApiName(context, "externalIdField", externalIdField);
-    return `${externalIdField}/${encodeExternalId(context, "id", id)}`;
+  #send(spec: SObjectSpec<BodyInit>, signal: AbortSignal | undefined): Promise<Response> {
+    return this.#client.request(`${this.#basePath}/${spec.path}`, {
+      method: spec.method,
+      headers: spec.body === undefined ? undefined : JSON_HEADERS,
+      body: spec.body,
+      signal,
+    });
   }
 }

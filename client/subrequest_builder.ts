@@ -16,15 +16,8 @@ import {
   Subrequest,
   UpsertSubrequest,
 } from "./subrequest.ts";
-import {
-  createSpec,
-  deleteSpec,
-  getSpec,
-  querySpec,
-  type SubrequestSpec,
-  updateSpec,
-  upsertSpec,
-} from "./_composite_wire.ts";
+import { querySpec, subrequestRules, type SubrequestSpec } from "./_composite_wire.ts";
+import { createSpec, deleteSpec, getSpec, updateSpec, upsertSpec } from "./_sobject_spec.ts";
 
 /**
  * The sObject subrequests a builder offers as `builder.sobject`: the same
@@ -144,21 +137,21 @@ export abstract class SubrequestBuilder {
   protected constructor(client: Salesforce, rules: BuilderRules) {
     this.#client = client;
     this.#rules = rules;
-    const referable = rules.referable;
+    const wire = subrequestRules(rules.referable);
     this.sobject = {
-      create: (sobject, data) => this.#add(createSpec(sobject, data), CreateSubrequest),
+      create: (sobject, data) => this.#add(createSpec(sobject, data, wire), CreateSubrequest),
       get: <T = Record<string, unknown>>(
         sobject: string,
         id: string,
         options: Omit<SObjectGetOptions, "signal"> = {},
-      ) => this.#add(getSpec(sobject, id, options, referable), GetSubrequest<T>),
+      ) => this.#add(getSpec(sobject, id, options, wire), GetSubrequest<T>),
       update: (sobject, id, data) =>
-        this.#add(updateSpec(sobject, id, data, referable), Subrequest<null>),
+        this.#add(updateSpec(sobject, id, data, wire), Subrequest<null>),
       delete: (sobject, id, options = {}) =>
-        this.#add(deleteSpec(sobject, id, options, referable), Subrequest<null>),
+        this.#add(deleteSpec(sobject, id, options, wire), Subrequest<null>),
       upsert: (sobject, id, externalIdField, data, options = {}) =>
         this.#add(
-          upsertSpec(sobject, id, externalIdField, data, options, referable),
+          upsertSpec(sobject, id, externalIdField, data, options, wire),
           UpsertSubrequest,
         ),
     };
