@@ -7,7 +7,7 @@ import { createSalesforceError, SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import type { Subrequest } from "./subrequest.ts";
 import type { SObjectSpec, SpecRules } from "./_sobject_spec.ts";
-import { isPlainObject, received } from "./_validate.ts";
+import { checkBoolean, isPlainObject, received } from "./_validate.ts";
 
 /** One subrequest before it has a reference id; `path` is below the versioned data API. */
 export type SubrequestSpec = SObjectSpec<string>;
@@ -112,14 +112,6 @@ export function querySpec(
   if (referable) q = q.replace(ENCODED_REFERENCES, decodeURIComponent);
   const resource = includeAllRecords === true ? "queryAll" : "query";
   return { method: "GET", path: `${resource}?q=${q}`, name: "query" };
-}
-
-/** Checks an optional boolean option. */
-export function checkBoolean(context: string, name: string, value: unknown): boolean {
-  if (value !== undefined && typeof value !== "boolean") {
-    throw new TypeError(`${context}: "${name}" must be a boolean: received ${received(value)}`);
-  }
-  return value === true;
 }
 
 /** One `batchRequests` entry; the url is relative to `/services/data/`. */

@@ -103,10 +103,51 @@ export function checkDuration(
   return value as number;
 }
 
+/** Checks an optional boolean option; undefined counts as false. */
+export function checkBoolean(context: string, name: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new TypeError(`${context}: "${name}" must be a boolean: received ${received(value)}`);
+  }
+  return value === true;
+}
+
+/** Checks that the options argument is an object. */
+export function checkOptions(context: string, options: unknown): Record<string, unknown> {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${context}: "options" must be an object: received ${received(options)}`);
+  }
+  return options as Record<string, unknown>;
+}
+
+/** Copies an iterable object (an array, a Set, a generator...) into an array. */
+export function toArray<T>(context: string, name: string, values: Iterable<T>): T[] {
+  if (
+    typeof values !== "object" || values === null ||
+    typeof (values as Iterable<T>)[Symbol.iterator] !== "function"
+  ) {
+    throw new TypeError(`${context}: "${name}" must be an array: received ${received(values)}`);
+  }
+  return Array.from(values);
+}
+
 /** Checks that a value is a function. */
 export function checkFunction<T>(context: string, name: string, value: T): T {
   if (typeof value !== "function") {
     throw new TypeError(`${context}: "${name}" must be a function: received ${received(value)}`);
+  }
+  return value;
+}
+
+/** Checks that a value is a string `valid` accepts; `accepted` describes the form. */
+function checkString(
+  context: string,
+  name: string,
+  value: unknown,
+  valid: (text: string) => boolean,
+  accepted: string,
+): string {
+  if (typeof value !== "string" || !valid(value)) {
+    throw new TypeError(`${context}: "${name}" must be ${accepted}: received ${received(value)}`);
   }
   return value;
 }
@@ -119,36 +160,29 @@ const FIELD_PATH = /^[A-Za-z][A-Za-z0-9_]{0,79}(\.[A-Za-z][A-Za-z0-9_]{0,79}){0,
  * digits and underscores starting with a letter, so it is always one safe path segment.
  */
 export function checkApiName(context: string, name: string, value: unknown): string {
-  if (typeof value !== "string" || !API_NAME.test(value)) {
-    throw new TypeError(
-      `${context}: "${name}" must be an API name such as "Account" or "Invoice__c": received ${
-        received(value)
-      }`,
-    );
-  }
-  return value;
+  return checkString(
+    context,
+    name,
+    value,
+    (text) => API_NAME.test(text),
+    `an API name such as "Account" or "Invoice__c"`,
+  );
 }
 
 /** Checks a field path for `fields` lists: an API name, or a relationship path such as `Owner.Name`. */
 export function checkFieldPath(context: string, name: string, value: unknown): string {
-  if (typeof value !== "string" || !FIELD_PATH.test(value)) {
-    throw new TypeError(
-      `${context}: "${name}" must be a field name such as "Name" or "Owner.Name": received ${
-        received(value)
-      }`,
-    );
-  }
-  return value;
+  return checkString(
+    context,
+    name,
+    value,
+    (text) => FIELD_PATH.test(text),
+    `a field name such as "Name" or "Owner.Name"`,
+  );
 }
 
 /** Checks a record id: 15 base-62 characters, or 18 with a valid checksum. */
 export function checkRecordId(context: string, name: string, value: unknown): string {
-  if (typeof value !== "string" || !isSalesforceId(value)) {
-    throw new TypeError(
-      `${context}: "${name}" must be a 15- or 18-character record id: received ${received(value)}`,
-    );
-  }
-  return value;
+  return checkString(context, name, value, isSalesforceId, "a 15- or 18-character record id");
 }
 
 /**

@@ -7,7 +7,16 @@
 
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { checkApiName, checkFieldPath, checkRecordId, received } from "./_validate.ts";
+import {
+  checkApiName,
+  checkBoolean,
+  checkFieldPath,
+  checkOptions,
+  checkRecordId,
+  isPlainObject,
+  received,
+  toArray,
+} from "./_validate.ts";
 
 /** Records per create, update, upsert or delete call (the platform's limit). */
 const MAX_RECORDS_PER_CALL = 200;
@@ -178,28 +187,6 @@ export class CollectionsError<T = SaveResult> extends Error {
     this.partialResults = options.partialResults;
     this.callErrors = options.callErrors;
   }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !(value instanceof Uint8Array);
-}
-
-function toArray<T>(context: string, name: string, values: Iterable<T>): T[] {
-  if (
-    typeof values === "string" || values === null || values === undefined ||
-    typeof (values as Iterable<T>)[Symbol.iterator] !== "function"
-  ) {
-    throw new TypeError(`${context}: "${name}" must be an array: received ${received(values)}`);
-  }
-  return Array.from(values);
-}
-
-function checkAllOrNone(context: string, value: unknown): boolean {
-  if (value !== undefined && typeof value !== "boolean") {
-    throw new TypeError(`${context}: "allOrNone" must be a boolean: received ${received(value)}`);
-  }
-  return value === true;
 }
 
 /** The record's key for `field`, matched case-insensitively as Salesforce does. */
@@ -463,7 +450,7 @@ export class CollectionsClient {
     const context = "Cannot delete records";
     const list = toArray(context, "ids", ids);
     list.forEach((id, i) => checkRecordId(context, `ids[${i}]`, id));
-    const allOrNone = checkAllOrNone(context, options.allOrNone);
+    const allOrNone = checkBoolean(context, "allOrNone", options.allOrNone);
     const calls = this.#checkedSplit(context, list.length, MAX_RECORDS_PER_CALL, allOrNone);
     return await this.#run(context, list.length, calls, async ({ start, count }) => {
       // Ids are base-62, so the query string needs no encoding.
@@ -555,10 +542,7 @@ export class CollectionsClient {
   ): Promise<SaveResult[]> {
     const context = `Cannot ${operation} records`;
     if (sobject !== null) checkApiName(context, "sobject", sobject);
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${context}: "options" must be an object: received ${received(options)}`);
-    }
-    const allOrNone = checkAllOrNone(context, options.allOrNone);
+    const allOrNone = checkBoolean(context, "allOrNone", checkOptions(context, options).allOrNone);
     const list = toArray(context, "records", records);
     const types: string[] = [];
     const wire = list.map((record, i) => {

@@ -11,14 +11,13 @@ import { SubrequestBuilder } from "./subrequest_builder.ts";
 import type { Subrequest } from "./subrequest.ts";
 import {
   batchEntry,
-  checkBoolean,
   compositeEntry,
   compositeResults,
   isStatus,
   sendEnvelope,
   settle,
 } from "./_composite_wire.ts";
-import { received } from "./_validate.ts";
+import { checkBoolean, checkOptions } from "./_validate.ts";
 
 /** Subrequests per `/composite` or `/composite/batch` call. */
 const MAX_SUBREQUESTS = 25;
@@ -38,13 +37,6 @@ function aggregateFailures(name: string, subrequests: readonly Subrequest[]): Ag
     errors,
     `${name} failed: ${errors.length} of ${subrequests.length} subrequests failed`,
   );
-}
-
-function checkOptions(context: string, options: unknown): Record<string, unknown> {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`${context}: "options" must be an object: received ${received(options)}`);
-  }
-  return options as Record<string, unknown>;
 }
 
 /** Options of {@linkcode CompositeClient.batch}. */

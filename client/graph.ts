@@ -14,7 +14,7 @@ import {
   settle,
   subrequestAccess,
 } from "./_composite_wire.ts";
-import { received } from "./_validate.ts";
+import { checkOptions, received } from "./_validate.ts";
 
 // The platform's Composite Graph limits (REST API guide, "Composite Graph Limits").
 /** Graphs in one call. */
@@ -219,9 +219,7 @@ export class CompositeGraph {
     if (this.#state !== "open") {
       throw new InvalidStateError(`${context}: execute() was already called; start a new one`);
     }
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${context}: "options" must be an object: received ${received(options)}`);
-    }
+    checkOptions(context, options);
     if (this.#graphs.length >= MAX_GRAPHS) {
       throw new RangeError(`${context}: one call holds at most ${MAX_GRAPHS} graphs`);
     }

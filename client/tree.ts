@@ -6,7 +6,7 @@
 
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { checkApiName, received } from "./_validate.ts";
+import { checkApiName, isPlainObject, received, toArray } from "./_validate.ts";
 
 /** Records across all trees of one call (the platform's limit). */
 const MAX_TREE_RECORDS = 200;
@@ -81,11 +81,6 @@ interface Node {
   /** Child relationships in field order: name and child nodes. */
   children: { name: string; nodes: Node[] }[];
   depth: number;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !(value instanceof Uint8Array);
 }
 
 /** The child records of a relationship value: an array, or the wire's `{ records: [...] }`. */
@@ -298,13 +293,7 @@ export async function createTree(
 ): Promise<TreeResult[]> {
   const context = `Cannot create ${typeof sobject === "string" ? sobject : "sObject"} tree`;
   checkApiName(context, "sobject", sobject);
-  if (
-    typeof records !== "object" || records === null ||
-    typeof (records as Iterable<TreeRecord>)[Symbol.iterator] !== "function"
-  ) {
-    throw new TypeError(`${context}: "records" must be an array: received ${received(records)}`);
-  }
-  const list = Array.from(records);
+  const list = toArray(context, "records", records);
   if (list.length === 0) return [];
   const nodes = readNodes(context, list);
   const roots = nodes.filter((node) => node.depth === 1);
