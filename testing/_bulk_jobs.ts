@@ -400,11 +400,12 @@ export function processIngest(org: OrgState, job: IngestJob, dml: DmlContext): v
         break;
       }
       default: {
-        // delete and hardDelete: the fake has no recycle-bin bypass, both soft-delete.
+        // delete moves the record to the recycle bin; hardDelete purges it.
         const found = recordFor(org, object, keyValue);
         if ("error" in found) outcome = found;
         else {
-          org.store.softDelete(object, found.record, dml.stamp);
+          if (job.operation === "hardDelete") org.store.purge(object, found.record);
+          else org.store.softDelete(object, found.record, dml.stamp);
           outcome = { id: found.record.Id as string, created: false };
         }
       }

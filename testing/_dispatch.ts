@@ -16,6 +16,7 @@ import { soapFault, soapRoutes } from "./_routes/soap.ts";
 import { sobjectRoutes } from "./_routes/sobjects.ts";
 import { treeRoutes } from "./_routes/tree.ts";
 import type { Session } from "./_sessions.ts";
+import type { UndoLog } from "./_store.ts";
 import { restError } from "./_values.ts";
 
 /** Every route the org serves; first match wins. */
@@ -187,13 +188,14 @@ export async function dispatch(
 /**
  * Answers a composite subrequest inside the org: routed like any request and run
  * with the caller's session, but with no faults, no count toward the daily limit
- * (the composite call counted once) and no Sforce-Limit-Info. `org` may be a
- * composite transaction's view of the org.
+ * (the composite call counted once) and no Sforce-Limit-Info. Its writes go to `undo`
+ * when the composite call is all-or-nothing.
  */
 export async function dispatchInternal(
   org: OrgState,
   request: Request,
   session: Session,
+  undo?: UndoLog,
 ): Promise<Response> {
   const url = new URL(request.url);
   const { route, handler, params } = ROUTER.match(request.method, url.pathname);
@@ -203,7 +205,7 @@ export async function dispatchInternal(
   }
   if (handler === undefined) return methodNotAllowed(request.method, Object.keys(route.methods));
   try {
-    return await handler({ request, url, params, org, session, version: path[2].slice(1) });
+    return await handler({ request, url, params, org, session, version: path[2].slice(1), undo });
   } catch {
     return unknownException(++org.exceptions);
   }

@@ -4,7 +4,7 @@
 
 import { isSalesforceId, normalizeId } from "../client/_ids.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
-import type { RecordStore, WriteStamp } from "./_store.ts";
+import { type RecordStore, UndoLog, type WriteStamp } from "./_store.ts";
 import {
   coerceValue,
   type CoercionContext,
@@ -322,4 +322,21 @@ export function updateRecord(
   if (error !== undefined) return invalid(error);
   ctx.store.update(object, record, prepared.values, ctx.stamp);
   return { record };
+}
+
+/**
+ * Runs `work` all or nothing: its writes are recorded and rolled back when `failed` says
+ * so. Inside an all-or-nothing composite call (the stamp has a log already) it shares
+ * that log and rolls back only to where it started.
+ */
+export function allOrNothing<T>(
+  ctx: DmlContext,
+  work: (ctx: DmlContext) => T,
+  failed: (result: T) => boolean,
+): T {
+  const undo = ctx.stamp.undo ?? new UndoLog();
+  const mark = undo.mark();
+  const result = work({ ...ctx, stamp: { ...ctx.stamp, undo } });
+  if (failed(result)) ctx.store.rollback(undo, mark);
+  return result;
 }

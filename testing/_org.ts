@@ -13,6 +13,7 @@ import { CursorStore } from "./_cursors.ts";
 import { FaultQueue } from "./_faults.ts";
 import { customObjects, Schema, standardObjects } from "./_objects.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
+import type { RouteContext } from "./_router.ts";
 import { SessionStore } from "./_sessions.ts";
 import { makeId, RecordStore } from "./_store.ts";
 import type { FieldValue } from "./_values.ts";
@@ -178,12 +179,16 @@ export class OrgState {
     return this.store.byId(userId);
   }
 
-  /** The write context for a request made by `userId` at API `version`. */
-  dml(request: Request, userId: string, version: string): DmlContext {
+  /**
+   * The write context of a request: made by the session's user (or `userId`), at the
+   * route's API version, recorded in the request's undo log when it has one.
+   */
+  dml(context: RouteContext, userId = context.session!.userId): DmlContext {
+    const { request, version, undo } = context;
     const header = request.headers.get("Sforce-Duplicate-Rule-Header") ?? "";
     return {
       store: this.store,
-      stamp: { userId, now: this.now() },
+      stamp: { userId, now: this.now(), undo },
       duplicateRules: this.duplicateRules,
       allowSave: /(?:^|[;,\s])allowSave\s*=\s*true\b/i.test(header),
       version,

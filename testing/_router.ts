@@ -3,6 +3,7 @@
 
 import type { OrgState } from "./_org.ts";
 import type { Session } from "./_sessions.ts";
+import type { UndoLog } from "./_store.ts";
 
 /** What a handler gets for one request. */
 export interface RouteContext {
@@ -14,6 +15,8 @@ export interface RouteContext {
   session: Session | undefined;
   /** API version of a `data` route without the `v`, e.g. "66.0"; "" elsewhere. */
   version: string;
+  /** The undo log of the all-or-nothing call this request runs inside (a composite subrequest). */
+  undo?: UndoLog;
 }
 
 /** Answers one method of one resource. */

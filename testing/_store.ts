@@ -1,6 +1,7 @@
 // The fake org's records: one array per object in Id (= insertion) order, a global id
-// index, and value indexes on external-id, unique and duplicate-rule fields. Deletes
-// are soft (IsDeleted), so the arrays only grow.
+// index, and value indexes on external-id, unique and duplicate-rule fields. `delete` is
+// soft (IsDeleted); a bulk `hardDelete` purges. Writes made with an UndoLog in their stamp
+// can be rolled back, which is how every all-or-nothing operation undoes its writes.
 
 import { toId18 } from "../client/_ids.ts";
 import { type Schema, STATIC_DEFAULTS } from "./_objects.ts";
@@ -26,36 +27,78 @@ function indexKey(value: FieldValue): string | undefined {
   return value === null ? undefined : String(value).toLowerCase();
 }
 
-/** Who and when, for the audit fields of a write. */
+/** One write an UndoLog can undo: an insert (no `before`), or an update or delete. */
+interface UndoEntry {
+  object: ObjectDef;
+  record: StoredRecord;
+  /** The record's fields before the write; undefined for an insert. */
+  before?: StoredRecord;
+}
+
+/**
+ * The writes of one all-or-nothing operation (composite `allOrNone`, sObject Collections
+ * `allOrNone`, sObject Tree, a Composite Graph), in order. Writes whose stamp carries the
+ * log are recorded; `RecordStore.rollback` undoes them in reverse. An operation nested in
+ * another (collections inside `/composite`) shares the outer log and rolls back to its mark.
+ */
+export class UndoLog {
+  readonly entries: UndoEntry[] = [];
+
+  /** A position to roll back to: the number of writes recorded so far. */
+  mark(): number {
+    return this.entries.length;
+  }
+}
+
+/** Who and when, for the audit fields of a write; `undo` records it for a rollback. */
 export interface WriteStamp {
   userId: string;
   now: number;
+  undo?: UndoLog;
+}
+
+/** One object's records and what the store keeps about them. */
+interface Table {
+  /** Insertion order; may still hold removed records until the next read (`removed`). */
+  rows: StoredRecord[];
+  /** Soft-deleted records among `rows`. */
+  deleted: number;
+  /** Records removed from the store (purged, or undone inserts) still in `rows`. */
+  removed: number;
+  /** Fields with a value index. */
+  indexed: FieldDef[];
+  /** A record of defaults in field order; copies of it start every insert. */
+  template: StoredRecord | undefined;
 }
 
 /** Records of every object, implementing what the SOQL engine reads. */
 export class RecordStore implements SoqlDataSource {
   readonly schema: Schema;
-  #tables = new Map<ObjectDef, StoredRecord[]>();
-  #deletedCount = new Map<ObjectDef, number>();
+  #tables = new Map<ObjectDef, Table>();
   #all = new Map<string, StoredRecord>();
   #sequences = new Map<string, number>();
-  #indexed = new Map<ObjectDef, FieldDef[]>();
   #indexes = new Map<FieldDef, Map<string, Set<string>>>();
-  #templates = new Map<ObjectDef, StoredRecord>();
   #caseNumber = 1000;
+  #writes = 0;
 
   /** `extraIndexed` lists fields to index besides external-id and unique ones (duplicate rules). */
   constructor(schema: Schema, extraIndexed: FieldDef[] = []) {
     this.schema = schema;
     for (const object of schema.objects) {
-      this.#tables.set(object, []);
-      this.#deletedCount.set(object, 0);
       const indexed = object.fields.filter((f) =>
         f.externalId === true || f.unique === true || extraIndexed.includes(f)
       );
-      this.#indexed.set(object, indexed);
+      this.#tables.set(object, { rows: [], deleted: 0, removed: 0, indexed, template: undefined });
       for (const def of indexed) this.#indexes.set(def, new Map());
     }
+  }
+
+  /**
+   * Records written so far: each insert, update, delete and purge, and each write a
+   * rollback undoes. Tests read it to check what an operation cost.
+   */
+  get writes(): number {
+    return this.#writes;
   }
 
   object(name: string): ObjectDef | undefined {
@@ -66,8 +109,13 @@ export class RecordStore implements SoqlDataSource {
     const object = this.schema.object(objectName);
     if (object === undefined) return [];
     const table = this.#tables.get(object)!;
-    if (includeDeleted || this.#deletedCount.get(object) === 0) return table;
-    return live(table);
+    if (table.removed > 0) {
+      // A new array, so a reader still holding the old one is not disturbed.
+      table.rows = table.rows.filter((record) => this.#all.get(record.Id as string) === record);
+      table.removed = 0;
+    }
+    if (includeDeleted || table.deleted === 0) return table.rows;
+    return live(table.rows);
   }
 
   byId(id: string): StoredRecord | undefined {
@@ -108,18 +156,16 @@ export class RecordStore implements SoqlDataSource {
     return makeId(object.keyPrefix, sequence);
   }
 
-  /** A record of defaults for `object`, in field order; copies of it start every insert. */
-  #template(object: ObjectDef): StoredRecord {
-    let template = this.#templates.get(object);
-    if (template === undefined) {
-      template = {};
+  #template(object: ObjectDef, table: Table): StoredRecord {
+    if (table.template === undefined) {
+      const template: StoredRecord = {};
       const defaults = STATIC_DEFAULTS[object.name];
       for (const def of object.fields) {
         template[def.name] = defaults?.[def.name] ?? (def.type === "boolean" ? false : null);
       }
-      this.#templates.set(object, template);
+      table.template = template;
     }
-    return template;
+    return table.template;
   }
 
   /**
@@ -127,9 +173,10 @@ export class RecordStore implements SoqlDataSource {
    * given are null, system fields and defaults are filled. Returns the stored record.
    */
   insert(object: ObjectDef, values: Map<FieldDef, FieldValue>, stamp: WriteStamp): StoredRecord {
+    const table = this.#tables.get(object)!;
     // Copying a template keeps every record of an object on one hidden class: seeding a
     // million rows is several times faster than adding the keys one by one.
-    const record: StoredRecord = { ...this.#template(object) };
+    const record: StoredRecord = { ...this.#template(object, table) };
     const id = this.nextId(object);
     const stampText = formatDateTime(stamp.now);
     record.Id = id;
@@ -139,11 +186,12 @@ export class RecordStore implements SoqlDataSource {
     if ("CaseNumber" in record) record.CaseNumber = String(++this.#caseNumber).padStart(8, "0");
     for (const [def, value] of values) record[def.name] = value;
     completeName(object, record);
-    this.#tables.get(object)!.push(record);
+    table.rows.push(record);
     this.#all.set(id, record);
-    if (record.IsDeleted === true) {
-      this.#deletedCount.set(object, this.#deletedCount.get(object)! + 1);
-    } else this.#index(object, record, true);
+    if (record.IsDeleted === true) table.deleted++;
+    else this.#index(table, record, true);
+    this.#writes++;
+    stamp.undo?.entries.push({ object, record });
     return record;
   }
 
@@ -154,26 +202,78 @@ export class RecordStore implements SoqlDataSource {
     values: Map<FieldDef, FieldValue>,
     stamp: WriteStamp,
   ): void {
-    this.#index(object, record, false);
+    const table = this.#tables.get(object)!;
+    stamp.undo?.entries.push({ object, record, before: { ...record } });
+    this.#index(table, record, false);
     for (const [def, value] of values) record[def.name] = value;
     const stampText = formatDateTime(stamp.now);
     record.LastModifiedDate = stampText;
     record.SystemModstamp = stampText;
     record.LastModifiedById = stamp.userId;
     completeName(object, record);
-    this.#index(object, record, true);
+    this.#index(table, record, true);
+    this.#writes++;
   }
 
   /** Moves a record to the recycle bin: IsDeleted = true, still visible to queryAll. */
   softDelete(object: ObjectDef, record: StoredRecord, stamp: WriteStamp): void {
-    this.#index(object, record, false);
+    const table = this.#tables.get(object)!;
+    stamp.undo?.entries.push({ object, record, before: { ...record } });
+    this.#index(table, record, false);
     record.IsDeleted = true;
     record.SystemModstamp = formatDateTime(stamp.now);
-    this.#deletedCount.set(object, this.#deletedCount.get(object)! + 1);
+    table.deleted++;
+    this.#writes++;
   }
 
-  #index(object: ObjectDef, record: StoredRecord, add: boolean): void {
-    for (const def of this.#indexed.get(object)!) {
+  /**
+   * Removes a record for good (Bulk API `hardDelete`): gone from every read, `queryAll`
+   * included. Its id stays used. Not undoable.
+   */
+  purge(object: ObjectDef, record: StoredRecord): void {
+    this.#remove(this.#tables.get(object)!, record);
+  }
+
+  /**
+   * Undoes the writes `log` recorded after `mark`, newest first, and forgets them: inserted
+   * records are removed (their ids stay used, as in Salesforce), updated and deleted ones
+   * get their fields back. Costs one step per write undone, whatever the org's size.
+   */
+  rollback(log: UndoLog, mark = 0): void {
+    const entries = log.entries;
+    for (let i = entries.length - 1; i >= mark; i--) {
+      const { object, record, before } = entries[i];
+      const table = this.#tables.get(object)!;
+      // A record purged meanwhile (a bulk hardDelete) stays purged.
+      if (this.#all.get(record.Id as string) !== record) continue;
+      if (before === undefined) {
+        this.#remove(table, record);
+        continue;
+      }
+      if (record.IsDeleted === true) table.deleted--;
+      else this.#index(table, record, false);
+      Object.assign(record, before);
+      if (record.IsDeleted === true) table.deleted++;
+      else this.#index(table, record, true);
+      this.#writes++;
+    }
+    entries.length = Math.min(entries.length, mark);
+  }
+
+  #remove(table: Table, record: StoredRecord): void {
+    const id = record.Id as string;
+    if (this.#all.get(id) !== record) return;
+    this.#all.delete(id);
+    if (record.IsDeleted === true) table.deleted--;
+    else this.#index(table, record, false);
+    // The newest record (an undone insert, usually) leaves at once; others on the next read.
+    if (table.rows[table.rows.length - 1] === record) table.rows.pop();
+    else table.removed++;
+    this.#writes++;
+  }
+
+  #index(table: Table, record: StoredRecord, add: boolean): void {
+    for (const def of table.indexed) {
       const key = indexKey(record[def.name]);
       if (key === undefined) continue;
       const index = this.#indexes.get(def)!;

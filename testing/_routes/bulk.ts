@@ -137,8 +137,8 @@ function ingestJob(context: RouteContext): IngestJob | undefined {
 function getIngest(context: RouteContext): Response {
   const job = ingestJob(context);
   if (job === undefined) return notFound();
-  const { org, request, version } = context;
-  advance(org, job, () => processIngest(org, job, org.dml(request, job.createdById, version)));
+  const { org } = context;
+  advance(org, job, () => processIngest(org, job, org.dml(context, job.createdById)));
   return jobResponse(200, jobInfoJson(job, "ingest", "get"));
 }
 

@@ -3,12 +3,17 @@
 // order, errors keyed `statusCode`; `allOrNone` rolls everything back on any failure.
 
 import { isSalesforceId, normalizeId } from "../../client/_ids.ts";
-import { createRecord, type DmlContext, type DmlResult, updateRecord } from "../_dml.ts";
+import {
+  allOrNothing,
+  createRecord,
+  type DmlContext,
+  type DmlResult,
+  updateRecord,
+} from "../_dml.ts";
 import { fail, json, notFound, readJson } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "../_schema.ts";
 import { coerceValue, type RestError, restError } from "../_values.ts";
-import { dryRun } from "./_transaction.ts";
 
 /** Records per create, update, upsert or delete call. */
 export const MAX_COLLECTION_RECORDS = 200;
@@ -63,9 +68,9 @@ function resultJson(outcome: Outcome, upsert: boolean): Record<string, unknown> 
 }
 
 /**
- * Runs `write` for records 0..count-1. With `allOrNone` the writes first run on an
- * overlay: if any fails, nothing is written, the failures keep their errors and every
- * other record reports ALL_OR_NONE_OPERATION_ROLLED_BACK.
+ * Runs `write` for records 0..count-1. With `allOrNone`, if any fails, every write is
+ * rolled back: the failures keep their errors and every other record reports
+ * ALL_OR_NONE_OPERATION_ROLLED_BACK.
  */
 export function writeAll(
   ctx: DmlContext,
@@ -77,9 +82,10 @@ export function writeAll(
 ): Outcome[] {
   const run = (context: DmlContext) => Array.from({ length: count }, (_, i) => write(context, i));
   if (!allOrNone) return run(ctx);
-  const trial = run(dryRun(ctx));
-  if (trial.every((outcome) => outcome.errors === undefined)) return run(ctx);
-  return trial.map((outcome, i) => {
+  const failed = (outcome: Outcome) => outcome.errors !== undefined;
+  const outcomes = allOrNothing(ctx, run, (all) => all.some(failed));
+  if (!outcomes.some(failed)) return outcomes;
+  return outcomes.map((outcome, i) => {
     if (outcome.errors !== undefined) return outcome;
     const id = namedId(i);
     return id === undefined ? { errors: [ROLLED_BACK] } : { id, errors: [ROLLED_BACK] };
@@ -169,16 +175,12 @@ function fieldsOf(record: Record<string, unknown>, dropId: boolean): Record<stri
   return fields;
 }
 
-function dml(context: RouteContext): DmlContext {
-  return context.org.dml(context.request, context.session!.userId, context.version);
-}
-
 async function create(context: RouteContext): Promise<Response> {
   const envelope = await readEnvelope(context);
   if (envelope instanceof Response) return envelope;
   const { records, objects, allOrNone } = envelope;
   if (typeChunks(objects) > MAX_TYPE_CHUNKS) return tooManyChunks();
-  const outcomes = writeAll(dml(context), records.length, allOrNone, (ctx, i) =>
+  const outcomes = writeAll(context.org.dml(context), records.length, allOrNone, (ctx, i) =>
     // An Id in the body fails in createRecord (INVALID_FIELD_FOR_INSERT_UPDATE), as in Salesforce.
     fromDml(createRecord(ctx, objects[i], fieldsOf(records[i], false))));
   return json(200, outcomes.map((outcome) => resultJson(outcome, false)));
@@ -224,7 +226,7 @@ async function update(context: RouteContext): Promise<Response> {
   const { records, objects, allOrNone } = envelope;
   if (typeChunks(objects) > MAX_TYPE_CHUNKS) return tooManyChunks();
   const idOf = (i: number) => records[i].id ?? records[i].Id;
-  const outcomes = writeAll(dml(context), records.length, allOrNone, (ctx, i) => {
+  const outcomes = writeAll(context.org.dml(context), records.length, allOrNone, (ctx, i) => {
     const found = existing(ctx, objects[i], idOf(i));
     if (!("record" in found)) return found;
     const result = updateRecord(ctx, found.object, found.record, fieldsOf(records[i], true));
@@ -253,7 +255,7 @@ async function upsert(context: RouteContext): Promise<Response> {
       `Record type ${other.name} does not match the upsert object ${object.name}`,
     );
   }
-  const outcomes = writeAll(dml(context), records.length, allOrNone, (ctx, i) => {
+  const outcomes = writeAll(context.org.dml(context), records.length, allOrNone, (ctx, i) => {
     const fields = fieldsOf(records[i], false);
     const key = Object.keys(fields).find((k) => k.toLowerCase() === def.name.toLowerCase());
     const raw = key === undefined ? undefined : fields[key];
@@ -289,7 +291,7 @@ function remove(context: RouteContext): Response {
   }
   if (ids.length > MAX_COLLECTION_RECORDS) return tooMany(MAX_COLLECTION_RECORDS);
   const allOrNone = context.url.searchParams.get("allOrNone")?.toLowerCase() === "true";
-  const outcomes = writeAll(dml(context), ids.length, allOrNone, (ctx, i) => {
+  const outcomes = writeAll(context.org.dml(context), ids.length, allOrNone, (ctx, i) => {
     const found = existing(ctx, undefined, ids[i]);
     if (!("record" in found)) return found;
     ctx.store.softDelete(found.object, found.record, ctx.stamp);

@@ -7,16 +7,18 @@ import { mapStrings } from "../../client/_composite_wire.ts";
 import { fail, json, readJson } from "../_http.ts";
 import type { OrgState } from "../_org.ts";
 import type { Route, RouteContext } from "../_router.ts";
-import type { FieldDef, ObjectDef, StoredRecord } from "../_schema.ts";
 import type { Session } from "../_sessions.ts";
-import { makeId, RecordStore, type WriteStamp } from "../_store.ts";
-import type { FieldValue } from "../_values.ts";
+import { UndoLog } from "../_store.ts";
 
-/** Runs one subrequest inside the org: routed, with a session, not counted, no faults. */
+/**
+ * Runs one subrequest inside the org: routed, with a session, not counted, no faults;
+ * its writes recorded in `undo` when given.
+ */
 export type RunSubrequest = (
   org: OrgState,
   request: Request,
   session: Session,
+  undo?: UndoLog,
 ) => Promise<Response>;
 
 /** One subrequest of `/composite` (and a node of a Composite Graph), checked. */
@@ -237,8 +239,8 @@ interface Outcome {
 async function runOne(
   context: RouteContext,
   run: RunSubrequest,
-  org: OrgState,
   sub: { method: string; path: string; body: unknown; headers?: Record<string, string> },
+  undo?: UndoLog,
 ): Promise<Outcome> {
   const headers = new Headers(sub.headers);
   const init: RequestInit = { method: sub.method, headers };
@@ -247,7 +249,7 @@ async function runOne(
     init.body = JSON.stringify(sub.body);
   }
   const request = new Request(new URL(sub.path, context.url), init);
-  const response = await run(org, request, context.session!);
+  const response = await run(context.org, request, context.session!, undo);
   const text = await response.text();
   let body: unknown = null;
   if (text !== "") {
@@ -276,7 +278,7 @@ async function batch(context: RouteContext, run: RunSubrequest): Promise<Respons
       });
       continue;
     }
-    const outcome = await runOne(context, run, context.org, sub);
+    const outcome = await runOne(context, run, sub);
     results.push({ statusCode: outcome.status, result: outcome.body });
     halt = parsed.value.haltOnError && outcome.status >= 400;
   }
@@ -353,8 +355,7 @@ export async function executeComposite(
   requests: readonly CompositeSubrequest[],
   allOrNone: boolean,
 ): Promise<CompositeSubresponse[]> {
-  const transaction = allOrNone ? new Transaction(context.org) : undefined;
-  const org = transaction?.org ?? context.org;
+  const undo = allOrNone ? new UndoLog() : undefined;
   const done = new Map<string, CompositeSubresponse>();
   const results: CompositeSubresponse[] = [];
   let failed = -1;
@@ -363,12 +364,12 @@ export async function executeComposite(
     try {
       const path = substitute(sub.url, done, false) as string;
       const body = mapStrings(sub.body, (text) => substitute(text, done, true));
-      const outcome = await runOne(context, run, org, {
-        method: sub.method,
-        path,
-        body,
-        headers: sub.httpHeaders,
-      });
+      const outcome = await runOne(
+        context,
+        run,
+        { method: sub.method, path, body, headers: sub.httpHeaders },
+        undo,
+      );
       entry = {
         body: outcome.body,
         httpHeaders: responseHeaders(path, outcome),
@@ -386,13 +387,13 @@ export async function executeComposite(
     }
     results.push(entry);
     done.set(sub.referenceId, entry);
-    if (transaction !== undefined && entry.httpStatusCode >= 400) {
+    if (undo !== undefined && entry.httpStatusCode >= 400) {
       failed = results.length - 1;
       break;
     }
   }
-  if (transaction === undefined || failed === -1) return results;
-  transaction.rollback();
+  if (undo === undefined || failed === -1) return results;
+  context.org.store.rollback(undo);
   return requests.map((sub, i) =>
     i === failed ? results[i] : {
       body: codeFirst("PROCESSING_HALTED", ROLLED_BACK),
@@ -424,98 +425,6 @@ async function composite(context: RouteContext, run: RunSubrequest): Promise<Res
   // collateSubrequests only lets Salesforce reorder independent subrequests; the org keeps order.
   const compositeResponse = await executeComposite(context, run, parsed.value, allOrNone);
   return compositeJson(context.org, { compositeResponse });
-}
-
-// ---------------------------------------------------------------------------
-// allOrNone transactions
-
-/**
- * Records the writes of one composite call so they can be undone. Handlers get a
- * view of the org whose `store` logs inserts and keeps a copy of each record
- * before its first update or delete; other requests keep using the org directly.
- */
-class Transaction {
-  readonly org: OrgState;
-  #real: OrgState;
-  #inserted = new Set<StoredRecord>();
-  #before = new Map<StoredRecord, StoredRecord>();
-
-  constructor(real: OrgState) {
-    this.#real = real;
-    const store = new Proxy(real.store, {
-      get: (_, prop) => this.#storeMember(prop),
-      has: (_, prop) => prop in this.#real.store,
-    });
-    this.org = new Proxy(real, {
-      get: (target, prop, receiver) =>
-        prop === "store" ? store : Reflect.get(target, prop, receiver),
-    });
-  }
-
-  #storeMember(prop: string | symbol): unknown {
-    const store = this.#real.store;
-    if (prop === "insert") {
-      return (object: ObjectDef, values: Map<FieldDef, FieldValue>, stamp: WriteStamp) => {
-        const record = store.insert(object, values, stamp);
-        this.#inserted.add(record);
-        return record;
-      };
-    }
-    if (prop === "update" || prop === "softDelete") {
-      return (object: ObjectDef, record: StoredRecord, ...rest: unknown[]) => {
-        if (!this.#inserted.has(record) && !this.#before.has(record)) {
-          this.#before.set(record, { ...record });
-        }
-        return (store[prop] as (...args: unknown[]) => void)(object, record, ...rest);
-      };
-    }
-    const value = Reflect.get(store, prop, store);
-    return typeof value === "function" ? value.bind(store) : value;
-  }
-
-  /**
-   * Puts the org back as it was before the call, keeping other requests' writes:
-   * a new store with every record but those inserted here, updated and deleted
-   * ones as they were. Records keep their ids; the ids of dropped records stay used.
-   */
-  rollback(): void {
-    if (this.#inserted.size === 0 && this.#before.size === 0) return;
-    const old = this.#real.store;
-    const fresh = new RecordStore(old.schema, this.#real.duplicateRules.map((rule) => rule.field));
-    const stamp: WriteStamp = { userId: "", now: this.#real.now() };
-    for (const object of old.schema.objects) {
-      const fields = object.fields.filter((def) => def.name !== "Id");
-      let sequence = 0;
-      for (const current of old.records(object.name, true)) {
-        const target = sequenceOf(object, current.Id as string);
-        // Ids come from a per-prefix sequence: skip to this record's so it keeps its id.
-        while (sequence < target - 1) {
-          fresh.nextId(object);
-          sequence++;
-        }
-        sequence++;
-        if (this.#inserted.has(current)) {
-          fresh.nextId(object);
-          continue;
-        }
-        const record = this.#before.get(current) ?? current;
-        fresh.insert(object, new Map(fields.map((def) => [def, record[def.name] ?? null])), stamp);
-      }
-    }
-    this.#real.store = fresh;
-  }
-}
-
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/** The store's sequence number behind an id made by `makeId` (prefix, pod, 10 base-62 digits). */
-function sequenceOf(object: ObjectDef, id: string): number {
-  let sequence = 0;
-  for (const char of id.slice(5, 15)) sequence = sequence * 62 + BASE62.indexOf(char);
-  if (makeId(object.keyPrefix, sequence) !== id) {
-    throw new Error(`Cannot roll back: ${id} was not made by the org's id sequence`);
-  }
-  return sequence;
 }
 
 /** Composite routes; `run` executes a subrequest inside the org (see `dispatchInternal`). */

@@ -135,16 +135,12 @@ function recordById(
   return { record };
 }
 
-function dmlContext(context: RouteContext) {
-  return context.org.dml(context.request, context.session!.userId, context.version);
-}
-
 async function create(context: RouteContext): Promise<Response> {
   const object = knownObject(context);
   if (object === undefined) return notFound();
   const body = await readJsonObject(context.request);
   if ("response" in body) return body.response;
-  const result = createRecord(dmlContext(context), object, body.value);
+  const result = createRecord(context.org.dml(context), object, body.value);
   if ("error" in result) return errorList(result.status, result.error);
   return json(201, { id: result.record.Id, success: true, errors: [] });
 }
@@ -163,7 +159,7 @@ async function updateById(context: RouteContext): Promise<Response> {
   if ("response" in found) return found.response;
   const body = await readJsonObject(context.request);
   if ("response" in body) return body.response;
-  const result = updateRecord(dmlContext(context), object, found.record, body.value);
+  const result = updateRecord(context.org.dml(context), object, found.record, body.value);
   return "error" in result ? errorList(result.status, result.error) : noContent();
 }
 
@@ -172,7 +168,7 @@ function deleteById(context: RouteContext): Response {
   if (object === undefined) return notFound();
   const found = recordById(context, object, context.params.id);
   if ("response" in found) return found.response;
-  context.org.store.softDelete(object, found.record, dmlContext(context).stamp);
+  context.org.store.softDelete(object, found.record, context.org.dml(context).stamp);
   return noContent();
 }
 
@@ -234,7 +230,7 @@ function deleteByExternalId(context: RouteContext): Response {
   const matches = matchesOf(context, object, def);
   if (matches.length === 0) return notFound();
   if (matches.length > 1) return multipleChoices(context, object, matches);
-  context.org.store.softDelete(object, matches[0], dmlContext(context).stamp);
+  context.org.store.softDelete(object, matches[0], context.org.dml(context).stamp);
   return noContent();
 }
 
@@ -260,7 +256,7 @@ async function upsert(context: RouteContext): Promise<Response> {
   if ("error" in parsed) return errorList(400, parsed.error);
   const matches = matchesOf(context, object, def);
   if (matches.length > 1) return multipleChoices(context, object, matches);
-  const dml = dmlContext(context);
+  const dml = context.org.dml(context);
   if (matches.length === 1) {
     const result = updateRecord(dml, object, matches[0], body.value);
     if ("error" in result) return errorList(result.status, result.error);

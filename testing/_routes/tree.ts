@@ -3,13 +3,12 @@
 // created level by level (roots of every tree first, then their children, ...); any
 // failure rolls the whole request back and reports the record that caused it.
 
-import { createRecord, type DmlContext } from "../_dml.ts";
+import { allOrNothing, createRecord, type DmlContext } from "../_dml.ts";
 import { fail, json, notFound, readJson } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import type { FieldDef, ObjectDef } from "../_schema.ts";
 import { type RestError, restError } from "../_values.ts";
 import { saveError } from "./collections.ts";
-import { dryRun } from "./_transaction.ts";
 
 /** Records across all trees of one request. */
 export const MAX_TREE_RECORDS = 200;
@@ -172,11 +171,12 @@ async function createTree(context: RouteContext): Promise<Response> {
   }
   const nodes = flatten(context, root, body.records);
   if (nodes instanceof Response) return nodes;
-  const ctx = context.org.dml(context.request, context.session!.userId, context.version);
-  // Any failure rolls back the whole request: try on an overlay, then write for real.
-  const trial = createAll(dryRun(ctx), nodes);
-  if ("failed" in trial) return treeFailure(trial.failed.referenceId, trial.error);
-  const done = createAll(ctx, nodes);
+  // Any failure rolls back the whole request.
+  const done = allOrNothing(
+    context.org.dml(context),
+    (ctx) => createAll(ctx, nodes),
+    (result) => "failed" in result,
+  );
   if ("failed" in done) return treeFailure(done.failed.referenceId, done.error);
   return json(201, {
     hasErrors: false,

@@ -411,6 +411,36 @@ Deno.test("FakeSalesforce bulk queryAll includes deleted rows", async () => {
   assert.equal(page.text, '"Name"\n"Live"\n"Gone"\n');
 });
 
+Deno.test("FakeSalesforce bulk hardDelete purges rows: queryAll no longer sees them, unlike delete", async () => {
+  const { org, token } = await loggedIn();
+  const [soft, hard, kept] = org.insert("Account", [
+    { Name: "Soft" },
+    { Name: "Hard" },
+    { Name: "Kept" },
+  ]);
+  for (const [operation, id] of [["delete", soft], ["hardDelete", hard]]) {
+    const job = await runIngest(org, token, { object: "Account", operation }, `Id\n${id}\n`);
+    const done = await results(org, token, job, "successfulResults");
+    assert.equal(done.text, `"sf__Id","sf__Created",Id\n"${id}","false","${id}"\n`);
+  }
+  const job = await (await createQuery(org, token, "SELECT Id, Name FROM Account", "queryAll"))
+    .json();
+  await (await call(org, token, "GET", `${V}/jobs/query/${job.id}`)).body?.cancel();
+  const page = await wire(await call(org, token, "GET", `${V}/jobs/query/${job.id}/results`));
+  assert.equal(page.text, `"Id","Name"\n"${soft}","Soft"\n"${kept}","Kept"\n`);
+  const gone = await call(org, token, "GET", `${V}/sobjects/Account/${hard}`);
+  assert.equal(gone.status, 404);
+  assert.equal((await gone.json())[0].errorCode, "NOT_FOUND");
+  const again = await runIngest(
+    org,
+    token,
+    { object: "Account", operation: "hardDelete" },
+    `Id\n${hard}\n`,
+  );
+  const failed = await results(org, token, again, "failedResults");
+  assert.match(failed.text, /INVALID_CROSS_REFERENCE_KEY/);
+});
+
 Deno.test("FakeSalesforce reset forgets bulk jobs", async () => {
   const { org, token } = await loggedIn();
   await createIngest(org, token, { object: "Account", operation: "insert" });
