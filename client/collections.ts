@@ -5,25 +5,27 @@
  * @module
  */
 
-import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
+import {
+  type Call,
+  checkIds,
+  MAX_IDS_PER_GET,
+  MAX_RECORDS_PER_CALL,
+  planCalls,
+  planSave,
+  readResults,
+  runCalls,
+  type SaveOperation,
+  toSaveResult,
+} from "./_collections_calls.ts";
 import {
   checkApiName,
   checkBoolean,
   checkFieldPath,
   checkOptions,
-  checkRecordId,
   isPlainObject,
-  received,
   toArray,
 } from "./_validate.ts";
-
-/** Records per create, update, upsert or delete call (the platform's limit). */
-const MAX_RECORDS_PER_CALL = 200;
-/** Ids per read call: the POST form of the retrieve resource takes up to 2,000. */
-const MAX_IDS_PER_GET = 2000;
-/** Runs of same-type records one create or update call may hold (the platform's "chunks"). */
-const MAX_TYPE_RUNS = 10;
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 
@@ -187,83 +189,6 @@ export class CollectionsError<T = SaveResult> extends Error {
     this.partialResults = options.partialResults;
     this.callErrors = options.callErrors;
   }
-}
-
-/** The record's key for `field`, matched case-insensitively as Salesforce does. */
-function keyFor(record: Record<string, unknown>, field: string): string | undefined {
-  if (field in record) return field;
-  const lower = field.toLowerCase();
-  return Object.keys(record).find((key) => key.toLowerCase() === lower);
-}
-
-/** Cuts `count` records into calls of at most `max` records and `maxRuns` runs of one type. */
-function splitCalls(
-  count: number,
-  max: number,
-  types?: string[],
-  maxRuns = MAX_TYPE_RUNS,
-): { start: number; count: number }[] {
-  const calls: { start: number; count: number }[] = [];
-  let start = 0;
-  let runs = 0;
-  for (let i = 0; i < count; i++) {
-    const newRun = types !== undefined && i > 0 && types[i] !== types[i - 1];
-    if (i > start && (i - start === max || (newRun && runs === maxRuns))) {
-      calls.push({ start, count: i - start });
-      start = i;
-      runs = 0;
-    }
-    if (i === start || newRun) runs++;
-  }
-  if (count > start) calls.push({ start, count: count - start });
-  return calls;
-}
-
-function countRuns(types: string[]): number {
-  return types.filter((type, i) => i === 0 || type !== types[i - 1]).length;
-}
-
-function toSaveResult(raw: unknown): SaveResult {
-  const entry = isPlainObject(raw) ? raw : {};
-  const errors = Array.isArray(entry.errors) ? entry.errors : [];
-  const result: SaveResult = {
-    id: typeof entry.id === "string" ? entry.id : null,
-    success: entry.success === true,
-    errors: errors.map((error) => {
-      const detail = isPlainObject(error) ? error : {};
-      return {
-        ...detail,
-        statusCode: String(detail.statusCode ?? ""),
-        message: String(detail.message ?? ""),
-        fields: Array.isArray(detail.fields) ? detail.fields.map(String) : [],
-      };
-    }),
-  };
-  if (typeof entry.created === "boolean") result.created = entry.created;
-  return result;
-}
-
-/** Reads a call's JSON array and checks it has one entry per record sent. */
-async function readResults(
-  context: string,
-  response: Response,
-  expected: number,
-): Promise<unknown[]> {
-  let body: unknown;
-  try {
-    body = await response.json();
-  } catch (error) {
-    throw new SalesforceError(`${context}: the response is not JSON`, { response, cause: error });
-  }
-  if (!Array.isArray(body) || body.length !== expected) {
-    throw new SalesforceError(
-      `${context}: expected an array of ${expected} results: received ${received(body)}${
-        Array.isArray(body) ? ` of ${body.length}` : ""
-      }`,
-      { response },
-    );
-  }
-  return body;
 }
 
 /**
@@ -448,10 +373,9 @@ export class CollectionsClient {
    */
   async delete(ids: Iterable<string>, options: CollectionsOptions = {}): Promise<SaveResult[]> {
     const context = "Cannot delete records";
-    const list = toArray(context, "ids", ids);
-    list.forEach((id, i) => checkRecordId(context, `ids[${i}]`, id));
+    const list = checkIds(context, toArray(context, "ids", ids), false);
     const allOrNone = checkBoolean(context, "allOrNone", options.allOrNone);
-    const calls = this.#checkedSplit(context, list.length, MAX_RECORDS_PER_CALL, allOrNone);
+    const calls = planCalls(context, list.length, MAX_RECORDS_PER_CALL, allOrNone);
     return await this.#run(context, list.length, calls, async ({ start, count }) => {
       // Ids are base-62, so the query string needs no encoding.
       const url = `${this.#path}?ids=${
@@ -502,24 +426,14 @@ export class CollectionsClient {
   ): Promise<(T | null)[]> {
     const context = "Cannot get records";
     checkApiName(context, "sobject", sobject);
-    const list = toArray(context, "ids", ids);
-    list.forEach((id, i) => {
-      checkRecordId(context, `ids[${i}]`, id);
-      if (id.slice(0, 3) !== list[0].slice(0, 3)) {
-        throw new TypeError(
-          `${context}: "ids[${i}]" must belong to one object, like "ids[0]" (key prefix "${
-            list[0].slice(0, 3)
-          }"): received ${received(id)}`,
-        );
-      }
-    });
+    const list = checkIds(context, toArray(context, "ids", ids), true);
     const names = toArray(context, "fields", fields).map((field, i) =>
       checkFieldPath(context, `fields[${i}]`, field)
     );
     if (names.length === 0) {
       throw new TypeError(`${context}: "fields" must name at least one field: received []`);
     }
-    const calls = splitCalls(list.length, MAX_IDS_PER_GET);
+    const calls = planCalls(context, list.length, MAX_IDS_PER_GET, false);
     return await this.#run<T | null>(context, list.length, calls, async ({ start, count }) => {
       const response = await this.#client.request(`${this.#path}/${sobject}`, {
         method: "POST",
@@ -534,7 +448,7 @@ export class CollectionsClient {
 
   /** Checks and sends create, update or upsert. */
   #save(
-    operation: "create" | "update" | "upsert",
+    operation: SaveOperation,
     sobject: string | null,
     records: Iterable<Record<string, unknown>>,
     options: CollectionsOptions,
@@ -544,13 +458,8 @@ export class CollectionsClient {
     if (sobject !== null) checkApiName(context, "sobject", sobject);
     const allOrNone = checkBoolean(context, "allOrNone", checkOptions(context, options).allOrNone);
     const list = toArray(context, "records", records);
-    const types: string[] = [];
-    const wire = list.map((record, i) => {
-      const checked = this.#wireRecord(context, operation, sobject, record, i, externalIdField);
-      types.push(checked.type.toLowerCase());
-      return checked.wire;
-    });
-    const calls = this.#checkedSplit(context, list.length, MAX_RECORDS_PER_CALL, allOrNone, types);
+    const save = { operation, sobject, externalIdField };
+    const { wire, calls } = planSave(context, save, list, allOrNone);
     const method = operation === "create" ? "POST" : "PATCH";
     const url = operation === "upsert" ? `${this.#path}/${sobject}/${externalIdField}` : this.#path;
     return this.#run(context, list.length, calls, async ({ start, count }) => {
@@ -564,126 +473,15 @@ export class CollectionsClient {
     });
   }
 
-  /** Checks one record and builds its wire form: a copy with `attributes.type` first. */
-  #wireRecord(
-    context: string,
-    operation: "create" | "update" | "upsert",
-    sobject: string | null,
-    record: Record<string, unknown>,
-    index: number,
-    externalIdField: string | undefined,
-  ): { type: string; wire: Record<string, unknown> } {
-    const where = `records[${index}]`;
-    if (!isPlainObject(record)) {
-      throw new TypeError(`${context}: "${where}" must be an object: received ${received(record)}`);
-    }
-    const { attributes, ...fields } = record;
-    if (attributes !== undefined && !isPlainObject(attributes)) {
-      throw new TypeError(
-        `${context}: "${where}.attributes" must be an object: received ${received(attributes)}`,
-      );
-    }
-    const own = attributes?.type;
-    let type: string;
-    if (sobject === null) {
-      type = checkApiName(context, `${where}.attributes.type`, own);
-    } else {
-      if (own !== undefined && String(own).toLowerCase() !== sobject.toLowerCase()) {
-        const hint = operation === "upsert"
-          ? "an upsert writes one object"
-          : `pass null as "sobject" to mix types`;
-        throw new TypeError(
-          `${context}: "${where}.attributes.type" must be ${
-            JSON.stringify(sobject)
-          } or left out (${hint}): received ${received(own)}`,
-        );
-      }
-      type = sobject;
-    }
-    const idKey = keyFor(fields, "Id");
-    if (operation === "create" && idKey !== undefined && fields[idKey] !== undefined) {
-      throw new TypeError(
-        `${context}: "${where}.${idKey}" must be left out: create assigns the id: received ${
-          received(fields[idKey])
-        }`,
-      );
-    }
-    if (operation === "update") {
-      checkRecordId(context, `${where}.Id`, idKey === undefined ? undefined : fields[idKey]);
-    }
-    if (externalIdField !== undefined) {
-      const key = keyFor(fields, externalIdField);
-      const value = key === undefined ? undefined : fields[key];
-      if (value === undefined || value === null || value === "") {
-        throw new TypeError(
-          `${context}: "${where}.${externalIdField}" must hold the external id to match on: received ${
-            received(value)
-          }`,
-        );
-      }
-    }
-    return { type, wire: { attributes: { ...attributes, type }, ...fields } };
-  }
-
-  /** Splits into calls; with `allOrNone` everything must fit in one call. */
-  #checkedSplit(
-    context: string,
-    count: number,
-    max: number,
-    allOrNone: boolean,
-    types?: string[],
-  ): { start: number; count: number }[] {
-    const calls = splitCalls(count, max, types);
-    if (allOrNone && calls.length > 1) {
-      const runs = types === undefined ? 0 : countRuns(types);
-      const detail = count > max
-        ? `at most ${max} records: received ${count}`
-        : `at most ${MAX_TYPE_RUNS} runs of same-type records: received ${runs}`;
-      throw new RangeError(
-        `${context}: "allOrNone" needs every record in one call, so ${detail}`,
-      );
-    }
-    return calls;
-  }
-
-  /**
-   * Sends the calls concurrently and merges results in input order. At most
-   * `concurrencyLimit` calls are started at a time, so a million records do not
-   * build five thousand request bodies up front; the client's semaphore still
-   * bounds them together with its other requests.
-   */
+  /** Runs the calls; when any fails, throws a CollectionsError with the others' results. */
   async #run<R>(
     context: string,
     total: number,
-    calls: { start: number; count: number }[],
-    send: (call: { start: number; count: number }) => Promise<R[]>,
+    calls: Call[],
+    send: (call: Call) => Promise<R[]>,
   ): Promise<R[]> {
-    const results: (R | undefined)[] = Array.from({ length: total }, () => undefined);
-    const settled: PromiseSettledResult<void>[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < calls.length) {
-        const index = next++;
-        const call = calls[index];
-        try {
-          const chunk = await send(call);
-          for (let i = 0; i < call.count; i++) results[call.start + i] = chunk[i];
-          settled[index] = { status: "fulfilled", value: undefined };
-        } catch (reason) {
-          settled[index] = { status: "rejected", reason };
-        }
-      }
-    };
-    const workers = Math.min(this.#client.concurrencyLimit, calls.length);
-    await Promise.all(Array.from({ length: workers }, worker));
-    const callErrors: unknown[] = [];
-    let missing = 0;
-    settled.forEach((outcome, i) => {
-      if (outcome.status === "rejected") {
-        callErrors.push(outcome.reason);
-        missing += calls[i].count;
-      }
-    });
+    const concurrency = this.#client.concurrencyLimit;
+    const { results, callErrors, missing } = await runCalls(concurrency, total, calls, send);
     if (callErrors.length === 0) return results as R[];
     const first = callErrors[0];
     const reason = first instanceof Error ? first.message : String(first);
