@@ -27,6 +27,8 @@ interface PhaseSummary {
   peakRss?: Spread;
   jobs?: Spread;
   rssBound?: number;
+  /** Peak of the process that ran just this phase (time -v), when phases ran apart. */
+  timeRss?: Spread;
 }
 
 function good(client: BulkClient) {
@@ -50,6 +52,7 @@ function summarise(
     startRss: spread(present.map((p) => p.startRssBytes)),
     peakRss: spread(present.map((p) => p.peakRssBytes)),
     jobs: spread(present.map((p) => p.jobs)),
+    timeRss: spread(all.map((p) => p.timeRssBytes)),
     rssBound: present.find((p) => p.rssBoundBytes !== undefined)?.rssBoundBytes,
   };
 }
@@ -156,7 +159,7 @@ export function bulkSection(results: BenchResults): string {
       queryRows.map(count).join(" and ")
     } rows (8 fields), then an insert of ${
       count(insertRecords)
-    } × 8 fields; a fresh org per run, in its own process. Ours: bench/bulk_bench.ts \`runBulkBench()\` (\`sf.bulkV2.query\`, \`sf.bulkV2.ingest.performOperation\` from a generator). jsforce: \`bulk2.query\` record stream, \`bulk2.loadAndWaitForResults\` with a CSV \`Readable\` (one job: jsforce does not split). RSS: the client process, sampled every 50 ms inside; "process peak" is /usr/bin/time -v over the whole run.`,
+    } × 8 fields; a fresh org per run, in its own process. Ours: bench/bulk_bench.ts \`runBulkBench()\` (\`sf.bulkV2.query\`, \`sf.bulkV2.ingest.performOperation\` from a generator). jsforce: \`bulk2.query\` record stream, then, in a fresh process, \`bulk2.loadAndWaitForResults\` with a CSV \`Readable\` (one job: jsforce does not split). RSS: the client process, sampled every 50 ms inside; "process peak" is /usr/bin/time -v over the whole run.`,
     "",
   );
   const rows: string[][] = [];
@@ -197,7 +200,7 @@ export function bulkSection(results: BenchResults): string {
         showBytes(phase.startRss),
         showBytes(phase.peakRss),
         phase.jobs ? showSpread(phase.jobs) : "—",
-        timeRss,
+        phase.timeRss ? showBytes(phase.timeRss) : timeRss,
       ]);
     }
   }

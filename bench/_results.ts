@@ -64,6 +64,8 @@ export interface BulkPhase {
   failed?: number;
   maxSizeBytes?: number;
   maxConcurrentJobs?: number;
+  /** Peak RSS from /usr/bin/time -v of the process that ran this phase (jsforce), bytes. */
+  timeRssBytes?: number;
   /** (maxConcurrentJobs + 1) × maxSizeBytes + 150 MiB: the bulk issue's bound. */
   rssBoundBytes?: number;
 }

@@ -95,8 +95,9 @@ async function phase(sampler, name, rows, run) {
 }
 
 /**
- * Bulk queries of `queryRows` rows each, then an insert of `insertRecords`;
- * `conn` is a logged-in jsforce Connection. Same result shape as runBulkBench,
+ * Bulk queries of `queryRows` rows each, then an insert of `insertRecords`
+ * (`only: "queries"` or `"insert"` runs just those); `conn` is a logged-in
+ * jsforce Connection. Same result shape as runBulkBench,
  * except that a phase that fails carries `error` instead of failing the run.
  */
 export async function bulkJsforce(conn, params) {
@@ -104,7 +105,7 @@ export async function bulkJsforce(conn, params) {
   const sampler = rssSampler();
   try {
     const queries = [];
-    for (const rows of params.queryRows) {
+    for (const rows of params.only === "insert" ? [] : params.queryRows) {
       queries.push(
         await phase(sampler, `bulk query ${rows} rows`, rows, async () => {
           const soql =
@@ -120,6 +121,7 @@ export async function bulkJsforce(conn, params) {
         }),
       );
     }
+    if (params.only === "queries") return { serverInProcess: false, queries };
     const insert = await phase(
       sampler,
       `bulk insert ${params.insertRecords} × 8 fields`,
@@ -131,19 +133,20 @@ export async function bulkJsforce(conn, params) {
           input: Readable.from(csvChunks(params.insertRecords)),
           ...polling,
         });
+        const rows = results.successfulResults.length;
+        if (rows !== params.insertRecords) {
+          throw new Error(
+            `bulk insert saved ${rows} of ${params.insertRecords} records`,
+          );
+        }
         return {
-          rows: results.successfulResults.length,
+          rows,
           jobs: 1,
           failed: results.failedResults.length +
             results.unprocessedRecords.length,
         };
       },
     );
-    if (insert.rows !== params.insertRecords) {
-      throw new Error(
-        `bulk insert saved ${insert.rows} of ${params.insertRecords} records`,
-      );
-    }
     return { serverInProcess: false, queries, insert };
   } finally {
     sampler.stop();
