@@ -1,9 +1,11 @@
 // What every login round trip shares (SOAP login and the OAuth token endpoint):
 // credential checks that never echo a value, sending with events through the
-// retry policy, and keeping secrets out of what comes back.
+// retry policy, keeping secrets out of what comes back, and when a token expires.
 
 import type { Salesforce } from "../client/salesforce.ts";
+import { checkDuration } from "../client/_validate.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
+import { clock } from "../retries/_clock.ts";
 import { escapeXml } from "./_xml.ts";
 
 const REDACTED = "[redacted]";
@@ -145,4 +147,45 @@ export async function responseForMapping(login: LoginResponse): Promise<Response
     statusText: response.statusText,
     headers: response.headers,
   });
+}
+
+/** Checks the `timeout` option of an OAuth flow: undefined, or a number of milliseconds > 0. */
+export function checkTimeout(
+  context: string,
+  options: Record<string, unknown>,
+): number | undefined {
+  return options.timeout === undefined
+    ? undefined
+    : checkDuration(context, "timeout", options.timeout);
+}
+
+/**
+ * How long a token lives, counted on the injectable clock from when its request
+ * started: a fixed `timeout` (the OAuth flows' option) or the lifetime a login
+ * response reports (SOAP's `sessionSecondsValid`). Without either a token never
+ * expires on our side.
+ */
+export class TokenLifetime {
+  #timeout: number | undefined;
+  #expiresAt: number | undefined;
+
+  /** `timeout`: how long every token lives, unless `issued` is told otherwise. */
+  constructor(timeout?: number) {
+    this.#timeout = timeout;
+  }
+
+  /** The clock reading to pass to `issued` once the token arrives. */
+  start(): number {
+    return clock.now();
+  }
+
+  /** Records a new token whose request started at `startedAt` and that lives `lifetime` ms. */
+  issued(startedAt: number, lifetime: number | undefined = this.#timeout): void {
+    this.#expiresAt = lifetime === undefined ? undefined : startedAt + lifetime;
+  }
+
+  /** True once the current token has outlived its lifetime. */
+  get expired(): boolean {
+    return this.#expiresAt !== undefined && clock.now() >= this.#expiresAt;
+  }
 }

@@ -2,8 +2,6 @@
 // /services/oauth2/token, events, error mapping and the TokenSet it returns.
 
 import type { Salesforce } from "../client/salesforce.ts";
-import { checkDuration } from "../client/_validate.ts";
-import { clock } from "../retries/_clock.ts";
 import { AuthenticationError, createSalesforceError, SalesforceError } from "../client/errors.ts";
 import type { TokenSet } from "./auth.ts";
 import {
@@ -112,35 +110,4 @@ export async function requestToken(client: Salesforce, token: TokenRequest): Pro
   }
   await finishLogin(client, response);
   return tokenSetOf(body!, accessToken);
-}
-
-/**
- * The `timeout` option of an OAuth flow: how long a token lives, counted from
- * when its request started. Without it a token never expires on our side.
- */
-export class TokenLifetime {
-  #timeout: number | undefined;
-  #expiresAt: number | undefined;
-
-  /** Checks `options.timeout`: undefined, or a number of milliseconds > 0. */
-  constructor(context: string, options: Record<string, unknown>) {
-    this.#timeout = options.timeout === undefined
-      ? undefined
-      : checkDuration(context, "timeout", options.timeout);
-  }
-
-  /** The clock reading to pass to `issued` once the token arrives. */
-  start(): number {
-    return clock.now();
-  }
-
-  /** Records a new token whose request started at `startedAt`. */
-  issued(startedAt: number): void {
-    this.#expiresAt = this.#timeout === undefined ? undefined : startedAt + this.#timeout;
-  }
-
-  /** True once the current token is older than `timeout`. */
-  get expired(): boolean {
-    return this.#expiresAt !== undefined && clock.now() >= this.#expiresAt;
-  }
 }

@@ -5,10 +5,8 @@
  */
 
 import type { Salesforce } from "../client/salesforce.ts";
-import { checkDuration } from "../client/_validate.ts";
-import { clock } from "../retries/_clock.ts";
 import { Auth } from "./auth.ts";
-import { checkCredential, checkOptions } from "./_login.ts";
+import { checkCredential, checkOptions, checkTimeout, TokenLifetime } from "./_login.ts";
 import { requestToken } from "./_oauth.ts";
 
 const CONTEXT = "Cannot create ClientCredentialsFlow";
@@ -68,8 +66,7 @@ export interface ClientCredentialsFlowOptions {
 export class ClientCredentialsFlow extends Auth {
   #clientId: string;
   #clientSecret: string;
-  #timeout: number | undefined;
-  #expiresAt: number | undefined;
+  #lifetime: TokenLifetime;
 
   /**
    * Checks the options; nothing is sent until a token is needed.
@@ -84,14 +81,12 @@ export class ClientCredentialsFlow extends Auth {
     const checked = checkOptions(CONTEXT, options);
     this.#clientId = checkCredential(CONTEXT, checked, "clientId");
     this.#clientSecret = checkCredential(CONTEXT, checked, "clientSecret");
-    this.#timeout = checked.timeout === undefined
-      ? undefined
-      : checkDuration(CONTEXT, "timeout", checked.timeout);
+    this.#lifetime = new TokenLifetime(checkTimeout(CONTEXT, checked));
   }
 
   /** True once the token is older than `timeout`; always false without `timeout`. */
   override get expired(): boolean {
-    return this.#expiresAt !== undefined && clock.now() >= this.#expiresAt;
+    return this.#lifetime.expired;
   }
 
   /**
@@ -102,7 +97,7 @@ export class ClientCredentialsFlow extends Auth {
    * @throws {AuthenticationError} When Salesforce answers with an OAuth error.
    */
   protected override async _acquireNewAccessToken(client: Salesforce): Promise<string> {
-    const startedAt = clock.now();
+    const startedAt = this.#lifetime.start();
     const tokens = await requestToken(client, {
       action: ACTION,
       form: {
@@ -112,7 +107,7 @@ export class ClientCredentialsFlow extends Auth {
       },
       secrets: [this.#clientSecret],
     });
-    this.#expiresAt = this.#timeout === undefined ? undefined : startedAt + this.#timeout;
+    this.#lifetime.issued(startedAt);
     return tokens.accessToken;
   }
 }

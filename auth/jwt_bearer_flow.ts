@@ -7,8 +7,8 @@
 import type { Salesforce } from "../client/salesforce.ts";
 import { clock } from "../retries/_clock.ts";
 import { Auth } from "./auth.ts";
-import { checkCredential, checkOptions } from "./_login.ts";
-import { requestToken, TokenLifetime } from "./_oauth.ts";
+import { checkCredential, checkOptions, checkTimeout, TokenLifetime } from "./_login.ts";
+import { requestToken } from "./_oauth.ts";
 import {
   checkSigningKey,
   importPrivateKey,
@@ -179,7 +179,7 @@ export class JwtBearerFlow extends Auth {
         );
       }
     }
-    this.#lifetime = new TokenLifetime(CONTEXT, checked);
+    this.#lifetime = new TokenLifetime(checkTimeout(CONTEXT, checked));
     const { privateKey } = checked;
     try {
       if (typeof privateKey === "string") {

@@ -7,8 +7,8 @@
 import type { Salesforce } from "../client/salesforce.ts";
 import { checkFunction } from "../client/_validate.ts";
 import { Auth, type TokenSet } from "./auth.ts";
-import { checkCredential, checkOptions } from "./_login.ts";
-import { requestToken, TokenLifetime } from "./_oauth.ts";
+import { checkCredential, checkOptions, checkTimeout, TokenLifetime } from "./_login.ts";
+import { requestToken } from "./_oauth.ts";
 
 const CONTEXT = "Cannot create RefreshTokenFlow";
 const ACTION = "Cannot get a token with the refresh token flow";
@@ -138,7 +138,7 @@ export class RefreshTokenFlow extends Auth {
     this.#onTokens = checked.onTokens === undefined
       ? undefined
       : checkFunction(CONTEXT, "onTokens", checked.onTokens) as RefreshTokenFlowOptions["onTokens"];
-    this.#lifetime = new TokenLifetime(CONTEXT, checked);
+    this.#lifetime = new TokenLifetime(checkTimeout(CONTEXT, checked));
   }
 
   /**

@@ -6,7 +6,6 @@
 
 import type { Salesforce } from "../client/salesforce.ts";
 import { AuthenticationError, createSalesforceError, SalesforceError } from "../client/errors.ts";
-import { clock } from "../retries/_clock.ts";
 import { Auth } from "./auth.ts";
 import {
   checkCredential,
@@ -16,6 +15,7 @@ import {
   redact,
   responseForMapping,
   sendLoginRequest,
+  TokenLifetime,
   where,
 } from "./_login.ts";
 import { escapeXml, find, parseXml, type XmlElement } from "./_xml.ts";
@@ -84,8 +84,8 @@ export class SoapLogin extends Auth {
   #username: string;
   #password: string;
   #securityToken: string;
-  // Epoch ms after which the session counts as expired; undefined: not known.
-  #expiresAt: number | undefined;
+  // The session's lifetime comes with each login (sessionSecondsValid), less a margin.
+  #lifetime = new TokenLifetime();
 
   /**
    * Checks the credentials; nothing is sent until a token is needed.
@@ -118,7 +118,7 @@ export class SoapLogin extends Auth {
 
   /** True once the session has outlived `sessionSecondsValid` (less the safety margin). */
   override get expired(): boolean {
-    return this.#expiresAt !== undefined && clock.now() >= this.#expiresAt;
+    return this.#lifetime.expired;
   }
 
   /**
@@ -140,7 +140,7 @@ export class SoapLogin extends Auth {
       },
       body: this.#envelope(),
     });
-    const startedAt = clock.now();
+    const startedAt = this.#lifetime.start();
     const secrets = [this.#password + this.#securityToken, this.#password, this.#securityToken];
     const login = await sendLoginRequest(client, request, secrets);
     const { response } = login;
@@ -185,7 +185,7 @@ export class SoapLogin extends Auth {
         { response },
       );
     }
-    this.#expiresAt = expiryOf(find(root, "sessionSecondsValid"), startedAt);
+    this.#lifetime.issued(startedAt, sessionLifetime(find(root, "sessionSecondsValid")));
     await finishLogin(client, response);
     return token;
   }
@@ -205,13 +205,14 @@ export class SoapLogin extends Auth {
   }
 }
 
-/** The session's end: login start + lifetime - min(30 s, 5% of the lifetime). */
-function expiryOf(element: XmlElement | undefined, startedAt: number): number | undefined {
+/** How long we use a session: its lifetime less min(30 s, 5% of it); undefined when not reported. */
+function sessionLifetime(element: XmlElement | undefined): number | undefined {
   const text = element === undefined || element.nil ? "" : element.text.trim();
   if (!/^[0-9]{1,9}$/.test(text)) return undefined;
   const lifetime = Number(text) * 1000;
   if (lifetime === 0) return undefined;
-  return startedAt + lifetime - Math.min(30_000, lifetime * 0.05);
+  // lifetime / 20 is exact (lifetime is a whole number of seconds in ms).
+  return lifetime - Math.min(30_000, lifetime / 20);
 }
 
 /** `sf:exceptionCode` (or the faultcode without its prefix) and its message. */

@@ -6,8 +6,8 @@
 
 import type { Salesforce } from "../client/salesforce.ts";
 import { Auth } from "./auth.ts";
-import { checkCredential, checkOptions } from "./_login.ts";
-import { requestToken, TokenLifetime } from "./_oauth.ts";
+import { checkCredential, checkOptions, checkTimeout, TokenLifetime } from "./_login.ts";
+import { requestToken } from "./_oauth.ts";
 
 const CONTEXT = "Cannot create UsernamePasswordFlow";
 const ACTION = "Cannot get a token with the username-password flow";
@@ -103,7 +103,7 @@ export class UsernamePasswordFlow extends Auth {
     this.#username = checkCredential(CONTEXT, checked, "username");
     this.#password = checkCredential(CONTEXT, checked, "password");
     this.#securityToken = checkCredential(CONTEXT, checked, "securityToken", true);
-    this.#lifetime = new TokenLifetime(CONTEXT, checked);
+    this.#lifetime = new TokenLifetime(checkTimeout(CONTEXT, checked));
   }
 
   /** True once the token is older than `timeout`; always false without `timeout`. */
