@@ -2,6 +2,7 @@
 // credential checks that never echo a value, sending with events through the
 // retry policy, keeping secrets out of what comes back, and when a token expires.
 
+import { AuthenticationError, createSalesforceError, SalesforceError } from "../client/errors.ts";
 import type { Salesforce } from "../client/salesforce.ts";
 import { checkDuration } from "../client/_validate.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
@@ -83,6 +84,7 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 /** A login response read once. */
 export interface LoginResponse {
+  request: Request;
   response: Response;
   /**
    * The body text as received. A success may rightly hold a secret (a refresh
@@ -112,7 +114,7 @@ export async function sendLoginRequest(
     await discard(response);
     throw error;
   }
-  return { response, text, secrets };
+  return { request, response, text, secrets };
 }
 
 /** Publishes the `ResponseEvent` of a successful login, then frees the unread body. */
@@ -134,10 +136,49 @@ export async function discard(response: Response): Promise<void> {
 }
 
 /**
- * The response to map with `createSalesforceError`: the real one, or, when the
- * server echoed a secret, a copy carrying the redacted text (its URL is lost).
+ * The error a failed login maps to by status (an HTML page from a proxy, a 5xx):
+ * `createSalesforceError` of the response, or, when the server echoed a secret,
+ * of a copy carrying the redacted text (its URL is lost).
  */
-export async function responseForMapping(login: LoginResponse): Promise<Response> {
+export async function loginFailure(login: LoginResponse, action: string): Promise<SalesforceError> {
+  const response = await responseForMapping(login);
+  return await createSalesforceError(response, { method: login.request.method, action });
+}
+
+/**
+ * The error for a login the server refused (an OAuth `error`, a SOAP fault):
+ * `<action>: <hint><code>: <message> (status method path)`; frees the body.
+ * `errorCode` and `errorMessage` must already be redacted.
+ */
+export async function loginRefused(
+  login: LoginResponse,
+  action: string,
+  refusal: { errorCode: string; errorMessage: string; hint?: string },
+): Promise<AuthenticationError> {
+  const { response, request } = login;
+  const { errorCode, errorMessage, hint = "" } = refusal;
+  await discard(response);
+  return new AuthenticationError(
+    `${action}: ${hint}${errorCode}: ${errorMessage} ${where(response, request)}`,
+    { response, errorCode, errorMessage, errors: [{ errorCode, message: errorMessage }] },
+  );
+}
+
+/** The error for a success answer that holds no token (`field` names it); frees the body. */
+export async function noToken(
+  login: LoginResponse,
+  action: string,
+  field: string,
+): Promise<SalesforceError> {
+  const { response, request } = login;
+  await discard(response);
+  return new SalesforceError(
+    `${action}: the response holds no ${field} ${where(response, request)}`,
+    { response },
+  );
+}
+
+async function responseForMapping(login: LoginResponse): Promise<Response> {
   const text = redact(login.text, login.secrets);
   if (text === login.text) return login.response;
   const { response } = login;

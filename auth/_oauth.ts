@@ -2,15 +2,14 @@
 // /services/oauth2/token, events, error mapping and the TokenSet it returns.
 
 import type { Salesforce } from "../client/salesforce.ts";
-import { AuthenticationError, createSalesforceError, SalesforceError } from "../client/errors.ts";
 import type { TokenSet } from "./auth.ts";
 import {
-  discard,
   finishLogin,
+  loginFailure,
+  loginRefused,
+  noToken,
   redact,
-  responseForMapping,
   sendLoginRequest,
-  where,
 } from "./_login.ts";
 
 /** What a flow asks of the token endpoint. */
@@ -77,36 +76,19 @@ export async function requestToken(client: Salesforce, token: TokenRequest): Pro
     : undefined;
   const rawError = body === undefined ? undefined : stringField(body, "error");
   if (rawError !== undefined) {
-    await discard(response);
-    const error = redact(rawError, token.secrets);
-    const description = redact(
-      stringField(body!, "error_description") ?? "no error description",
-      token.secrets,
-    );
-    const hint = Object.hasOwn(token.hints ?? {}, rawError) ? `${token.hints![rawError]}: ` : "";
-    throw new AuthenticationError(
-      `${token.action}: ${hint}${error}: ${description} ${where(response, request)}`,
-      {
-        response,
-        errorCode: error,
-        errorMessage: description,
-        errors: [{ errorCode: error, message: description }],
-      },
-    );
-  }
-  if (!response.ok) {
-    throw await createSalesforceError(await responseForMapping(login), {
-      method: request.method,
-      action: token.action,
+    throw await loginRefused(login, token.action, {
+      errorCode: redact(rawError, token.secrets),
+      errorMessage: redact(
+        stringField(body!, "error_description") ?? "no error description",
+        token.secrets,
+      ),
+      hint: Object.hasOwn(token.hints ?? {}, rawError) ? `${token.hints![rawError]}: ` : "",
     });
   }
+  if (!response.ok) throw await loginFailure(login, token.action);
   const accessToken = body === undefined ? undefined : stringField(body, "access_token");
   if (accessToken === undefined) {
-    await discard(response);
-    throw new SalesforceError(
-      `${token.action}: the response holds no access_token ${where(response, request)}`,
-      { response },
-    );
+    throw await noToken(login, token.action, "access_token");
   }
   await finishLogin(client, response);
   return tokenSetOf(body!, accessToken);

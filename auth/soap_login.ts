@@ -5,15 +5,17 @@
  */
 
 import type { Salesforce } from "../client/salesforce.ts";
-import { AuthenticationError, createSalesforceError, SalesforceError } from "../client/errors.ts";
+import { AuthenticationError } from "../client/errors.ts";
 import { Auth } from "./auth.ts";
 import {
   checkCredential,
   checkOptions,
   discard,
   finishLogin,
+  loginFailure,
+  loginRefused,
+  noToken,
   redact,
-  responseForMapping,
   sendLoginRequest,
   TokenLifetime,
   where,
@@ -149,23 +151,12 @@ export class SoapLogin extends Auth {
       root = parseXml(login.text);
     } catch {
       // Not XML: an HTML page from the edge or a proxy. Map it by status.
-      throw await createSalesforceError(await responseForMapping(login), {
-        method: request.method,
-        action: ACTION,
-      });
+      throw await loginFailure(login, ACTION);
     }
     // The body was read from a copy; everything below answers from `root`.
     const fault = find(root, "Fault");
-    if (fault !== undefined) {
-      await discard(response);
-      throw faultError(fault, login.secrets, response, request);
-    }
-    if (!response.ok) {
-      throw await createSalesforceError(await responseForMapping(login), {
-        method: request.method,
-        action: ACTION,
-      });
-    }
+    if (fault !== undefined) throw await loginRefused(login, ACTION, faultOf(fault, secrets));
+    if (!response.ok) throw await loginFailure(login, ACTION);
     if (find(root, "passwordExpired")?.text.trim() === "true") {
       // A session of an expired password is restricted: every REST call would answer 401.
       await discard(response);
@@ -178,13 +169,7 @@ export class SoapLogin extends Auth {
     }
     const sessionId = find(root, "sessionId");
     const token = sessionId === undefined || sessionId.nil ? "" : sessionId.text.trim();
-    if (token === "") {
-      await discard(response);
-      throw new SalesforceError(
-        `${ACTION}: the response holds no sessionId ${where(response, request)}`,
-        { response },
-      );
-    }
+    if (token === "") throw await noToken(login, ACTION, "sessionId");
     this.#lifetime.issued(startedAt, sessionLifetime(find(root, "sessionSecondsValid")));
     await finishLogin(client, response);
     return token;
@@ -215,13 +200,11 @@ function sessionLifetime(element: XmlElement | undefined): number | undefined {
   return lifetime - Math.min(30_000, lifetime / 20);
 }
 
-/** `sf:exceptionCode` (or the faultcode without its prefix) and its message. */
-function faultError(
+/** `sf:exceptionCode` (or the faultcode without its prefix) and its message, redacted. */
+function faultOf(
   fault: XmlElement,
   secrets: readonly string[],
-  response: Response,
-  request: Request,
-): AuthenticationError {
+): { errorCode: string; errorMessage: string } {
   // Salesforce never echoes credentials in a fault; a proxy or a fake might.
   const text = (name: string) => {
     const el = find(fault, name);
@@ -236,13 +219,5 @@ function faultError(
       ? faultString.slice(errorCode.length + 2)
       : faultString) ||
     "no fault message";
-  return new AuthenticationError(
-    `${ACTION}: ${errorCode}: ${errorMessage} ${where(response, request)}`,
-    {
-      response,
-      errorCode,
-      errorMessage,
-      errors: [{ errorCode, message: errorMessage }],
-    },
-  );
+  return { errorCode, errorMessage };
 }
