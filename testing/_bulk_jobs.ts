@@ -2,7 +2,8 @@
 // state changes driven by polls, and ingest processing row by row through the DML code.
 
 import { isSalesforceId, normalizeId } from "../client/_ids.ts";
-import { formatCsvCell, formatCsvRow, parseCsvRows } from "../client/_csv.ts";
+import { parseCsvRows } from "../client/_csv_reader.ts";
+import type { ColumnReader } from "./_bulk_csv.ts";
 import { createRecord, type DmlContext, updateRecord } from "./_dml.ts";
 import type { OrgState } from "./_org.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
@@ -60,8 +61,8 @@ export interface IngestJob extends BaseJob {
 export interface QueryJob extends BaseJob {
   result: SoqlResult;
   columns: string[];
-  /** Per column: true for a dateTime, written `...Z` in CSV rather than `+0000`. */
-  dateTimes: boolean[];
+  /** How each column is read from a stored row. */
+  readers: ColumnReader[];
 }
 
 /** Per-org bulk settings. */
@@ -433,26 +434,4 @@ export function abandonIngest(job: IngestJob): void {
     // Unreadable data was never going to be processed: nothing to list.
   }
   job.data = undefined;
-}
-
-/** One of the three result files (§8.4): `sf__` cells quoted, the header echoed, cells quoted. */
-export function resultsCsv(
-  job: IngestJob,
-  which: "successfulResults" | "failedResults" | "unprocessedrecords",
-): string {
-  const ending = job.lineEnding === "CRLF" ? "\r\n" : "\n";
-  if (job.header.length === 0) return "";
-  const echoed = job.header.map(formatCsvCell).join(",");
-  const options = { quoteAll: true, lineEnding: ending } as const;
-  const parts: string[] = [];
-  if (which === "unprocessedrecords") {
-    parts.push(echoed + ending);
-    for (const cells of job.unprocessed) parts.push(formatCsvRow(cells, options));
-    return parts.join("");
-  }
-  const rows = which === "successfulResults" ? job.successful : job.failed;
-  const second = which === "successfulResults" ? "sf__Created" : "sf__Error";
-  parts.push(`"sf__Id","${second}",${echoed}${ending}`);
-  for (const row of rows) parts.push(formatCsvRow([row.id, row.extra, ...row.cells], options));
-  return parts.join("");
 }

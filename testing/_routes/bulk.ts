@@ -1,7 +1,6 @@
 // Bulk API 2.0 routes: ingest jobs (salesforce-api.md §8) and query jobs (§9).
 
 import { isSalesforceId, normalizeId } from "../../client/_ids.ts";
-import { formatCsvRow } from "../../client/_csv.ts";
 import {
   abandonIngest,
   advance,
@@ -13,13 +12,12 @@ import {
   newJob,
   processIngest,
   type QueryJob,
-  resultsCsv,
   setState,
 } from "../_bulk_jobs.ts";
+import { columnReaders, queryPageCsv, resultsCsv } from "../_bulk_csv.ts";
 import { fail, JSON_TYPE, noContent, notFound, readJsonObject } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
-import { parseSoql, rowValues, runSoql, SoqlError } from "../_soql/mod.ts";
-import type { ObjectDef } from "../_schema.ts";
+import { parseSoql, runSoql, SoqlError } from "../_soql/mod.ts";
 import { makeId } from "../_store.ts";
 
 const OPERATIONS = new Set(["insert", "update", "upsert", "delete", "hardDelete"]);
@@ -243,18 +241,6 @@ function listJobs(context: RouteContext, kind: "ingest" | "query"): Response {
 
 // ---- query ----------------------------------------------------------------------------------
 
-/** True when the column's last hop is a dateTime field, which bulk CSV writes with `Z`. */
-function isDateTimeColumn(context: RouteContext, root: ObjectDef, column: string): boolean {
-  const { schema } = context.org;
-  const parts = column.split(".");
-  let object: ObjectDef | undefined = root;
-  for (let i = 0; i < parts.length - 1 && object !== undefined; i++) {
-    const lookup = schema.relationship(object, parts[i]);
-    object = lookup && schema.object(lookup.referenceTo?.[0] ?? "");
-  }
-  return object !== undefined && schema.field(object, parts[parts.length - 1])?.type === "datetime";
-}
-
 async function createQuery(context: RouteContext): Promise<Response> {
   const { org, version } = context;
   const read = await readJsonObject(context.request);
@@ -304,7 +290,7 @@ async function createQuery(context: RouteContext): Promise<Response> {
     ),
     result,
     columns: result.columns,
-    dateTimes: result.columns.map((column) => isDateTimeColumn(context, root, column)),
+    readers: columnReaders(org.schema, root, result.columns),
   };
   state.query.set(job.id, job);
   return jobResponse(200, jobInfoJson(job, "query", "create"));
@@ -334,7 +320,7 @@ function decodeLocator(text: string): number | undefined {
   }
 }
 
-/** One page of CSV: every cell quoted, null as `""`, dateTimes `...Z` (§9). */
+/** One page of CSV, rows `[locator, locator + maxRecords)` of the job's result (§9). */
 function queryResults(context: RouteContext): Response {
   const job = queryJob(context);
   if (job === undefined) return notFound();
@@ -356,25 +342,9 @@ function queryResults(context: RouteContext): Response {
   if (offset === undefined || offset > job.result.totalSize) {
     return fail(400, "INVALIDLOCATOR", `Invalid locator: ${locator}`);
   }
-  const { columns, dateTimes } = job;
+  const records = job.result.rows.slice(offset, offset + max);
   const ending = job.lineEnding === "CRLF" ? "\r\n" : "\n";
-  const options = { quoteAll: true, lineEnding: ending } as const;
-  const records = job.result.slice(offset, offset + max);
-  // One string built by concatenation: cheaper than an array of lines and a join.
-  let text = formatCsvRow(columns, options);
-  const cells: string[] = new Array(columns.length);
-  for (const record of records) {
-    const values = rowValues(record, columns);
-    for (let c = 0; c < values.length; c++) {
-      const value = values[c];
-      cells[c] = value === null
-        ? ""
-        : dateTimes[c] && typeof value === "string" && value.endsWith("+0000")
-        ? `${value.slice(0, -5)}Z`
-        : String(value);
-    }
-    text += formatCsvRow(cells, options);
-  }
+  const text = queryPageCsv(context.org.store, job.columns, job.readers, records, ending);
   const next = offset + records.length;
   return csvResponse(text, {
     "Sforce-Locator": next >= job.result.totalSize ? "null" : encodeLocator(next),

@@ -47,6 +47,8 @@ export interface SoqlResult {
    * read from the store when projected.
    */
   slice(start: number, end: number): Record<string, unknown>[];
+  /** The selected stored records, unprojected, for writers that read values themselves (bulk CSV). */
+  readonly rows: readonly StoredRecord[];
 }
 
 /** Maximum OFFSET Salesforce allows. */
@@ -851,6 +853,7 @@ export function runSoql(
       objectName: root.name,
       columns: [],
       slice: () => [],
+      rows: [],
     };
   }
 
@@ -875,6 +878,7 @@ export function runSoql(
     objectName: root.name,
     columns: plan.columns,
     slice,
+    rows,
   };
 }
 

@@ -386,6 +386,34 @@ Deno.test("FakeSalesforce bulk query CSV quotes every cell, nulls empty, dateTim
   );
 });
 
+Deno.test("FakeSalesforce bulk query CSV follows parent paths two levels deep, empty where a parent is missing", async () => {
+  const { org, token } = await loggedIn();
+  const [acme] = org.insert("Account", [{ Name: "Acme, Inc." }]);
+  org.insert("Contact", [
+    { LastName: "Lee", AccountId: acme, Email: "lee@example.com" },
+    { LastName: "Orphan" },
+    { LastName: 'Say "hi"', AccountId: acme },
+  ]);
+  const job = await (await createQuery(
+    org,
+    token,
+    "SELECT LastName, Account.Name, Account.Owner.Email, Email FROM Contact",
+  )).json();
+  await (await call(org, token, "GET", `${V}/jobs/query/${job.id}`)).body?.cancel();
+  const pages: string[] = [];
+  for (const query of ["maxRecords=2", "maxRecords=2&locator=Mg"]) {
+    pages.push(
+      (await wire(await call(org, token, "GET", `${V}/jobs/query/${job.id}/results?${query}`)))
+        .text,
+    );
+  }
+  const header = '"LastName","Account.Name","Account.Owner.Email","Email"\n';
+  assert.deepEqual(pages, [
+    header + '"Lee","Acme, Inc.","admin@fake.example.com","lee@example.com"\n"Orphan","","",""\n',
+    header + '"Say ""hi""","Acme, Inc.","admin@fake.example.com",""\n',
+  ]);
+});
+
 Deno.test("FakeSalesforce bulk query refuses bad SOQL, COUNT() and bad locators", async () => {
   const { org, token } = await loggedIn();
   const bad = await createQuery(org, token, "SELECT Nope FROM Account");

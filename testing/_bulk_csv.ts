@@ -1,0 +1,90 @@
+// The CSV files of Bulk API 2.0 jobs (salesforce-api.md §8.4, §9): ingest result files, and
+// query result pages written straight from the stored records, without building REST
+// records first. Cells go through the project's one CSV writer.
+
+import { formatCsvCell, formatCsvRow } from "../client/_csv_writer.ts";
+import type { IngestJob } from "./_bulk_jobs.ts";
+import type { Schema } from "./_objects.ts";
+import type { ObjectDef, SoqlDataSource, StoredRecord } from "./_schema.ts";
+
+/** How to read one query column from a stored record. */
+export interface ColumnReader {
+  /** Lookup fields to follow to the record holding the value: `["AccountId"]` for `Account.Name`. */
+  hops: string[];
+  /** The field holding the value, e.g. `Name`. */
+  field: string;
+  /** True for a dateTime, which bulk CSV writes `...Z` rather than `+0000`. */
+  dateTime: boolean;
+}
+
+/** Readers for the canonical column paths of a query on `root` (`Id`, `Account.Owner.Email`). */
+export function columnReaders(schema: Schema, root: ObjectDef, columns: string[]): ColumnReader[] {
+  return columns.map((column) => {
+    const parts = column.split(".");
+    const hops: string[] = [];
+    let object: ObjectDef | undefined = root;
+    for (let i = 0; i < parts.length - 1 && object !== undefined; i++) {
+      const lookup = schema.relationship(object, parts[i]);
+      object = lookup && schema.object(lookup.referenceTo?.[0] ?? "");
+      hops.push(lookup?.name ?? parts[i]);
+    }
+    const field = parts[parts.length - 1];
+    const dateTime = object !== undefined && schema.field(object, field)?.type === "datetime";
+    return { hops, field, dateTime };
+  });
+}
+
+/** One page of query results: every cell quoted, null as `""`, dateTimes `...Z` (§9). */
+export function queryPageCsv(
+  source: SoqlDataSource,
+  header: string[],
+  readers: ColumnReader[],
+  rows: readonly StoredRecord[],
+  lineEnding: "\n" | "\r\n",
+): string {
+  const options = { quoteAll: true, lineEnding } as const;
+  // One string built by concatenation: cheaper than an array of lines and a join.
+  let text = formatCsvRow(header, options);
+  const cells: string[] = new Array(readers.length);
+  for (let r = 0; r < rows.length; r++) {
+    const record = rows[r];
+    for (let c = 0; c < readers.length; c++) {
+      const { hops, field, dateTime } = readers[c];
+      let holder: StoredRecord | undefined = record;
+      for (let h = 0; h < hops.length && holder !== undefined; h++) {
+        const id: unknown = holder[hops[h]];
+        holder = typeof id === "string" ? source.byId(id) : undefined;
+      }
+      const value = holder?.[field];
+      cells[c] = value === null || value === undefined
+        ? ""
+        : dateTime && typeof value === "string" && value.endsWith("+0000")
+        ? `${value.slice(0, -5)}Z`
+        : String(value);
+    }
+    text += formatCsvRow(cells, options);
+  }
+  return text;
+}
+
+/** One of the three result files (§8.4): `sf__` cells quoted, the header echoed, cells quoted. */
+export function resultsCsv(
+  job: IngestJob,
+  which: "successfulResults" | "failedResults" | "unprocessedrecords",
+): string {
+  const ending = job.lineEnding === "CRLF" ? "\r\n" : "\n";
+  if (job.header.length === 0) return "";
+  const echoed = job.header.map(formatCsvCell).join(",");
+  const options = { quoteAll: true, lineEnding: ending } as const;
+  const parts: string[] = [];
+  if (which === "unprocessedrecords") {
+    parts.push(echoed + ending);
+    for (const cells of job.unprocessed) parts.push(formatCsvRow(cells, options));
+    return parts.join("");
+  }
+  const rows = which === "successfulResults" ? job.successful : job.failed;
+  const second = which === "successfulResults" ? "sf__Created" : "sf__Error";
+  parts.push(`"sf__Id","${second}",${echoed}${ending}`);
+  for (const row of rows) parts.push(formatCsvRow([row.id, row.extra, ...row.cells], options));
+  return parts.join("");
+}
