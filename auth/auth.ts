@@ -126,7 +126,7 @@ export abstract class Auth {
    * @throws {AuthenticationError} When Salesforce refuses the credentials; every
    *   concurrent caller gets the same error instance, and the next call tries again.
    *
-   * @example
+   * @example Get the token a subclass acquires
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { Auth } from "@x/aiosalesforce/auth";
@@ -162,7 +162,7 @@ export abstract class Auth {
    * @throws {AuthenticationError} When Salesforce refuses the refresh; every
    *   concurrent caller gets the same error instance.
    *
-   * @example
+   * @example A stale token is replaced once
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { Auth } from "@x/aiosalesforce/auth";

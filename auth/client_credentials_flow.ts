@@ -116,7 +116,7 @@ export class ClientCredentialsFlow extends Auth {
  * The name the Python `aiosalesforce` documentation uses for
  * {@linkcode ClientCredentialsFlow}; the same class.
  *
- * @example
+ * @example Code ported from Python keeps its name
  * ```ts
  * import { ClientCredentials, ClientCredentialsFlow } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";

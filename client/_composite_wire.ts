@@ -1,13 +1,14 @@
-// What composite builders put on the wire and read back: subrequest specs for
-// queries and sObject calls (checked like sf.sobject), the JSON entries of the
-// envelopes, sending an envelope and reading its answer (HTML escaping undone),
-// and settling each subrequest with its result and the error a failure maps to.
+// What composite builders put on the wire and read back: query specs and the
+// rules that turn sObject specs (_sobject_spec.ts) into subrequests, references,
+// the JSON entries of the envelopes, sending an envelope and reading its answer
+// (HTML escaping undone), and settling each subrequest with its result and the
+// error a failure maps to.
 
 import { createSalesforceError, SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import type { Subrequest } from "./subrequest.ts";
-import type { SObjectSpec, SpecRules } from "./_sobject_spec.ts";
-import { checkBoolean, isPlainObject, received } from "./_validate.ts";
+import { objectJson, type SObjectSpec, type SpecRules } from "./_sobject_spec.ts";
+import { checkBoolean, checkSoql, isPlainObject, received } from "./_validate.ts";
 
 /** One subrequest before it has a reference id; `path` is below the versioned data API. */
 export type SubrequestSpec = SObjectSpec<string>;
@@ -76,14 +77,7 @@ function recordJson(context: string, data: unknown): string {
     }
     return text;
   }
-  if (!isPlainObject(data)) {
-    throw new TypeError(
-      `${context}: "data" must be an object, a JSON string or a Uint8Array: received ${
-        received(data)
-      }`,
-    );
-  }
-  return JSON.stringify(data);
+  return objectJson(context, data);
 }
 
 /**
@@ -101,13 +95,9 @@ export function querySpec(
   referable: boolean,
 ): SubrequestSpec {
   const context = "Cannot add query";
-  if (typeof soql !== "string" || soql.trim() === "") {
-    throw new TypeError(
-      `${context}: "soql" must be a non-empty string: received ${received(soql)}`,
-    );
-  }
+  const text = checkSoql(context, soql);
   checkBoolean(context, "includeAllRecords", includeAllRecords);
-  let q = encodeURIComponent(soql);
+  let q = encodeURIComponent(text);
   // Salesforce resolves `@{...}` in the URL text before decoding it: keep references as they are.
   if (referable) q = q.replace(ENCODED_REFERENCES, decodeURIComponent);
   const resource = includeAllRecords === true ? "queryAll" : "query";

@@ -10,6 +10,7 @@ import {
   checkRecordId,
   encodeExternalId,
   isPlainObject,
+  received,
   withoutExternalId,
 } from "./_validate.ts";
 
@@ -30,6 +31,18 @@ export interface SpecRules<B> {
   encode(context: string, data: unknown): B;
   /** True for a value taken as an id without checks (a composite reference). */
   isReference?(value: unknown): value is string;
+}
+
+/** JSON text of an object body; a value that is not an object, JSON text or bytes is refused. */
+export function objectJson(context: string, data: unknown): string {
+  if (!isPlainObject(data)) {
+    throw new TypeError(
+      `${context}: "data" must be an object, a JSON string or a Uint8Array: received ${
+        received(data)
+      }`,
+    );
+  }
+  return JSON.stringify(data);
 }
 
 /** A record id, or what the rules accept in its place. */

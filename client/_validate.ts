@@ -185,6 +185,11 @@ export function checkRecordId(context: string, name: string, value: unknown): st
   return checkString(context, name, value, isSalesforceId, "a 15- or 18-character record id");
 }
 
+/** Checks a SOQL query argument: a string that is not blank. */
+export function checkSoql(context: string, value: unknown): string {
+  return checkString(context, "soql", value, (text) => text.trim() !== "", "a non-empty string");
+}
+
 /**
  * Checks an external id value and encodes it as one path segment. `.` and `..`
  * are refused: URL parsers resolve them (even encoded) as dot segments.

@@ -283,7 +283,7 @@ export class CollectionsClient {
    * @throws {RangeError} With `allOrNone` and more than 200 records or 10 type runs.
    * @throws {CollectionsError} When a call fails; its `partialResults` hold the rest.
    *
-   * @example
+   * @example Update a record by Id
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";
@@ -319,7 +319,7 @@ export class CollectionsClient {
    * @throws {RangeError} With `allOrNone` and more than 200 records.
    * @throws {CollectionsError} When a call fails; its `partialResults` hold the rest.
    *
-   * @example
+   * @example Update one record and insert another by external id
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";
@@ -357,7 +357,7 @@ export class CollectionsClient {
    * @throws {RangeError} With `allOrNone` and more than 200 ids.
    * @throws {CollectionsError} When a call fails; its `partialResults` hold the rest.
    *
-   * @example
+   * @example Delete records by id
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";
@@ -403,7 +403,7 @@ export class CollectionsClient {
    *   object than the first id's, or an empty `fields`.
    * @throws {CollectionsError} When a call fails; its `partialResults` hold the rest.
    *
-   * @example
+   * @example Read records; an unknown id gives null
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";

@@ -1,5 +1,7 @@
 /**
- * Composite Batch and Composite requests: many subrequests in one API call.
+ * Composite resources as `sf.composite`: Composite Batch and Composite requests
+ * (many subrequests in one API call), and the entry points of Composite Graph
+ * and sObject Tree.
  *
  * @module
  */
@@ -435,6 +437,9 @@ export class CompositeClient {
    * @param records The root records, child relationships as arrays.
    * @param options `signal`.
    * @returns One `{ referenceId, id }` per record, in input order (a parent before its children).
+   * @throws {TypeError} For a bad name or record, an unknown child relationship, or a bad reference id.
+   * @throws {RangeError} For more than 200 records, 5 levels or 5 object types.
+   * @throws {SalesforceError} When Salesforce refuses the tree (nothing is created).
    *
    * @example An account with two contacts
    * ```ts

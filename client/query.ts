@@ -6,7 +6,7 @@
  */
 
 import type { Salesforce } from "./salesforce.ts";
-import { checkInteger, received } from "./_validate.ts";
+import { checkInteger, checkSoql } from "./_validate.ts";
 
 /** Options for {@linkcode Salesforce.query}. */
 export interface QueryOptions {
@@ -74,11 +74,7 @@ export function queryRecords<T = Record<string, unknown>>(
   basePath = `/services/data/v${client.version}`,
 ): AsyncGenerator<T, void, undefined> {
   const context = "Cannot run query";
-  if (typeof soql !== "string" || soql.trim() === "") {
-    throw new TypeError(
-      `${context}: "soql" must be a non-empty string: received ${received(soql)}`,
-    );
-  }
+  checkSoql(context, soql);
   const headers = new Headers();
   if (options.batchSize !== undefined) {
     checkInteger(context, "batchSize", options.batchSize, 200, 2000);
@@ -108,7 +104,7 @@ async function* pages<T>(
       // Start the next page before handing out this one: the wait for it overlaps
       // with the caller's work. A rejection is kept for the loop to rethrow.
       next = page.nextRecordsUrl ? fetchPage(page.nextRecordsUrl) : undefined;
-      next?.catch(() => {});
+      void next?.catch(() => {});
       yield* page.records;
     }
   } finally {

@@ -10,12 +10,12 @@ import {
   deleteSpec,
   describeSpec,
   getSpec,
+  objectJson,
   type SObjectSpec,
   type SpecRules,
   updateSpec,
   upsertSpec,
 } from "./_sobject_spec.ts";
-import { received } from "./_validate.ts";
 
 /** A record body: an object to serialise, or JSON text / bytes sent as they are. */
 export type RecordData = Record<string, unknown> | string | Uint8Array;
@@ -81,14 +81,7 @@ const JSON_HEADERS = { "Content-Type": "application/json" };
 function body(context: string, data: unknown): BodyInit {
   if (typeof data === "string") return data;
   if (data instanceof Uint8Array) return data as Uint8Array<ArrayBuffer>;
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new TypeError(
-      `${context}: "data" must be an object, a JSON string or a Uint8Array: received ${
-        received(data)
-      }`,
-    );
-  }
-  return JSON.stringify(data);
+  return objectJson(context, data);
 }
 
 /** sf.sobject sends bodies as given and takes no references in place of ids. */
@@ -119,7 +112,7 @@ export class SObjectClient {
   #basePath: string;
 
   /**
-   * Creates the object.
+   * Use `sf.sobject`; there is rarely a need to build one.
    *
    * @param client The client to send requests with.
    * @param basePath The API root, e.g. `/services/data/v64.0` (or the Tooling API's).
@@ -139,7 +132,7 @@ export class SObjectClient {
    * @throws {TypeError} For a bad object name or body, before anything is sent.
    * @throws {SalesforceError} When Salesforce refuses the record.
    *
-   * @example
+   * @example Create a contact
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";
@@ -204,7 +197,7 @@ export class SObjectClient {
    * @throws {TypeError} For a bad object name, id or body, before anything is sent.
    * @throws {NotFoundError} When the record does not exist.
    *
-   * @example
+   * @example Change one field
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";
@@ -236,7 +229,7 @@ export class SObjectClient {
    * @throws {TypeError} For a bad object name or id, before anything is sent.
    * @throws {NotFoundError} When no record matches.
    *
-   * @example
+   * @example Delete by record id
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";
@@ -267,7 +260,7 @@ export class SObjectClient {
    * @throws {TypeError} For bad names, a bad id, or a body whose external id differs from `id`.
    * @throws {MoreThanOneRecordError} When several records have that external id.
    *
-   * @example
+   * @example Insert, then update, by external id
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";
@@ -305,7 +298,7 @@ export class SObjectClient {
    * @returns The describe JSON.
    * @throws {NotFoundError} When the org has no such object.
    *
-   * @example
+   * @example List the fields of Account
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";

@@ -1,5 +1,9 @@
-// The subrequest objects composite builders hand out (re-exported by composite.ts):
-// status, body, headers and the mapped error after execute(), typed accessors, ref().
+/**
+ * The subrequest objects composite builders hand out: status, body, headers and
+ * the mapped error after `execute()`, typed accessors, and `ref()`.
+ *
+ * @module
+ */
 
 import type { SalesforceError, SalesforceErrorDetail } from "./errors.ts";
 import type { QueryPage } from "./query.ts";

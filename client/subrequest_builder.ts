@@ -1,5 +1,9 @@
-// The part every composite builder shares (re-exported by composite.ts): query(),
-// sobject.*, generated reference ids, limits, and the open/executing/executed state.
+/**
+ * The part every composite builder shares: `query()`, `sobject.*`, generated
+ * reference ids, limits, and the open, executing and executed states.
+ *
+ * @module
+ */
 
 import type { Salesforce } from "./salesforce.ts";
 import type {

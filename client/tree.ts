@@ -39,7 +39,7 @@ export type TreeRecord = Record<string, unknown>;
 /**
  * The id Salesforce gave one record of a tree.
  *
- * @example
+ * @example A result of a tree call
  * ```ts
  * import type { TreeResult } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";
@@ -58,7 +58,7 @@ export interface TreeResult {
 /**
  * Options for {@linkcode createTree}.
  *
- * @example
+ * @example Give the call a deadline
  * ```ts
  * import type { TreeOptions } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";
