@@ -154,7 +154,7 @@ export function mapStrings(value: unknown, map: (text: string) => unknown): unkn
  * first and each string value unescaped, never the raw text: unescaping `&quot;`
  * inside JSON text would break it.
  */
-export function unescapeHtml(value: unknown): unknown {
+function unescapeHtml(value: unknown): unknown {
   return mapStrings(value, unescapeText);
 }
 
