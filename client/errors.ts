@@ -74,7 +74,7 @@ export class SalesforceError extends Error {
  * Authentication failed: bad credentials, a revoked token, or a session that
  * could not be refreshed (401, SOAP login faults, OAuth errors).
  *
- * @example
+ * @example Catch authentication failures
  * ```ts
  * import { AuthenticationError, SalesforceError } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";
@@ -87,7 +87,7 @@ export class AuthenticationError extends SalesforceError {}
 /**
  * The user may not do this (403).
  *
- * @example
+ * @example Recognise a permission error
  * ```ts
  * import { AuthorizationError } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";
@@ -100,7 +100,7 @@ export class AuthorizationError extends SalesforceError {}
 /**
  * The resource does not exist (404).
  *
- * @example
+ * @example Recognise a missing record
  * ```ts
  * import { NotFoundError } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";
@@ -113,7 +113,7 @@ export class NotFoundError extends SalesforceError {}
 /**
  * An external id matched several records (300); `records` lists their URLs.
  *
- * @example
+ * @example List the records an external id matched
  * ```ts
  * import { MoreThanOneRecordError } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";
@@ -155,7 +155,7 @@ export interface DuplicateMatch {
 /**
  * A duplicate rule blocked the save (400 `DUPLICATES_DETECTED`).
  *
- * @example
+ * @example Read the records a duplicate rule matched
  * ```ts
  * import { DuplicatesDetectedError } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";
@@ -186,7 +186,7 @@ export class DuplicatesDetectedError extends SalesforceError {
 /**
  * An API request limit was exceeded (`REQUEST_LIMIT_EXCEEDED`).
  *
- * @example
+ * @example Recognise a request limit error
  * ```ts
  * import { RequestLimitExceededError } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";
@@ -199,7 +199,7 @@ export class RequestLimitExceededError extends SalesforceError {}
 /**
  * Salesforce or its edge failed (5xx).
  *
- * @example
+ * @example Recognise a server error
  * ```ts
  * import { ServerError } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";
@@ -333,7 +333,7 @@ function duplicatesOf(error: SalesforceErrorDetail | undefined): DuplicateMatch[
  * @param options The method and action to name in the message.
  * @returns The mapped error.
  *
- * @example
+ * @example Map a 404 response to NotFoundError
  * ```ts
  * import { createSalesforceError, NotFoundError } from "@x/aiosalesforce";
  * import assert from "node:assert/strict";

@@ -251,7 +251,7 @@ export class Salesforce {
    * @param options `signal`.
    * @returns The describeGlobal JSON, with `sobjects`.
    *
-   * @example
+   * @example Read the org's limits
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";
@@ -340,7 +340,7 @@ export class Salesforce {
    * @param options `signal` to abort the call.
    * @returns The limits JSON: each limit name to `{ Max, Remaining }`.
    *
-   * @example
+   * @example List the org's objects
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";

@@ -136,7 +136,7 @@ export abstract class ResponseBoundEvent extends SalesforceEvent {
 /**
  * Published once per `request()` call, before the first attempt is sent.
  *
- * @example
+ * @example Build a request event
  * ```ts
  * import { RequestEvent } from "@x/aiosalesforce/events";
  * import assert from "node:assert/strict";
@@ -174,7 +174,7 @@ export class RequestEvent extends SalesforceEvent {
 /**
  * Published once per successful (2xx) `request()` call.
  *
- * @example
+ * @example Build a response event
  * ```ts
  * import { ResponseEvent } from "@x/aiosalesforce/events";
  * import assert from "node:assert/strict";
@@ -198,7 +198,7 @@ export class ResponseEvent extends ResponseBoundEvent {
 /**
  * Published before each retry sleep.
  *
- * @example
+ * @example Build a retry event
  * ```ts
  * import { RetryEvent } from "@x/aiosalesforce/events";
  * import assert from "node:assert/strict";
@@ -245,7 +245,7 @@ export class RetryEvent extends SalesforceEvent {
  * Published for every response received from the REST API, retried or not:
  * each one counts against the org's daily API requests.
  *
- * @example
+ * @example Count API calls
  * ```ts
  * import { RestApiCallConsumptionEvent } from "@x/aiosalesforce/events";
  * import assert from "node:assert/strict";
@@ -276,7 +276,7 @@ export class RestApiCallConsumptionEvent extends ResponseBoundEvent {
  * Published for each Bulk API 2.0 data upload: Salesforce counts one batch per
  * 10,000 records against `DailyBulkApiBatches`.
  *
- * @example
+ * @example Count bulk batches
  * ```ts
  * import { BulkApiBatchConsumptionEvent } from "@x/aiosalesforce/events";
  * import assert from "node:assert/strict";
