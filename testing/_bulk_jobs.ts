@@ -4,12 +4,13 @@
 import { isSalesforceId, normalizeId } from "../client/_ids.ts";
 import { parseCsvRows } from "../client/_csv_reader.ts";
 import type { ColumnReader } from "./_bulk_csv.ts";
-import { createRecord, type DmlContext, updateRecord } from "./_dml.ts";
+import { createRecord, deleteRecord, type DmlContext, updateRecord } from "./_dml.ts";
+import { liveRecord, upsertRecord } from "./_record_lookup.ts";
 import type { OrgState } from "./_org.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
 import { makeId, type RecordStore } from "./_store.ts";
 import type { SoqlResult } from "./_soql/mod.ts";
-import { coerceValue, formatDateTime, type RestError } from "./_values.ts";
+import { formatDateTime, type RestError } from "./_values.ts";
 
 /** Job states (§8.3). */
 export type JobState =
@@ -215,10 +216,6 @@ function sfError(error: RestError): string {
   return `${error.errorCode}:${error.message}:${fields.length > 0 ? `${fields.join(",")} ` : ""}--`;
 }
 
-function plainError(errorCode: string, message: string, fields?: string[]): string {
-  return sfError({ errorCode, message, fields });
-}
-
 interface Column {
   /** A plain field, or the relationship of `Rel.Field`. */
   key: string;
@@ -278,76 +275,35 @@ function bodyOf(columns: Column[], row: string[], skip: number): Record<string, 
 
 /** The live record a row's Id names, or its `sf__Error`. */
 function recordFor(
-  org: OrgState,
+  dml: DmlContext,
   object: ObjectDef,
   raw: string,
 ): { record: StoredRecord } | { error: string } {
-  if (raw === "") {
-    return { error: plainError("MISSING_ARGUMENT", "Id not specified in an update call") };
-  }
-  if (!isSalesforceId(raw)) {
-    return {
-      error: plainError("MALFORMED_ID", `${object.label} ID: id value of incorrect type: ${raw}`, [
-        "Id",
-      ]),
-    };
-  }
-  const id = normalizeId(raw);
-  const record = id.startsWith(object.keyPrefix) ? org.store.byId(id) : undefined;
-  if (record === undefined) {
-    return { error: plainError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id") };
-  }
-  if (record.IsDeleted === true) {
-    return { error: plainError("ENTITY_IS_DELETED", "entity is deleted") };
-  }
-  return { record };
+  const found = liveRecord(dml.store, object, raw);
+  return "error" in found ? { error: sfError(found.error) } : found;
 }
 
-const NO_REFERENCES = { prefixesOf: () => [] };
-
-/** One row of an upsert: matched by its external id, then updated or created. */
+/** One row of an upsert: matched by its external id (or Id), then updated or created. */
 function upsertRow(
-  org: OrgState,
   dml: DmlContext,
   object: ObjectDef,
   key: FieldDef,
   value: string,
   body: Record<string, unknown>,
 ): { id: string; created: boolean } | { error: string } {
-  if (key.name === "Id") {
-    if (value === "") return done(createRecord(dml, object, body), true);
-    const found = recordFor(org, object, value);
-    return "error" in found ? found : done(updateRecord(dml, object, found.record, body), false);
-  }
-  if (value === "") {
-    return { error: plainError("MISSING_ARGUMENT", `${key.name} not specified`, [key.name]) };
-  }
-  const coerced = coerceValue(key, value, NO_REFERENCES);
-  if ("error" in coerced) return { error: sfError(coerced.error) };
-  const matches = coerced.value === null ? [] : org.store.find(object, key, coerced.value);
-  if (matches.length > 1) {
-    return {
-      error: plainError(
-        "DUPLICATE_EXTERNAL_ID",
-        `${key.name}: more than one record found for external id field: [${
-          matches.map((r) => r.Id).join(", ")
-        }]`,
-        [key.name],
-      ),
-    };
-  }
-  if (matches.length === 1) return done(updateRecord(dml, object, matches[0], body), false);
-  return done(createRecord(dml, object, body), true);
+  if (key.name !== "Id") return done(upsertRecord(dml, object, key, value, body));
+  if (value === "") return done(createRecord(dml, object, body), true);
+  const found = recordFor(dml, object, value);
+  return "error" in found ? found : done(updateRecord(dml, object, found.record, body), false);
 }
 
+/** A write's row outcome; `created` unless the result tells it (an upsert's). */
 function done(
-  result: ReturnType<typeof createRecord>,
-  created: boolean,
+  result: { record: StoredRecord; created?: boolean } | { error: RestError },
+  created = false,
 ): { id: string; created: boolean } | { error: string } {
-  return "error" in result ? { error: sfError(result.error) } : {
-    id: result.record.Id as string,
-    created,
-  };
+  if ("error" in result) return { error: sfError(result.error) };
+  return { id: result.record.Id as string, created: result.created ?? created };
 }
 
 /** Runs every uploaded row through the DML code, filling the job's result sets. */
@@ -391,10 +347,10 @@ export function processIngest(org: OrgState, job: IngestJob, dml: DmlContext): v
         outcome = done(createRecord(dml, object, bodyOf(columns, cells, -1)), true);
         break;
       case "upsert":
-        outcome = upsertRow(org, dml, object, key, keyValue, bodyOf(columns, cells, -1));
+        outcome = upsertRow(dml, object, key, keyValue, bodyOf(columns, cells, -1));
         break;
       case "update": {
-        const found = recordFor(org, object, keyValue);
+        const found = recordFor(dml, object, keyValue);
         outcome = "error" in found
           ? found
           : done(updateRecord(dml, object, found.record, bodyOf(columns, cells, keyIndex)), false);
@@ -402,11 +358,11 @@ export function processIngest(org: OrgState, job: IngestJob, dml: DmlContext): v
       }
       default: {
         // delete moves the record to the recycle bin; hardDelete purges it.
-        const found = recordFor(org, object, keyValue);
+        const found = recordFor(dml, object, keyValue);
         if ("error" in found) outcome = found;
         else {
-          if (job.operation === "hardDelete") org.store.purge(object, found.record);
-          else org.store.softDelete(object, found.record, dml.stamp);
+          if (job.operation === "hardDelete") dml.store.purge(object, found.record);
+          else deleteRecord(dml, object, found.record);
           outcome = { id: found.record.Id as string, created: false };
         }
       }

@@ -3,6 +3,7 @@
 // duplicate rules. Routes (REST today, composite and bulk later) share it.
 
 import { isSalesforceId, normalizeId } from "../client/_ids.ts";
+import { isPlainObject } from "../client/_validate.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
 import { type RecordStore, UndoLog, type WriteStamp } from "./_store.ts";
 import {
@@ -66,10 +67,6 @@ function coercionContext(store: RecordStore): CoercionContext {
 
 function invalid(error: RestError, status = 400): { status: number; error: RestError } {
   return { status, error };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Resolves `{"Account": {"ExtId__c": "x"}}` to the parent's id. */
@@ -322,6 +319,11 @@ export function updateRecord(
   if (error !== undefined) return invalid(error);
   ctx.store.update(object, record, prepared.values, ctx.stamp);
   return { record };
+}
+
+/** Moves a stored, non-deleted record to the recycle bin. */
+export function deleteRecord(ctx: DmlContext, object: ObjectDef, record: StoredRecord): void {
+  ctx.store.softDelete(object, record, ctx.stamp);
 }
 
 /**

@@ -1,5 +1,6 @@
 // Response builders and request-body readers shared by every route family.
 
+import { isPlainObject } from "../client/_validate.ts";
 import { type RestError, restError } from "./_values.ts";
 
 /** Salesforce's JSON content type: no space before `charset`. */
@@ -153,4 +154,24 @@ export async function readJsonObject(
     };
   }
   return { value: value as Record<string, unknown> };
+}
+
+/** Reads a JSON body that must be an object with a `records` array (sObject Collections and Tree). */
+export async function readRecordsBody(
+  request: Request,
+): Promise<{ value: Record<string, unknown> & { records: unknown[] } } | { response: Response }> {
+  const read = await readJson(request);
+  if ("response" in read) return read;
+  const body = read.value;
+  if (!isPlainObject(body) || !Array.isArray(body.records)) {
+    // Code and wording unverified: Salesforce reads the body with Jackson.
+    return {
+      response: fail(
+        400,
+        "JSON_PARSER_ERROR",
+        "The request body must be an object with a records array",
+      ),
+    };
+  }
+  return { value: body as Record<string, unknown> & { records: unknown[] } };
 }

@@ -2,16 +2,7 @@
 // and the case-insensitive lookups every route and the store share.
 
 import type { FieldDef, FieldType, ObjectDef } from "./_schema.ts";
-
-/** A custom object as `FakeSalesforceOptions.objects` takes it; the org adds the system fields. */
-export interface CustomObjectInput {
-  name: string;
-  fields: FieldDef[];
-  label?: string;
-  labelPlural?: string;
-  keyPrefix?: string;
-  custom?: boolean;
-}
+import type { CustomObjectDefinition } from "./fake_salesforce.ts";
 
 type FieldExtra = Omit<FieldDef, "name" | "type">;
 
@@ -208,7 +199,7 @@ function labelOf(apiName: string): string {
  * are added, key prefixes `a00`, `a01`, ... are given in order unless set.
  */
 export function customObjects(
-  inputs: readonly CustomObjectInput[],
+  inputs: readonly CustomObjectDefinition[],
   taken: ObjectDef[],
 ): ObjectDef[] {
   const context = "Cannot create FakeSalesforce";

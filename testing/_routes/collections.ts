@@ -3,17 +3,20 @@
 // order, errors keyed `statusCode`; `allOrNone` rolls everything back on any failure.
 
 import { isSalesforceId, normalizeId } from "../../client/_ids.ts";
+import { isPlainObject } from "../../client/_validate.ts";
 import {
   allOrNothing,
   createRecord,
+  deleteRecord,
   type DmlContext,
   type DmlResult,
   updateRecord,
 } from "../_dml.ts";
-import { fail, json, notFound, readJson } from "../_http.ts";
+import { fail, json, notFound, readJson, readRecordsBody } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "../_schema.ts";
-import { coerceValue, type RestError, restError } from "../_values.ts";
+import { liveRecord, upsertRecord } from "../_record_lookup.ts";
+import type { RestError } from "../_values.ts";
 
 /** Records per create, update, upsert or delete call. */
 export const MAX_COLLECTION_RECORDS = 200;
@@ -92,10 +95,6 @@ export function writeAll(
   });
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function tooMany(limit: number): Response {
   // Wording and code unverified (salesforce-api.md §7.3).
   return fail(400, "EXCEEDED_ID_LIMIT", `Maximum number of records allowed is ${limit}`);
@@ -108,22 +107,15 @@ interface Envelope {
   objects: ObjectDef[];
 }
 
-async function readEnvelope(context: RouteContext): Promise<Envelope | Response> {
-  const read = await readJson(context.request);
+/** The envelope of a create, update or upsert; `chunked` checks the runs of types (create, update). */
+async function readEnvelope(context: RouteContext, chunked: boolean): Promise<Envelope | Response> {
+  const read = await readRecordsBody(context.request);
   if ("response" in read) return read.response;
   const body = read.value;
-  if (!isPlainObject(body) || !Array.isArray(body.records)) {
-    // Code and wording unverified: Salesforce reads the body with Jackson.
-    return fail(
-      400,
-      "JSON_PARSER_ERROR",
-      "The request body must be an object with a records array",
-    );
-  }
   if (body.allOrNone !== undefined && typeof body.allOrNone !== "boolean") {
     return fail(400, "JSON_PARSER_ERROR", "allOrNone must be a boolean");
   }
-  const records = body.records as unknown[];
+  const records = body.records;
   if (records.length > MAX_COLLECTION_RECORDS) return tooMany(MAX_COLLECTION_RECORDS);
   const objects: ObjectDef[] = [];
   for (const record of records) {
@@ -142,6 +134,7 @@ async function readEnvelope(context: RouteContext): Promise<Envelope | Response>
     }
     objects.push(object);
   }
+  if (chunked && typeChunks(objects) > MAX_TYPE_CHUNKS) return tooManyChunks();
   return {
     allOrNone: body.allOrNone === true,
     records: records as Record<string, unknown>[],
@@ -176,44 +169,23 @@ function fieldsOf(record: Record<string, unknown>, dropId: boolean): Record<stri
 }
 
 async function create(context: RouteContext): Promise<Response> {
-  const envelope = await readEnvelope(context);
+  const envelope = await readEnvelope(context, true);
   if (envelope instanceof Response) return envelope;
   const { records, objects, allOrNone } = envelope;
-  if (typeChunks(objects) > MAX_TYPE_CHUNKS) return tooManyChunks();
   const outcomes = writeAll(context.org.dml(context), records.length, allOrNone, (ctx, i) =>
     // An Id in the body fails in createRecord (INVALID_FIELD_FOR_INSERT_UPDATE), as in Salesforce.
     fromDml(createRecord(ctx, objects[i], fieldsOf(records[i], false))));
   return json(200, outcomes.map((outcome) => resultJson(outcome, false)));
 }
 
-/** The record an update or delete names, or the outcome Salesforce reports instead. */
+/** The live record an update or delete names, or the outcome Salesforce reports instead. */
 function existing(
   ctx: DmlContext,
   object: ObjectDef | undefined,
   raw: unknown,
 ): { record: StoredRecord; object: ObjectDef } | Outcome {
-  if (raw === undefined || raw === null || raw === "") {
-    return failed(restError("MISSING_ARGUMENT", "Id not specified in an update call", []));
-  }
-  const text = String(raw);
-  const target = object ??
-    (isSalesforceId(text) ? ctx.store.schema.byPrefix(text.slice(0, 3)) : undefined);
-  if (!isSalesforceId(text) || target === undefined || !text.startsWith(target.keyPrefix)) {
-    const message = object === undefined
-      ? `malformed id ${text}`
-      : `${object.label} ID: id value of incorrect type: ${text}`;
-    return failed(restError("MALFORMED_ID", message, object === undefined ? [] : ["Id"]));
-  }
-  const id = normalizeId(text);
-  const record = ctx.store.byId(id);
-  if (record === undefined) {
-    // Code unverified: a well-formed id that names no record.
-    return failed(restError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []), id);
-  }
-  if (record.IsDeleted === true) {
-    return failed(restError("ENTITY_IS_DELETED", "entity is deleted", []), id);
-  }
-  return { record, object: target };
+  const found = liveRecord(ctx.store, object, raw);
+  return "error" in found ? failed(found.error, found.id) : found;
 }
 
 function namedIdOf(raw: unknown): string | undefined {
@@ -221,10 +193,9 @@ function namedIdOf(raw: unknown): string | undefined {
 }
 
 async function update(context: RouteContext): Promise<Response> {
-  const envelope = await readEnvelope(context);
+  const envelope = await readEnvelope(context, true);
   if (envelope instanceof Response) return envelope;
   const { records, objects, allOrNone } = envelope;
-  if (typeChunks(objects) > MAX_TYPE_CHUNKS) return tooManyChunks();
   const idOf = (i: number) => records[i].id ?? records[i].Id;
   const outcomes = writeAll(context.org.dml(context), records.length, allOrNone, (ctx, i) => {
     const found = existing(ctx, objects[i], idOf(i));
@@ -235,15 +206,12 @@ async function update(context: RouteContext): Promise<Response> {
   return json(200, outcomes.map((outcome) => resultJson(outcome, false)));
 }
 
-/** Path values are compared, not stored as lookups: no reference prefixes to check. */
-const NO_REFERENCES = { prefixesOf: () => [] };
-
 async function upsert(context: RouteContext): Promise<Response> {
   const { org, params } = context;
   const object = org.schema.object(params.object);
   const def = object && org.schema.field(object, params.field);
   if (object === undefined || def === undefined || def.externalId !== true) return notFound();
-  const envelope = await readEnvelope(context);
+  const envelope = await readEnvelope(context, false);
   if (envelope instanceof Response) return envelope;
   const { records, objects, allOrNone } = envelope;
   const other = objects.find((o) => o !== object);
@@ -258,26 +226,14 @@ async function upsert(context: RouteContext): Promise<Response> {
   const outcomes = writeAll(context.org.dml(context), records.length, allOrNone, (ctx, i) => {
     const fields = fieldsOf(records[i], false);
     const key = Object.keys(fields).find((k) => k.toLowerCase() === def.name.toLowerCase());
-    const raw = key === undefined ? undefined : fields[key];
-    if (raw === undefined || raw === null || raw === "") {
-      return failed(restError("MISSING_ARGUMENT", `${def.name} not specified`, [def.name]));
-    }
-    const value = coerceValue(def, raw, NO_REFERENCES);
-    if ("error" in value) return failed(value.error);
-    const matches = ctx.store.find(object, def, value.value);
-    if (matches.length > 1) {
-      return failed(
-        restError(
-          "DUPLICATE_EXTERNAL_ID",
-          `${def.name}: more than one record found for external id field: [${
-            matches.map((r) => r.Id).join(", ")
-          }]`,
-          [def.name],
-        ),
-      );
-    }
-    if (matches.length === 1) return fromDml(updateRecord(ctx, object, matches[0], fields), false);
-    return fromDml(createRecord(ctx, object, fields), true);
+    const result = upsertRecord(
+      ctx,
+      object,
+      def,
+      key === undefined ? undefined : fields[key],
+      fields,
+    );
+    return "error" in result ? failed(result.error) : fromDml(result, result.created);
   });
   return json(200, outcomes.map((outcome) => resultJson(outcome, true)));
 }
@@ -294,7 +250,7 @@ function remove(context: RouteContext): Response {
   const outcomes = writeAll(context.org.dml(context), ids.length, allOrNone, (ctx, i) => {
     const found = existing(ctx, undefined, ids[i]);
     if (!("record" in found)) return found;
-    ctx.store.softDelete(found.object, found.record, ctx.stamp);
+    deleteRecord(ctx, found.object, found.record);
     return { id: found.record.Id as string };
   }, (i) => namedIdOf(ids[i]));
   return json(200, outcomes.map((outcome) => resultJson(outcome, false)));

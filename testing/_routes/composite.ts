@@ -4,6 +4,7 @@
 // `parseCompositeSubrequests`, `executeComposite` and `compositeJson`.
 
 import { mapStrings } from "../../client/_composite_wire.ts";
+import { isPlainObject } from "../../client/_validate.ts";
 import { fail, json, readJson } from "../_http.ts";
 import type { OrgState } from "../_org.ts";
 import type { Route, RouteContext } from "../_router.ts";
@@ -61,6 +62,16 @@ function codeFirst(errorCode: string, message: string): Record<string, string>[]
   return [{ errorCode, message }];
 }
 
+/** The 400 PROCESSING_HALTED entry of a subrequest that did not run or was rolled back. */
+export function haltedEntry(referenceId: string, message: string): CompositeSubresponse {
+  return {
+    body: codeFirst("PROCESSING_HALTED", message),
+    httpHeaders: {},
+    httpStatusCode: 400,
+    referenceId,
+  };
+}
+
 // ---------------------------------------------------------------------------
 // HTML escaping of composite responses
 
@@ -89,10 +100,6 @@ export function compositeJson(org: OrgState, body: unknown): Response {
 // Envelope checks
 
 type Checked<T> = { value: T } | { response: Response };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** `vNN.N` no later than the outer call's version, or undefined. */
 function subrequestVersion(text: string, outer: string): string | undefined {
@@ -143,7 +150,7 @@ interface BatchEnvelope {
 
 function parseBatch(value: unknown, outer: string): Checked<BatchEnvelope> {
   const invalid = (message: string) => ({ response: fail(400, BATCH_INVALID, message) });
-  if (!isObject(value) || !Array.isArray(value.batchRequests)) {
+  if (!isPlainObject(value) || !Array.isArray(value.batchRequests)) {
     return invalid("The request must be an object with a batchRequests array");
   }
   const haltOnError = value.haltOnError ?? false;
@@ -155,7 +162,7 @@ function parseBatch(value: unknown, outer: string): Checked<BatchEnvelope> {
   }
   const requests: BatchEnvelope["requests"] = [];
   for (const [i, entry] of list.entries()) {
-    const method = isObject(entry) ? entry.method : undefined;
+    const method = isPlainObject(entry) ? entry.method : undefined;
     if (typeof method !== "string" || !METHODS.has(method)) {
       return invalid(`batchRequests[${i}].method must be one of ${[...METHODS].join(", ")}`);
     }
@@ -188,7 +195,7 @@ export function parseCompositeSubrequests(
   let queries = 0;
   for (const [i, entry] of list.entries()) {
     const where = `${field}[${i}]`;
-    if (!isObject(entry)) return invalid(`${where} must be an object`);
+    if (!isPlainObject(entry)) return invalid(`${where} must be an object`);
     const { method, referenceId, body } = entry;
     if (typeof method !== "string" || !METHODS.has(method)) {
       return invalid(`${where}.method must be one of ${[...METHODS].join(", ")}`);
@@ -209,7 +216,7 @@ export function parseCompositeSubrequests(
     }
     seen.add(referenceId);
     const headers = entry.httpHeaders ?? {};
-    if (!isObject(headers) || Object.values(headers).some((v) => typeof v !== "string")) {
+    if (!isPlainObject(headers) || Object.values(headers).some((v) => typeof v !== "string")) {
       return invalid(`${where}.httpHeaders must be an object of strings`);
     }
     if (isQuery(url) && ++queries > MAX_QUERIES) {
@@ -299,7 +306,7 @@ function lookup(
   let value = source.body;
   for (const [, key, index] of path.matchAll(STEP)) {
     if (index !== undefined && Array.isArray(value)) value = value[Number(index)];
-    else if (key !== undefined && isObject(value)) value = value[key];
+    else if (key !== undefined && isPlainObject(value)) value = value[key];
     else return undefined;
   }
   return value === undefined ? undefined : { value };
@@ -338,7 +345,7 @@ function substitute(
 
 /** A successful create names the new record in `Location`. */
 function responseHeaders(path: string, outcome: Outcome): Record<string, string> {
-  const id = isObject(outcome.body) ? outcome.body.id : undefined;
+  const id = isPlainObject(outcome.body) ? outcome.body.id : undefined;
   const [, , , version, resource, object] = path.split("?")[0].split("/");
   if (outcome.status !== 201 || typeof id !== "string" || resource !== "sobjects") return {};
   return { Location: `/services/data/${version}/sobjects/${object}/${id}` };
@@ -378,12 +385,7 @@ export async function executeComposite(
       };
     } catch (error) {
       if (!(error instanceof InvalidReference)) throw error;
-      entry = {
-        body: codeFirst("PROCESSING_HALTED", error.message),
-        httpHeaders: {},
-        httpStatusCode: 400,
-        referenceId: sub.referenceId,
-      };
+      entry = haltedEntry(sub.referenceId, error.message);
     }
     results.push(entry);
     done.set(sub.referenceId, entry);
@@ -395,12 +397,7 @@ export async function executeComposite(
   if (undo === undefined || failed === -1) return results;
   context.org.store.rollback(undo);
   return requests.map((sub, i) =>
-    i === failed ? results[i] : {
-      body: codeFirst("PROCESSING_HALTED", ROLLED_BACK),
-      httpHeaders: {},
-      httpStatusCode: 400,
-      referenceId: sub.referenceId,
-    }
+    i === failed ? results[i] : haltedEntry(sub.referenceId, ROLLED_BACK)
   );
 }
 
@@ -409,7 +406,7 @@ async function composite(context: RouteContext, run: RunSubrequest): Promise<Res
   if ("response" in read) return read.response;
   const value = read.value;
   const invalid = (message: string) => fail(400, COMPOSITE_INVALID, message);
-  if (!isObject(value)) {
+  if (!isPlainObject(value)) {
     return invalid("The request must be an object with a compositeRequest array");
   }
   const { allOrNone = false, collateSubrequests = true } = value;

@@ -2,13 +2,14 @@
 // all-or-nothing composite request of sObject subrequests (nodes) that commits or
 // rolls back on its own. Subrequests are checked and run by composite.ts.
 
+import { isPlainObject } from "../../client/_validate.ts";
 import { fail, readJson } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import {
   compositeJson,
   type CompositeSubrequest,
-  type CompositeSubresponse,
   executeComposite,
+  haltedEntry,
   parseCompositeSubrequests,
   type RunSubrequest,
 } from "./composite.ts";
@@ -28,10 +29,6 @@ const NODE_PATH = /^\/services\/data\/v\d+\.0\/sobjects\/[^/?]+(\/[^?]*)?(\?.*)?
 const INVALID = "INVALID_INPUT";
 const NOT_PROCESSED = "The graph was not processed: too many graphs in this request failed.";
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function depthOf(nodes: CompositeSubrequest[]): number {
   const depths = new Map<string, number>();
   let deepest = 0;
@@ -45,20 +42,11 @@ function depthOf(nodes: CompositeSubrequest[]): number {
   return deepest;
 }
 
-function halted(nodes: CompositeSubrequest[], message: string): CompositeSubresponse[] {
-  return nodes.map((node) => ({
-    body: [{ errorCode: "PROCESSING_HALTED", message }],
-    httpHeaders: {},
-    httpStatusCode: 400,
-    referenceId: node.referenceId,
-  }));
-}
-
 async function graph(context: RouteContext, run: RunSubrequest): Promise<Response> {
   const read = await readJson(context.request);
   if ("response" in read) return read.response;
   const value = read.value;
-  if (!isObject(value) || !Array.isArray(value.graphs) || value.graphs.length === 0) {
+  if (!isPlainObject(value) || !Array.isArray(value.graphs) || value.graphs.length === 0) {
     return fail(400, INVALID, "The request must be an object with a non-empty graphs array");
   }
   if (value.graphs.length > MAX_GRAPHS) {
@@ -67,7 +55,7 @@ async function graph(context: RouteContext, run: RunSubrequest): Promise<Respons
   const graphs: { graphId: string; nodes: CompositeSubrequest[] }[] = [];
   let total = 0;
   for (const [i, entry] of value.graphs.entries()) {
-    const graphId = isObject(entry) ? entry.graphId : undefined;
+    const graphId = isPlainObject(entry) ? entry.graphId : undefined;
     if (typeof graphId !== "string" || !GRAPH_ID.test(graphId)) {
       return fail(
         400,
@@ -108,7 +96,9 @@ async function graph(context: RouteContext, run: RunSubrequest): Promise<Respons
     if (failures >= MAX_FAILURES) {
       results.push({
         graphId,
-        graphResponse: { compositeResponse: halted(nodes, NOT_PROCESSED) },
+        graphResponse: {
+          compositeResponse: nodes.map((node) => haltedEntry(node.referenceId, NOT_PROCESSED)),
+        },
         isSuccessful: false,
       });
       continue;

@@ -2,7 +2,7 @@
 // external id (salesforce-api.md §5.3–§5.7).
 
 import { isSalesforceId, normalizeId } from "../../client/_ids.ts";
-import { createRecord, updateRecord } from "../_dml.ts";
+import { createRecord, deleteRecord, updateRecord } from "../_dml.ts";
 import {
   errorList,
   fail,
@@ -14,7 +14,8 @@ import {
 } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "../_schema.ts";
-import { coerceValue, type FieldValue, type RestError } from "../_values.ts";
+import { coerceKey } from "../_record_lookup.ts";
+import type { FieldValue, RestError } from "../_values.ts";
 import { basicInfo } from "./rest.ts";
 
 function recordUrl(object: ObjectDef, id: unknown, version: string): string {
@@ -108,12 +109,13 @@ function knownObject(context: RouteContext): ObjectDef | undefined {
   return context.org.schema.object(context.params.object);
 }
 
-/** The record a path id names, or the error Salesforce answers for `method`. */
+/** The object and record a `/sobjects/{Object}/{id}` path names, or the error Salesforce answers for the method. */
 function recordById(
   context: RouteContext,
-  object: ObjectDef,
-  rawId: string,
-): { record: StoredRecord } | { response: Response } {
+): { object: ObjectDef; record: StoredRecord } | { response: Response } {
+  const object = knownObject(context);
+  if (object === undefined) return { response: notFound() };
+  const rawId = context.params.id;
   if (!isSalesforceId(rawId)) {
     return {
       response: fail(
@@ -132,7 +134,7 @@ function recordById(
     const status = context.request.method === "PATCH" ? 400 : 404;
     return { response: fail(status, "ENTITY_IS_DELETED", "entity is deleted", []) };
   }
-  return { record };
+  return { object, record };
 }
 
 async function create(context: RouteContext): Promise<Response> {
@@ -146,29 +148,23 @@ async function create(context: RouteContext): Promise<Response> {
 }
 
 function getById(context: RouteContext): Response {
-  const object = knownObject(context);
-  if (object === undefined) return notFound();
-  const found = recordById(context, object, context.params.id);
-  return "response" in found ? found.response : readResponse(context, object, found.record);
+  const found = recordById(context);
+  return "response" in found ? found.response : readResponse(context, found.object, found.record);
 }
 
 async function updateById(context: RouteContext): Promise<Response> {
-  const object = knownObject(context);
-  if (object === undefined) return notFound();
-  const found = recordById(context, object, context.params.id);
+  const found = recordById(context);
   if ("response" in found) return found.response;
   const body = await readJsonObject(context.request);
   if ("response" in body) return body.response;
-  const result = updateRecord(context.org.dml(context), object, found.record, body.value);
+  const result = updateRecord(context.org.dml(context), found.object, found.record, body.value);
   return "error" in result ? errorList(result.status, result.error) : noContent();
 }
 
 function deleteById(context: RouteContext): Response {
-  const object = knownObject(context);
-  if (object === undefined) return notFound();
-  const found = recordById(context, object, context.params.id);
+  const found = recordById(context);
   if ("response" in found) return found.response;
-  context.org.store.softDelete(object, found.record, context.org.dml(context).stamp);
+  deleteRecord(context.org.dml(context), found.object, found.record);
   return noContent();
 }
 
@@ -184,9 +180,6 @@ function externalIdField(context: RouteContext, object: ObjectDef): FieldDef | u
   return def !== undefined && (def.externalId === true || def.name === "Id") ? def : undefined;
 }
 
-/** Path values are compared, not stored as lookups: no reference prefixes to check. */
-const NO_REFERENCES = { prefixesOf: () => [] };
-
 /** The path's external-id value in the field's type; a malformed Id matches nothing. */
 function pathValue(
   context: RouteContext,
@@ -194,7 +187,7 @@ function pathValue(
 ): { value: FieldValue } | { error: RestError } {
   const raw = context.params.value;
   if (def.name === "Id") return { value: isSalesforceId(raw) ? normalizeId(raw) : null };
-  return coerceValue(def, raw, NO_REFERENCES);
+  return coerceKey(def, raw);
 }
 
 /** Live records whose external id equals the path value (none for a value of the wrong type). */
@@ -213,24 +206,28 @@ function multipleChoices(
   return json(300, records.map((r) => recordUrl(object, r.Id, context.version)));
 }
 
-function getByExternalId(context: RouteContext): Response {
+/** The one live record `/sobjects/{Object}/{field}/{value}` names, or the 404 or 300 to answer. */
+function oneByExternalId(
+  context: RouteContext,
+): { object: ObjectDef; record: StoredRecord } | Response {
   const object = knownObject(context);
   const def = object && externalIdField(context, object);
   if (object === undefined || def === undefined) return notFound();
   const matches = matchesOf(context, object, def);
   if (matches.length === 0) return notFound();
   if (matches.length > 1) return multipleChoices(context, object, matches);
-  return readResponse(context, object, matches[0]);
+  return { object, record: matches[0] };
+}
+
+function getByExternalId(context: RouteContext): Response {
+  const found = oneByExternalId(context);
+  return found instanceof Response ? found : readResponse(context, found.object, found.record);
 }
 
 function deleteByExternalId(context: RouteContext): Response {
-  const object = knownObject(context);
-  const def = object && externalIdField(context, object);
-  if (object === undefined || def === undefined) return notFound();
-  const matches = matchesOf(context, object, def);
-  if (matches.length === 0) return notFound();
-  if (matches.length > 1) return multipleChoices(context, object, matches);
-  context.org.store.softDelete(object, matches[0], context.org.dml(context).stamp);
+  const found = oneByExternalId(context);
+  if (found instanceof Response) return found;
+  deleteRecord(context.org.dml(context), found.object, found.record);
   return noContent();
 }
 

@@ -3,8 +3,9 @@
 // created level by level (roots of every tree first, then their children, ...); any
 // failure rolls the whole request back and reports the record that caused it.
 
+import { isPlainObject } from "../../client/_validate.ts";
 import { allOrNothing, createRecord, type DmlContext } from "../_dml.ts";
-import { fail, json, notFound, readJson } from "../_http.ts";
+import { fail, json, notFound, readRecordsBody } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import type { FieldDef, ObjectDef } from "../_schema.ts";
 import { type RestError, restError } from "../_values.ts";
@@ -28,10 +29,6 @@ interface Node {
   /** The child's lookup to `parent`. */
   link: FieldDef | undefined;
   level: number;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** A request the platform refuses before creating anything: `{hasErrors, results}` with 400. */
@@ -159,17 +156,9 @@ function createAll(
 async function createTree(context: RouteContext): Promise<Response> {
   const root = context.org.schema.object(context.params.object);
   if (root === undefined) return notFound();
-  const read = await readJson(context.request);
+  const read = await readRecordsBody(context.request);
   if ("response" in read) return read.response;
-  const body = read.value;
-  if (!isPlainObject(body) || !Array.isArray(body.records)) {
-    return fail(
-      400,
-      "JSON_PARSER_ERROR",
-      "The request body must be an object with a records array",
-    );
-  }
-  const nodes = flatten(context, root, body.records);
+  const nodes = flatten(context, root, read.value.records);
   if (nodes instanceof Response) return nodes;
   // Any failure rolls back the whole request.
   const done = allOrNothing(
