@@ -11,7 +11,10 @@ export async function loggedIn(
   return { org, token: await tokenFor(org) };
 }
 
-export async function tokenFor(org: FakeSalesforce): Promise<string> {
+/** What the helpers use of an org: a FakeSalesforce, or an adapter over its internals. */
+export type FetchableOrg = Pick<FakeSalesforce, "fetch" | "baseUrl" | "credentials">;
+
+export async function tokenFor(org: FetchableOrg): Promise<string> {
   const { clientId, clientSecret } = org.credentials;
   const response = await org.fetch(
     new Request(`${org.baseUrl}/services/oauth2/token`, {
@@ -30,7 +33,7 @@ export async function tokenFor(org: FakeSalesforce): Promise<string> {
 
 /** Sends one request; a non-string body is JSON-encoded with a JSON content type. */
 export function call(
-  org: FakeSalesforce,
+  org: FetchableOrg,
   token: string | undefined,
   method: string,
   path: string,

@@ -317,6 +317,24 @@ async function createQuery(org: FakeSalesforce, token: string, query: string, op
   });
 }
 
+/** Creates a query job and polls it once, which completes it on the default org; returns the job. */
+async function completedQuery(
+  org: FakeSalesforce,
+  token: string,
+  query: string,
+  operation = "query",
+): Promise<{ id: string; operation: string }> {
+  const job = await (await createQuery(org, token, query, operation)).json();
+  await (await call(org, token, "GET", `${V}/jobs/query/${job.id}`)).body?.cancel();
+  return job;
+}
+
+/** The text of one results page of a query job; `params` like "maxRecords=2&locator=Mg". */
+async function queryPage(org: FakeSalesforce, token: string, id: string, params = "") {
+  const query = params === "" ? "" : `?${params}`;
+  return (await wire(await call(org, token, "GET", `${V}/jobs/query/${id}/results${query}`))).text;
+}
+
 Deno.test("FakeSalesforce bulk query jobs start UploadComplete and page results by locator", async () => {
   const { org, token } = await loggedIn({ bulkPollsToComplete: 2 });
   org.insert("Account", Array.from({ length: 5 }, (_, i) => ({ Name: `A${i}` })));
@@ -372,15 +390,13 @@ Deno.test("FakeSalesforce bulk query jobs start UploadComplete and page results 
 Deno.test("FakeSalesforce bulk query CSV quotes every cell, nulls empty, dateTimes with Z", async () => {
   const { org, token } = await loggedIn();
   org.insert("Account", [{ Name: "Acme", CreatedDate: new Date("2024-03-15T09:30:00Z") }]);
-  const job = await (await createQuery(
+  const job = await completedQuery(
     org,
     token,
     "SELECT Name, Phone, NumberOfEmployees, CreatedDate, Owner.Email, Parent.Name FROM Account",
-  )).json();
-  await (await call(org, token, "GET", `${V}/jobs/query/${job.id}`)).body?.cancel();
-  const page = await wire(await call(org, token, "GET", `${V}/jobs/query/${job.id}/results`));
+  );
   assert.equal(
-    page.text,
+    await queryPage(org, token, job.id),
     '"Name","Phone","NumberOfEmployees","CreatedDate","Owner.Email","Parent.Name"\n' +
       '"Acme","","","2024-03-15T09:30:00.000Z","admin@fake.example.com",""\n',
   );
@@ -394,19 +410,15 @@ Deno.test("FakeSalesforce bulk query CSV follows parent paths two levels deep, e
     { LastName: "Orphan" },
     { LastName: 'Say "hi"', AccountId: acme },
   ]);
-  const job = await (await createQuery(
+  const job = await completedQuery(
     org,
     token,
     "SELECT LastName, Account.Name, Account.Owner.Email, Email FROM Contact",
-  )).json();
-  await (await call(org, token, "GET", `${V}/jobs/query/${job.id}`)).body?.cancel();
-  const pages: string[] = [];
-  for (const query of ["maxRecords=2", "maxRecords=2&locator=Mg"]) {
-    pages.push(
-      (await wire(await call(org, token, "GET", `${V}/jobs/query/${job.id}/results?${query}`)))
-        .text,
-    );
-  }
+  );
+  const pages = [
+    await queryPage(org, token, job.id, "maxRecords=2"),
+    await queryPage(org, token, job.id, "maxRecords=2&locator=Mg"),
+  ];
   const header = '"LastName","Account.Name","Account.Owner.Email","Email"\n';
   assert.deepEqual(pages, [
     header + '"Lee","Acme, Inc.","admin@fake.example.com","lee@example.com"\n"Orphan","","",""\n',
@@ -422,8 +434,7 @@ Deno.test("FakeSalesforce bulk query refuses bad SOQL, COUNT() and bad locators"
   const count = await createQuery(org, token, "SELECT COUNT() FROM Account");
   assert.equal(count.status, 400);
   assert.equal((await count.json())[0].errorCode, "INVALIDJOB");
-  const job = await (await createQuery(org, token, "SELECT Id FROM Account")).json();
-  await (await call(org, token, "GET", `${V}/jobs/query/${job.id}`)).body?.cancel();
+  const job = await completedQuery(org, token, "SELECT Id FROM Account");
   const locator = await call(org, token, "GET", `${V}/jobs/query/${job.id}/results?locator=%%%`);
   assert.equal(locator.status, 400);
   await locator.body?.cancel();
@@ -432,11 +443,9 @@ Deno.test("FakeSalesforce bulk query refuses bad SOQL, COUNT() and bad locators"
 Deno.test("FakeSalesforce bulk queryAll includes deleted rows", async () => {
   const { org, token } = await loggedIn();
   org.insert("Account", [{ Name: "Live" }, { Name: "Gone", IsDeleted: true }]);
-  const job = await (await createQuery(org, token, "SELECT Name FROM Account", "queryAll")).json();
+  const job = await completedQuery(org, token, "SELECT Name FROM Account", "queryAll");
   assert.equal(job.operation, "queryAll");
-  await (await call(org, token, "GET", `${V}/jobs/query/${job.id}`)).body?.cancel();
-  const page = await wire(await call(org, token, "GET", `${V}/jobs/query/${job.id}/results`));
-  assert.equal(page.text, '"Name"\n"Live"\n"Gone"\n');
+  assert.equal(await queryPage(org, token, job.id), '"Name"\n"Live"\n"Gone"\n');
 });
 
 Deno.test("FakeSalesforce bulk hardDelete purges rows: queryAll no longer sees them, unlike delete", async () => {
@@ -451,11 +460,11 @@ Deno.test("FakeSalesforce bulk hardDelete purges rows: queryAll no longer sees t
     const done = await results(org, token, job, "successfulResults");
     assert.equal(done.text, `"sf__Id","sf__Created",Id\n"${id}","false","${id}"\n`);
   }
-  const job = await (await createQuery(org, token, "SELECT Id, Name FROM Account", "queryAll"))
-    .json();
-  await (await call(org, token, "GET", `${V}/jobs/query/${job.id}`)).body?.cancel();
-  const page = await wire(await call(org, token, "GET", `${V}/jobs/query/${job.id}/results`));
-  assert.equal(page.text, `"Id","Name"\n"${soft}","Soft"\n"${kept}","Kept"\n`);
+  const job = await completedQuery(org, token, "SELECT Id, Name FROM Account", "queryAll");
+  assert.equal(
+    await queryPage(org, token, job.id),
+    `"Id","Name"\n"${soft}","Soft"\n"${kept}","Kept"\n`,
+  );
   const gone = await call(org, token, "GET", `${V}/sobjects/Account/${hard}`);
   assert.equal(gone.status, 404);
   assert.equal((await gone.json())[0].errorCode, "NOT_FOUND");

@@ -7,27 +7,19 @@ import { DEFAULT_CREDENTIALS, OrgState, resolveOptions } from "../../testing/_or
 import type { FieldDef, StoredRecord } from "../../testing/_schema.ts";
 import { UndoLog } from "../../testing/_store.ts";
 import type { FieldValue } from "../../testing/_values.ts";
+import { call, type FetchableOrg, tokenFor, V } from "./_fake.ts";
 
-const V = "/services/data/v66.0";
-
+/** An OrgState (so tests can read its store) and a JSON caller logged in to it. */
 async function loggedInState(): Promise<{ org: OrgState; send: Send }> {
   const org = new OrgState(resolveOptions({}));
-  const { clientId, clientSecret } = DEFAULT_CREDENTIALS;
-  const login = await dispatch(org, "/services/oauth2/token", {
-    method: "POST",
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: clientId,
-      client_secret: clientSecret,
-    }),
-  });
-  const token = (await login.json()).access_token;
+  const adapter: FetchableOrg = {
+    fetch: (input, init) => dispatch(org, input, init),
+    baseUrl: org.baseUrl,
+    credentials: { ...DEFAULT_CREDENTIALS },
+  };
+  const token = await tokenFor(adapter);
   const send: Send = async (method, path, body) => {
-    const response = await dispatch(org, `${V}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const response = await call(adapter, token, method, `${V}${path}`, body);
     const text = await response.text();
     return { status: response.status, body: text === "" ? null : JSON.parse(text) };
   };
