@@ -227,3 +227,57 @@ export function withoutExternalId(
   delete copy[key];
   return copy;
 }
+
+/** Decodes percent-escapes for the dot-segment check; text that won't decode is kept as it is. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** What an Apex REST path lacks ("without ..."), or undefined when it is acceptable. */
+function apexPathProblem(path: string): string | undefined {
+  if (/[?#]/.test(path)) return `without "?" or "#" (pass query parameters in "params")`;
+  if (path.includes("\\")) return "without backslashes";
+  if (path.startsWith("//") || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(path)) {
+    return "without a scheme or host";
+  }
+  const segments = path.replace(/^\//, "").split("/");
+  if (segments.length === 1 && segments[0] === "") return "that is not empty";
+  for (const [i, segment] of segments.entries()) {
+    // A trailing slash is kept (a URL mapping may end with one); other empty segments are refused.
+    if (segment === "" && i !== segments.length - 1) return `without empty segments ("//")`;
+    const text = decoded(segment);
+    if (text === "." || text === "..") return `without "." or ".." segments, even percent-encoded`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks a path below `/services/apexrest/` and encodes each segment. Segments
+ * are literal text, so `%` and spaces are encoded rather than taken as escapes;
+ * anything that could leave the Apex REST root (dot segments, a scheme or host,
+ * backslashes) or smuggle in a query string is refused.
+ */
+export function encodeApexPath(context: string, value: unknown): string {
+  const accepted = `a path below /services/apexrest such as "MyService/items"`;
+  if (typeof value !== "string") {
+    throw new TypeError(`${context}: "path" must be ${accepted}: received ${received(value)}`);
+  }
+  const problem = apexPathProblem(value);
+  if (problem !== undefined) {
+    throw new TypeError(
+      `${context}: "path" must be ${accepted} ${problem}: received ${received(value)}`,
+    );
+  }
+  try {
+    return value.replace(/^\//, "").split("/").map(encodeURIComponent).join("/");
+  } catch {
+    // encodeURIComponent refuses lone surrogates.
+    throw new TypeError(
+      `${context}: "path" must be well-formed Unicode text: received ${received(value)}`,
+    );
+  }
+}

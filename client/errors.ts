@@ -254,12 +254,18 @@ function describeBody(text: string): { errors: SalesforceErrorDetail[]; json: un
   const single = errorDetail(json);
   if (single !== undefined) return { errors: [single], json };
   if (typeof json === "object" && json !== null) {
-    const { error, error_description: description, results } = json as Record<string, unknown>;
+    const { error, error_description: description, message, results } = json as Record<
+      string,
+      unknown
+    >;
     if (typeof error === "string") {
-      return {
-        errors: [{ errorCode: error, message: typeof description === "string" ? description : "" }],
-        json,
-      };
+      // OAuth's {"error","error_description"}; Apex services often say {"error","message"}.
+      const text = typeof description === "string"
+        ? description
+        : typeof message === "string"
+        ? message
+        : "";
+      return { errors: [{ errorCode: error, message: text }], json };
     }
     if (Array.isArray(results)) {
       // sObject Tree: {"hasErrors":true,"results":[{"referenceId","errors":[...]}]}
@@ -275,6 +281,19 @@ function describeBody(text: string): { errors: SalesforceErrorDetail[]; json: un
     }
   }
   return { errors: [], json };
+}
+
+/**
+ * The message of a JSON body that is not an error list, as Apex services send:
+ * a JSON string (`"Invalid input"`), or an object with a `message`.
+ */
+function plainMessage(json: unknown): string | undefined {
+  if (typeof json === "string") return json;
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+    const { message } = json as Record<string, unknown>;
+    if (typeof message === "string" && message.trim() !== "") return message;
+  }
+  return undefined;
 }
 
 /** Turns an HTML page or long text into one short readable line. */
@@ -357,25 +376,28 @@ export async function createSalesforceError(
   }
   const { errors, json } = describeBody(text);
   const first = errors[0];
+  const plain = first === undefined ? plainMessage(json) : undefined;
   const status = response.status;
   const where = [status, options.method, pathOf(response.url || options.url || "")].filter((part) =>
     part !== "" &&
     part !== undefined
   ).join(" ");
   const detail = first !== undefined
-    ? `${first.errorCode}: ${first.message}${
+    ? `${first.errorCode}${first.message === "" ? "" : `: ${first.message}`}${
       typeof first.referenceId === "string" ? ` (record ${first.referenceId})` : ""
     }`
     : text.trim() === ""
     ? `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""} with an empty body`
     : status === 300 && Array.isArray(json)
     ? "the external id matched more than one record"
-    : readableText(text);
+    : readableText(plain ?? text);
   const message = `${options.action ? `${options.action}: ` : ""}${detail} (${where})`;
   const init: SalesforceErrorOptions = { response, errors };
   if (first !== undefined) {
     init.errorCode = first.errorCode;
     init.errorMessage = first.message;
+  } else if (plain !== undefined) {
+    init.errorMessage = plain;
   }
   if (status === 300) {
     const records = Array.isArray(json)

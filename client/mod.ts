@@ -26,3 +26,5 @@ export * from "./composite.ts";
 export * from "./subrequest.ts";
 export { type SObjectSubrequestMethods, SubrequestBuilder } from "./subrequest_builder.ts";
 export * from "./bulk_v2.ts";
+export * from "./apex.ts";
+export * from "./tooling.ts";

@@ -8,12 +8,15 @@ import type { Auth } from "../auth/auth.ts";
 import { EventBus, type EventCallback } from "../events/event_bus.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
 import { POLICY_DEFAULT, RetryPolicy } from "../retries/retry_policy.ts";
+import { ApexClient } from "./apex.ts";
 import { BulkClientV2 } from "./bulk_v2.ts";
 import { CompositeClient } from "./composite.ts";
 import { CollectionsClient } from "./collections.ts";
 import { createSalesforceError } from "./errors.ts";
 import { type QueryOptions, queryRecords } from "./query.ts";
 import { SObjectClient } from "./sobject.ts";
+import { ToolingClient } from "./tooling.ts";
+import { abortable, cachedDescribe, clearDescribeCache } from "./_describe_cache.ts";
 import { Semaphore } from "./_semaphore.ts";
 import {
   checkBaseUrl,
@@ -95,17 +98,6 @@ function defaultFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Res
   return fetch(input, init);
 }
 
-/** Waits for a shared promise, giving up (for this caller only) when the signal aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 /**
  * An asynchronous Salesforce API client.
  *
@@ -150,6 +142,10 @@ export class Salesforce {
   readonly composite: CompositeClient;
   /** Bulk API 2.0: ingest jobs and streamed bulk queries. */
   readonly bulkV2: BulkClientV2;
+  /** Your Apex REST services on `/services/apexrest/`: get, post, put, patch, delete, JSON in and out. */
+  readonly apex: ApexClient;
+  /** The Tooling API: `query` and `sobject`, the data API's code on `/tooling/`. */
+  readonly tooling: ToolingClient;
   #semaphore: Semaphore;
   #dataPath: string;
 
@@ -208,6 +204,8 @@ export class Salesforce {
     this.collections = new CollectionsClient(this);
     this.composite = new CompositeClient(this);
     this.bulkV2 = new BulkClientV2(this);
+    this.apex = new ApexClient(this);
+    this.tooling = new ToolingClient(this);
   }
 
   /**
@@ -248,10 +246,19 @@ export class Salesforce {
   /**
    * Lists the org's sObjects (`GET /sobjects`).
    *
-   * @param options `signal`.
-   * @returns The describeGlobal JSON, with `sobjects`.
+   * Cached per client: the first call fetches; later calls send
+   * `If-Modified-Since` (the cached response's `Last-Modified`, or its `Date`)
+   * and reuse the cached copy when Salesforce answers `304`. Concurrent calls
+   * share one request; a failed call is not cached. The result is deep-frozen
+   * and shared between callers; {@linkcode Salesforce.clearDescribeCache}
+   * forgets it.
    *
-   * @example Read the org's limits
+   * @param options `signal`: stops this caller waiting; a request shared with
+   *   other callers still completes for them.
+   * @returns The describeGlobal JSON, with `sobjects`, frozen.
+   * @throws {SalesforceError} When the call fails.
+   *
+   * @example List the org's objects
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";
@@ -263,9 +270,32 @@ export class Salesforce {
    * assert.ok(sobjects.some((sobject) => sobject.name === "Account"));
    * ```
    */
-  async describeGlobal(options: { signal?: AbortSignal } = {}): Promise<DescribeGlobal> {
-    const response = await this.request("sobjects", { signal: options.signal });
-    return await response.json() as DescribeGlobal;
+  describeGlobal(options: { signal?: AbortSignal } = {}): Promise<DescribeGlobal> {
+    return cachedDescribe<DescribeGlobal>(this, `${this.#dataPath}sobjects`, options.signal);
+  }
+
+  /**
+   * Forgets every cached describe of this client (describeGlobal and sObject
+   * describes, data and Tooling API alike), so the next call fetches in full.
+   * Calls already in flight finish but do not refill the cache.
+   *
+   * @example Fetch a describe again after a deployment
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * const before = await sf.sobject.describe("Account");
+   * sf.clearDescribeCache();
+   * const after = await sf.sobject.describe("Account");
+   * assert.notEqual(before, after);
+   * assert.equal(org.stats.requests["GET describe"], 2);
+   * ```
+   */
+  clearDescribeCache(): void {
+    clearDescribeCache(this);
   }
 
   /**
@@ -340,7 +370,7 @@ export class Salesforce {
    * @param options `signal` to abort the call.
    * @returns The limits JSON: each limit name to `{ Max, Remaining }`.
    *
-   * @example List the org's objects
+   * @example Read the org's daily API limit
    * ```ts
    * import { Salesforce } from "@x/aiosalesforce";
    * import { FakeSalesforce } from "@x/aiosalesforce/testing";

@@ -5,6 +5,7 @@
  */
 
 import type { Salesforce } from "./salesforce.ts";
+import { cachedDescribe } from "./_describe_cache.ts";
 import {
   createSpec,
   deleteSpec,
@@ -293,9 +294,17 @@ export class SObjectClient {
   /**
    * Describes an sObject: its fields, relationships and properties.
    *
+   * Cached per client: the first call fetches the describe; later calls send
+   * `If-Modified-Since` and reuse the cached copy when Salesforce answers
+   * `304`. Concurrent calls for one object share one request; a failed call is
+   * not cached. The result is deep-frozen and shared between callers (copy it
+   * before changing it); `sf.clearDescribeCache()` forgets every entry.
+   *
    * @param sobject The object, e.g. `Account`.
-   * @param options `signal`.
-   * @returns The describe JSON.
+   * @param options `signal`: stops this caller waiting; a request shared with
+   *   other callers still completes for them.
+   * @returns The describe JSON, frozen.
+   * @throws {TypeError} For a bad object name, before anything is sent.
    * @throws {NotFoundError} When the org has no such object.
    *
    * @example List the fields of Account
@@ -311,8 +320,8 @@ export class SObjectClient {
    * ```
    */
   async describe(sobject: string, options: SObjectCallOptions = {}): Promise<SObjectDescribe> {
-    const response = await this.#send(describeSpec(sobject), options.signal);
-    return await response.json() as SObjectDescribe;
+    const path = `${this.#basePath}/${describeSpec(sobject).path}`;
+    return await cachedDescribe<SObjectDescribe>(this.#client, path, options.signal);
   }
 
   #send(spec: SObjectSpec<BodyInit>, signal: AbortSignal | undefined): Promise<Response> {
