@@ -106,9 +106,7 @@ function summarise(
   );
   result.serverBusy = spread(
     good.map((r) =>
-      r.serverCpuMs !== undefined && r.ms
-        ? (100 * r.serverCpuMs * measuredShare) / r.ms
-        : undefined
+      r.serverCpuMs !== undefined && r.ms ? (100 * r.serverCpuMs * measuredShare) / r.ms : undefined
     ),
   );
   return result;
@@ -130,9 +128,7 @@ export async function measureClients(
   // client (otherwise whichever client goes first meets a slower server).
   if (unavailable(specs[0], context) === undefined) {
     log(
-      `${name}: untimed server warm-up (${specs[0].label} on ${
-        specs[0].runtime
-      })`,
+      `${name}: untimed server warm-up (${specs[0].label} on ${specs[0].runtime})`,
     );
     await around.before?.();
     try {
@@ -146,9 +142,7 @@ export async function measureClients(
       const problem = unavailable(spec, context);
       if (problem !== undefined) continue;
       log(
-        `${name}: ${spec.label} on ${spec.runtime}, run ${
-          i + 1
-        } of ${context.runs}`,
+        `${name}: ${spec.label} on ${spec.runtime}, run ${i + 1} of ${context.runs}`,
       );
       await around.before?.();
       try {

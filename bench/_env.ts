@@ -77,8 +77,7 @@ export async function setUpNode(): Promise<NodeSetup> {
     setup.source = ".tools/node22 (npm node@22)";
   } else {
     setup.path = "node";
-    setup.source =
-      "the machine's node (.tools/node22 missing; .ci/run installs it there)";
+    setup.source = "the machine's node (.tools/node22 missing; .ci/run installs it there)";
   }
   const version = await capture(setup.path, ["--version"], 20_000);
   if (!version.ok) {
@@ -97,9 +96,7 @@ export async function setUpNode(): Promise<NodeSetup> {
       "--no-fund",
     ], 300_000);
     if (!installed.ok) {
-      setup.jsforceProblem = `npm ci in bench/ failed: ${
-        installed.stderr.slice(-300)
-      }`;
+      setup.jsforceProblem = `npm ci in bench/ failed: ${installed.stderr.slice(-300)}`;
       return setup;
     }
   }
@@ -122,7 +119,5 @@ export async function bundleCore(): Promise<string | { problem: string }> {
     "-o",
     out,
   ]);
-  return built.ok
-    ? out
-    : { problem: `deno bundle failed: ${built.stderr.slice(-300)}` };
+  return built.ok ? out : { problem: `deno bundle failed: ${built.stderr.slice(-300)}` };
 }

@@ -1,13 +1,6 @@
 // Bench results to markdown: the targets table, one table per workload, and
 // the bench/RESULTS.md page.
-import {
-  count,
-  ratio,
-  showBytes,
-  showSpread,
-  status,
-  table,
-} from "./_report.ts";
+import { count, ratio, showBytes, showSpread, status, table } from "./_report.ts";
 import type { BenchResults, ClientResult } from "./_results.ts";
 import { bulkSection } from "./_render_bulk.ts";
 import { find, median } from "./_targets.ts";
@@ -18,9 +11,7 @@ function runtimeName(client: ClientResult): string {
 
 function failures(client: ClientResult): string {
   const failed = client.runs.filter((r) => r.error !== undefined);
-  return failed.length === 0
-    ? ""
-    : ` (${failed.length} run(s) failed: ${failed[0].error})`;
+  return failed.length === 0 ? "" : ` (${failed.length} run(s) failed: ${failed[0].error})`;
 }
 
 function restSection(results: BenchResults): string {
@@ -40,12 +31,8 @@ function restSection(results: BenchResults): string {
       client.label + failures(client),
       runtimeName(client),
       showSpread(client.rps),
-      client.workload === "rest/raw"
-        ? "1.00×"
-        : ratio((rps ?? NaN) / (raw ?? NaN)),
-      client.workload === "rest/jsforce"
-        ? "1.00×"
-        : ratio((rps ?? NaN) / (jsforce ?? NaN)),
+      client.workload === "rest/raw" ? "1.00×" : ratio((rps ?? NaN) / (raw ?? NaN)),
+      client.workload === "rest/jsforce" ? "1.00×" : ratio((rps ?? NaN) / (jsforce ?? NaN)),
       showSpread(client.cpuUsPerRequest, 0, " µs"),
       showBytes(client.peakRss),
       showBytes(client.timeRss),
@@ -146,9 +133,7 @@ function coldSection(results: BenchResults): string {
     ];
   });
   return [
-    `### 5. Cold start: ${
-      count(cold.params.total)
-    } concurrent requests on a fresh client`,
+    `### 5. Cold start: ${count(cold.params.total)} concurrent requests on a fresh client`,
     "",
     "Token requests and requests are counted by the server (its access tokens issued, and every request it answered, login included). Time from creating the client to the last response.",
     "",
@@ -185,8 +170,7 @@ function collectionsSection(results: BenchResults): string {
       collections.notMeasured ?? JSON.stringify(collections.result),
     ].join("\n");
   }
-  const perSecond = (ms: number) =>
-    `${count((r.records ?? 0) / (ms / 1_000))} records/s`;
+  const perSecond = (ms: number) => `${count((r.records ?? 0) / (ms / 1_000))} records/s`;
   return [
     head,
     "",
@@ -232,9 +216,7 @@ function csvBundleSection(results: BenchResults): string {
     else {
       rows.push([
         "ours: `mod.ts`, `deno bundle --minify`, gzip",
-        `${count(bundle.oursMinBytes!)} B minified, **${
-          count(bundle.oursGzipBytes!)
-        } B gzip**`,
+        `${count(bundle.oursMinBytes!)} B minified, **${count(bundle.oursGzipBytes!)} B gzip**`,
       ]);
       for (const part of bundle.parts ?? []) {
         rows.push([
@@ -246,9 +228,9 @@ function csvBundleSection(results: BenchResults): string {
         const times = file.gzipBytes / bundle.oursGzipBytes!;
         rows.push([
           `jsforce: \`${file.file}\` (shipped), gzip`,
-          `${count(file.minBytes)} B minified, **${
-            count(file.gzipBytes)
-          } B gzip** (${times.toFixed(0)}× ours)`,
+          `${count(file.minBytes)} B minified, **${count(file.gzipBytes)} B gzip** (${
+            times.toFixed(0)
+          }× ours)`,
         ]);
       }
     }
@@ -268,9 +250,7 @@ function conformanceSection(results: BenchResults): string {
     ["step", "result"],
     (conformance.steps ?? []).map((step) => [
       step.name,
-      step.ok
-        ? `pass${step.detail ? `: ${step.detail}` : ""}`
-        : `**FAIL**: ${step.error}`,
+      step.ok ? `pass${step.detail ? `: ${step.detail}` : ""}` : `**FAIL**: ${step.error}`,
     ]),
   );
   return [
@@ -288,15 +268,13 @@ function conformanceSection(results: BenchResults): string {
 export function renderMarkdown(results: BenchResults): string {
   const { machine, runtimes } = results;
   const header = [
-    `## Bench results${
-      results.quick ? " (--quick smoke run: reduced sizes, 1 run)" : ""
-    }`,
+    `## Bench results${results.quick ? " (--quick smoke run: reduced sizes, 1 run)" : ""}`,
     "",
     `${results.date.slice(0, 10)} · ${machine.cpu}, ${machine.cores} cores, ${
       (machine.memoryBytes / 2 ** 30).toFixed(0)
-    } GiB RAM, ${machine.os} · ${runtimes.deno}, ${
-      runtimes.node ?? "no node"
-    } (${runtimes.nodeSource ?? "—"}), ${
+    } GiB RAM, ${machine.os} · ${runtimes.deno}, ${runtimes.node ?? "no node"} (${
+      runtimes.nodeSource ?? "—"
+    }), ${
       runtimes.jsforce ?? "no jsforce"
     } · ${results.runs} run(s) per client, median (min–max) · /usr/bin/time -v: ${
       runtimes.timeV ? "yes" : "not available"

@@ -10,15 +10,11 @@ export interface Spread {
 
 /** The median/min/max of `values`; undefined when there are none. */
 export function spread(values: Array<number | undefined>): Spread | undefined {
-  const sorted = values.filter((v): v is number =>
-    typeof v === "number" && Number.isFinite(v)
-  )
+  const sorted = values.filter((v): v is number => typeof v === "number" && Number.isFinite(v))
     .sort((a, b) => a - b);
   if (sorted.length === 0) return undefined;
   const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2
-    ? sorted[mid]
-    : (sorted[mid - 1] + sorted[mid]) / 2;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   return {
     median,
     min: sorted[0],
@@ -65,9 +61,7 @@ export function showBytes(s: Spread | undefined): string {
 
 /** `0.93×` */
 export function ratio(value: number | undefined): string {
-  return value === undefined || !Number.isFinite(value)
-    ? "—"
-    : `${value.toFixed(2)}×`;
+  return value === undefined || !Number.isFinite(value) ? "—" : `${value.toFixed(2)}×`;
 }
 
 /** "ok" or "MISSED" (or "not measured" when the number is missing). */
@@ -77,8 +71,7 @@ export function status(ok: boolean | undefined): string {
 
 /** A markdown table. */
 export function table(head: string[], rows: string[][]): string {
-  const escape = (cell: string) =>
-    cell.replaceAll("|", "\\|").replaceAll("\n", " ");
+  const escape = (cell: string) => cell.replaceAll("|", "\\|").replaceAll("\n", " ");
   return [
     `| ${head.join(" | ")} |`,
     `|${head.map(() => "---").join("|")}|`,

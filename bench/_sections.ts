@@ -17,9 +17,7 @@ async function gzipSize(bytes: Uint8Array): Promise<number> {
 async function minified(
   entry: string,
 ): Promise<{ bytes: Uint8Array } | { problem: string }> {
-  const out = `${BUILD}${
-    entry.replaceAll("/", "_").replace(/\.ts$/, "")
-  }.min.js`;
+  const out = `${BUILD}${entry.replaceAll("/", "_").replace(/\.ts$/, "")}.min.js`;
   const built = await capture(Deno.execPath(), [
     "bundle",
     "--platform",

@@ -36,12 +36,8 @@ function restTargets(results: BenchResults): TargetLine[] {
     const raw = find(clients, runtime, "rest/raw");
     const r = (median(ours?.rps) ?? NaN) / (median(raw?.rps) ?? NaN);
     lines.push({
-      target: `REST: ours ≥ 0.9× raw fetch, both on ${
-        runtime === "deno" ? "Deno" : "Node"
-      }`,
-      measured: `${ratio(r)} (ours ${rpsLine(ours)}; raw ${
-        rpsLine(raw)
-      }; client CPU per request ${
+      target: `REST: ours ≥ 0.9× raw fetch, both on ${runtime === "deno" ? "Deno" : "Node"}`,
+      measured: `${ratio(r)} (ours ${rpsLine(ours)}; raw ${rpsLine(raw)}; client CPU per request ${
         showSpread(ours?.cpuUsPerRequest, 0, " µs")
       } vs ${showSpread(raw?.cpuUsPerRequest, 0, " µs")})`,
       ok: Number.isFinite(r) ? r >= 0.9 : undefined,
@@ -52,9 +48,7 @@ function restTargets(results: BenchResults): TargetLine[] {
   const r = (median(oursNode?.rps) ?? NaN) / (median(jsforce?.rps) ?? NaN);
   lines.push({
     target: "REST: ours ≥ 1.5× jsforce, both on Node",
-    measured: `${ratio(r)} (ours ${rpsLine(oursNode)}; jsforce ${
-      rpsLine(jsforce)
-    })`,
+    measured: `${ratio(r)} (ours ${rpsLine(oursNode)}; jsforce ${rpsLine(jsforce)})`,
     ok: Number.isFinite(r) ? r >= 1.5 : undefined,
   });
   return lines;
@@ -87,17 +81,13 @@ function coldTargets(results: BenchResults): TargetLine[] {
     const ours = find(cold.clients, runtime, "cold/ours");
     const tokens = ours?.tokens;
     return {
-      target: `Cold start (${
-        count(cold.params.total)
-      } concurrent requests): ours on ${
+      target: `Cold start (${count(cold.params.total)} concurrent requests): ours on ${
         runtime === "deno" ? "Deno" : "Node"
       } asks for 1 token`,
       measured: ours?.notMeasured
         ? `not measured: ${ours.notMeasured}`
         : `${showSpread(tokens)} token request(s) per run`,
-      ok: tokens === undefined
-        ? undefined
-        : tokens.min === 1 && tokens.max === 1,
+      ok: tokens === undefined ? undefined : tokens.min === 1 && tokens.max === 1,
     };
   });
 }
@@ -116,29 +106,21 @@ export function targetLines(results: BenchResults): TargetLine[] {
       target: `CSV write ≥ ${CSV_WRITE_TARGET} MB/s (issue 5)`,
       measured: csv.notMeasured ??
         `${csv.writeMBps?.toFixed(0)} MB/s (best of 3)`,
-      ok: csv.writeMBps === undefined
-        ? undefined
-        : csv.writeMBps >= CSV_WRITE_TARGET,
+      ok: csv.writeMBps === undefined ? undefined : csv.writeMBps >= CSV_WRITE_TARGET,
     });
     lines.push({
       target: `CSV parse ≥ ${CSV_PARSE_TARGET} MB/s (issue 5)`,
       measured: csv.notMeasured ??
         `${csv.parseMBps?.toFixed(0)} MB/s (best of 3)`,
-      ok: csv.parseMBps === undefined
-        ? undefined
-        : csv.parseMBps >= CSV_PARSE_TARGET,
+      ok: csv.parseMBps === undefined ? undefined : csv.parseMBps >= CSV_PARSE_TARGET,
     });
   }
   const bundle = results.bundle;
   if (bundle !== undefined) {
     lines.push({
-      target: `Core bundle (mod.ts, minified + gzip) ≤ 25 KB (${
-        count(BUNDLE_LIMIT)
-      } bytes)`,
+      target: `Core bundle (mod.ts, minified + gzip) ≤ 25 KB (${count(BUNDLE_LIMIT)} bytes)`,
       measured: bundle.notMeasured ?? `${count(bundle.oursGzipBytes!)} bytes`,
-      ok: bundle.oursGzipBytes === undefined
-        ? undefined
-        : bundle.oursGzipBytes <= BUNDLE_LIMIT,
+      ok: bundle.oursGzipBytes === undefined ? undefined : bundle.oursGzipBytes <= BUNDLE_LIMIT,
     });
   }
   const conformance = results.conformance;

@@ -10,32 +10,17 @@
 //   deno task bench --only rest,query,cold,bulk,collections,csv,bundle,conformance
 import { type BulkParams, measureBulk } from "./_bulk.ts";
 import { type ClientSpec, type Context, measureClients } from "./_clients.ts";
-import {
-  BENCH,
-  BUILD,
-  bundleCore,
-  capture,
-  log,
-  machine,
-  ROOT,
-  setUpNode,
-} from "./_env.ts";
+import { BENCH, BUILD, bundleCore, capture, log, machine, ROOT, setUpNode } from "./_env.ts";
 import { hasTimeV, startServer } from "./_process.ts";
 import { renderMarkdown, renderResultsFile } from "./_render.ts";
 import { targetLines } from "./_targets.ts";
 import type { BenchResults } from "./_results.ts";
-import {
-  checkConformance,
-  measureBundle,
-  measureExternal,
-} from "./_sections.ts";
+import { checkConformance, measureBundle, measureExternal } from "./_sections.ts";
 import type { ColdParams, QueryParams, RestParams } from "./workloads/core.ts";
 
 const QUICK = Deno.args.includes("--quick");
 const onlyIndex = Deno.args.indexOf("--only");
-const ONLY = onlyIndex === -1
-  ? undefined
-  : new Set(Deno.args[onlyIndex + 1]?.split(","));
+const ONLY = onlyIndex === -1 ? undefined : new Set(Deno.args[onlyIndex + 1]?.split(","));
 const RUNS = QUICK ? 1 : 5;
 const TIME_V = hasTimeV();
 
@@ -143,15 +128,13 @@ async function main(): Promise<void> {
   log(
     `${results.machine.cores} cores, ${results.runtimes.deno}, ${
       results.runtimes.node ?? "no node"
-    } from ${node.source ?? "nowhere"}, ${
-      node.jsforce ?? "no jsforce"
-    }, /usr/bin/time -v: ${TIME_V ? "yes" : "no"}`,
+    } from ${node.source ?? "nowhere"}, ${node.jsforce ?? "no jsforce"}, /usr/bin/time -v: ${
+      TIME_V ? "yes" : "no"
+    }`,
   );
 
   if (wanted("rest") || wanted("query") || wanted("cold")) {
-    const coreBundle = node.problem
-      ? { problem: node.problem }
-      : await bundleCore();
+    const coreBundle = node.problem ? { problem: node.problem } : await bundleCore();
     log("starting the bench server (separate Deno process)");
     const server = await startServer(`${BENCH}_server.ts`, [
       "--accounts",
@@ -237,9 +220,7 @@ async function main(): Promise<void> {
   }
 
   if (wanted("bulk")) {
-    const coreBundle = node.problem
-      ? { problem: node.problem }
-      : await bundleCore();
+    const coreBundle = node.problem ? { problem: node.problem } : await bundleCore();
     results.bulk = await measureBulk({
       params: BULK,
       runs: QUICK ? 1 : 3,
@@ -299,8 +280,9 @@ async function main(): Promise<void> {
       `${BENCH}RESULTS.md`,
       renderResultsFile(results, markdown),
     );
-    // Markdown is checked by `deno fmt --check` in CI, so write it formatted.
-    await capture(Deno.execPath(), ["fmt", "--quiet", "bench/RESULTS.md"]);
+    // CI runs `deno fmt --check` (markdown too) with the root config; name it, or
+    // bench/package.json makes `deno fmt <file>` fall back to its defaults.
+    await capture(Deno.execPath(), ["fmt", "--quiet", "--config", "deno.json", "bench/RESULTS.md"]);
     log("wrote bench/RESULTS.md");
   }
 }

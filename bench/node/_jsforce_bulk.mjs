@@ -108,8 +108,7 @@ export async function bulkJsforce(conn, params) {
     for (const rows of params.only === "insert" ? [] : params.queryRows) {
       queries.push(
         await phase(sampler, `bulk query ${rows} rows`, rows, async () => {
-          const soql =
-            "SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, " +
+          const soql = "SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, " +
             `Website, Description FROM Account LIMIT ${rows}`;
           const stream = await conn.bulk2.query(soql, polling);
           let count = 0;

@@ -33,8 +33,7 @@ async function jsforceLogin(target) {
 /** REST GETs with `conn.sobject("Account").retrieve(id)`, `concurrency` workers. */
 async function restJsforce(target, params) {
   const conn = await jsforceLogin(target);
-  const get = (i) =>
-    conn.sobject("Account").retrieve(target.ids[i % target.ids.length]);
+  const get = (i) => conn.sobject("Account").retrieve(target.ids[i % target.ids.length]);
   await pool(params.warmup, params.concurrency, params.timeCapMs, get);
   const cpu = cpuMs();
   const start = performance.now();
@@ -81,8 +80,7 @@ function allRetrieves(conn, target, params) {
     Promise.all(
       Array.from(
         { length: params.total },
-        (_, i) =>
-          conn.sobject("Account").retrieve(target.ids[i % target.ids.length]),
+        (_, i) => conn.sobject("Account").retrieve(target.ids[i % target.ids.length]),
       ),
     ),
     params.timeCapMs,

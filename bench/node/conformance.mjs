@@ -26,9 +26,7 @@ function assert(condition, message) {
 
 /** Runs one step unless `needs` failed; records ok/error. */
 async function step(name, run, needs = []) {
-  const missing = needs.filter((need) =>
-    !steps.find((s) => s.name === need)?.ok
-  );
+  const missing = needs.filter((need) => !steps.find((s) => s.name === need)?.ok);
   if (missing.length > 0) {
     steps.push({
       name,

@@ -217,10 +217,9 @@ export async function queryRaw(
   let pages = 0;
   const cpu = cpuClock();
   const start = performance.now();
-  let url: string | undefined =
-    `${target.url}/services/data/v${VERSION}/query?q=${
-      encodeURIComponent(params.soql)
-    }`;
+  let url: string | undefined = `${target.url}/services/data/v${VERSION}/query?q=${
+    encodeURIComponent(params.soql)
+  }`;
   while (url !== undefined) {
     if (performance.now() > deadline) {
       throw new Error(`time cap passed after ${count} records`);

@@ -3,13 +3,7 @@
 // Prints one line `RESULT {json}` on stdout: the measurement plus `peakRss`
 // (bytes, sampled every 50 ms from inside), or `{ error }`.
 import process from "node:process";
-import {
-  type Measured,
-  sampleRss,
-  setCpuClock,
-  type Target,
-  WORKLOADS,
-} from "./core.ts";
+import { type Measured, sampleRss, setCpuClock, type Target, WORKLOADS } from "./core.ts";
 
 interface Job {
   workload: string;
