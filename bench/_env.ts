@@ -14,6 +14,7 @@ export function log(message: string): void {
   console.error(`[bench] ${message}`);
 }
 
+/** True when `path` exists. */
 export function exists(path: string): boolean {
   try {
     Deno.statSync(path);
@@ -23,11 +24,12 @@ export function exists(path: string): boolean {
   }
 }
 
+/** Runs a command from the repository root; never throws (a failure is `ok: false`). */
 export async function capture(
   command: string,
   commandArgs: string[],
   timeoutMs = 120_000,
-) {
+): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   try {
     const output = await new Deno.Command(command, {
       args: commandArgs,

@@ -100,6 +100,7 @@ async function phase(sampler, name, rows, run) {
  * jsforce Connection. Same result shape as runBulkBench,
  * except that a phase that fails carries `error` instead of failing the run.
  */
+// deno-lint-ignore explicit-module-boundary-types -- plain JavaScript for Node: no annotations
 export async function bulkJsforce(conn, params) {
   const polling = { pollInterval: 50, pollTimeout: params.timeCapMs };
   const sampler = rssSampler();
