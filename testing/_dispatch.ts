@@ -5,6 +5,7 @@ import { type ResolvedFault, restFaultError } from "./_faults.ts";
 import { errorList, fail, json, methodNotAllowed, notFound, unknownException } from "./_http.ts";
 import { OLDEST_VERSION, type OrgState } from "./_org.ts";
 import { type Match, type Route, Router, segments } from "./_router.ts";
+import { apexRoutes } from "./_routes/apex.ts";
 import { compositeRoutes } from "./_routes/composite.ts";
 import { collectionRoutes } from "./_routes/collections.ts";
 import { bulkRoutes } from "./_routes/bulk.ts";
@@ -14,6 +15,7 @@ import { queryRoutes } from "./_routes/query.ts";
 import { restRoutes } from "./_routes/rest.ts";
 import { soapFault, soapRoutes } from "./_routes/soap.ts";
 import { sobjectRoutes } from "./_routes/sobjects.ts";
+import { toolingRoutes } from "./_routes/tooling.ts";
 import { treeRoutes } from "./_routes/tree.ts";
 import type { Session } from "./_sessions.ts";
 import type { UndoLog } from "./_store.ts";
@@ -31,6 +33,8 @@ const ROUTER = new Router([
   ...treeRoutes,
   ...compositeRoutes(dispatchInternal),
   ...graphRoutes(dispatchInternal),
+  ...toolingRoutes,
+  ...apexRoutes,
 ]);
 
 const DROPPED = "fetch failed: connection dropped by FakeSalesforce";
@@ -136,13 +140,15 @@ async function respond(
     }
     org.apiUsage++;
   }
+  // Apex REST (`/services/apexrest/...`) is a data route without an API version.
+  const versioned = data && path[1] === "data";
   let response: Response;
-  if (data && !knownVersion(org, path[2])) response = notFound();
+  if (versioned && !knownVersion(org, path[2])) response = notFound();
   else if (route === undefined) response = notFound();
   else if (handler === undefined) {
     response = methodNotAllowed(request.method, Object.keys(route.methods));
   } else {
-    const version = data ? path[2].slice(1) : "";
+    const version = versioned ? path[2].slice(1) : "";
     response = await handler({ request, url, params, org, session, version });
     if (request.method === "HEAD") {
       response = new Response(null, { status: response.status, headers: response.headers });

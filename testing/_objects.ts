@@ -180,8 +180,42 @@ export function standardObjects(): ObjectDef[] {
   ];
 }
 
+/**
+ * Objects of the Tooling API (`/tooling/query`, `/tooling/sobjects`), apart from the
+ * data objects: the fake's stores never mix them.
+ */
+export function toolingObjects(): ObjectDef[] {
+  return [
+    standard("ApexClass", "01p", "Apex Classes", [
+      ...head(),
+      field("Name", "string", { length: 255, ...REQUIRED }),
+      field("NamespacePrefix", "string", { label: "Namespace Prefix", length: 15 }),
+      field("ApiVersion", "double", { label: "Api Version" }),
+      field("Status", "picklist", { length: 40, defaultedOnCreate: true }),
+      field("IsValid", "boolean", { label: "Is Valid", defaultedOnCreate: true }),
+      field("Body", "textarea", { length: 1_000_000, ...REQUIRED }),
+      field("LengthWithoutComments", "int", { label: "Size Without Comments" }),
+      ...audit(),
+    ]),
+    standard("ApexLog", "07L", "Apex Debug Logs", [
+      ...head(),
+      field("LogUserId", "string", { label: "User ID", length: 18 }),
+      field("Request", "string", { label: "Request Type", length: 16 }),
+      field("Operation", "string", { length: 128 }),
+      field("Application", "string", { length: 64 }),
+      field("Status", "string", { length: 255 }),
+      field("Location", "picklist", { length: 40 }),
+      field("LogLength", "int", { label: "Log Size (bytes)" }),
+      field("DurationMilliseconds", "int", { label: "Duration (ms)" }),
+      field("StartTime", "datetime", { label: "Start Time" }),
+      ...audit(),
+    ]),
+  ];
+}
+
 /** Values the org fills on create when the field is absent (besides ids, owners and dates). */
 export const STATIC_DEFAULTS: Record<string, Record<string, string | boolean>> = {
+  ApexClass: { Status: "Active", IsValid: true },
   Lead: { Status: "Open - Not Contacted" },
   Case: { Status: "New", Priority: "Medium" },
   User: { IsActive: true, TimeZoneSidKey: "America/Los_Angeles" },

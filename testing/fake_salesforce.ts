@@ -11,9 +11,12 @@ import { configureBulk } from "./_bulk_jobs.ts";
 import { dispatch } from "./_dispatch.ts";
 import { prepareValues } from "./_dml.ts";
 import { DEFAULT_CREDENTIALS, OrgState, resolveOptions } from "./_org.ts";
+import { type ApexHandler, registerApexRoute } from "./_routes/apex.ts";
 import { registerJwtKey } from "./_routes/oauth.ts";
+import { toolingStore } from "./_routes/tooling.ts";
 import type { FieldDef, StoredRecord } from "./_schema.ts";
 import { serve as serveHandler } from "./_serve.ts";
+import type { RecordStore } from "./_store.ts";
 
 export type { FieldDef, FieldType, StoredRecord } from "./_schema.ts";
 
@@ -329,6 +332,76 @@ export interface FakeServer {
 export type SeedValue = string | number | boolean | null | Date;
 
 /**
+ * An Apex REST handler for {@linkcode FakeSalesforce.apex}: it gets the request
+ * (path, query string, headers and body as sent) and returns a `Response`, or a
+ * value the org answers as JSON with status 200 (`undefined`: an empty 200, as a
+ * `void` Apex method). A thrown error becomes `500 APEX_ERROR` with its message.
+ *
+ * @example Answer with a status of your own
+ * ```ts
+ * import { type FakeApexHandler, FakeSalesforce } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const created: FakeApexHandler = async (request) =>
+ *   Response.json({ id: "42", name: (await request.json()).name }, { status: 201 });
+ * const org = new FakeSalesforce();
+ * org.apex("POST", "/Things", created);
+ * assert.equal(org.records("Account").length, 0);
+ * ```
+ */
+export type FakeApexHandler = ApexHandler;
+
+/** Seeds `records` of `sobject` into `store` (the data or the Tooling store). */
+function seed(
+  org: OrgState,
+  store: RecordStore,
+  sobject: unknown,
+  records: Iterable<Record<string, SeedValue>>,
+  kind: string,
+): string[] {
+  const object = typeof sobject === "string" ? store.schema.object(sobject) : undefined;
+  if (object === undefined) {
+    throw new TypeError(
+      `Cannot insert records: "sobject" must name a known ${kind}object: received ${
+        received(sobject)
+      }`,
+    );
+  }
+  const ids: string[] = [];
+  const stamp = { userId: org.defaultUserId, now: org.now() };
+  let index = 0;
+  for (const record of records) {
+    if (typeof record !== "object" || record === null || Array.isArray(record)) {
+      throw new TypeError(
+        `Cannot insert ${object.name} records: record ${index} must be an object`,
+      );
+    }
+    const prepared = prepareValues(store, object, record, "seed");
+    if ("error" in prepared) {
+      throw new TypeError(
+        `Cannot insert ${object.name} records: record ${index}: ${prepared.error.errorCode}: ${prepared.error.message}`,
+      );
+    }
+    ids.push(store.insert(object, prepared.values, stamp).Id as string);
+    index++;
+  }
+  return ids;
+}
+
+/** Copies of the live records of `sobject` in `store`. */
+function copies(store: RecordStore, sobject: unknown, kind: string): StoredRecord[] {
+  const object = typeof sobject === "string" ? store.schema.object(sobject) : undefined;
+  if (object === undefined) {
+    throw new TypeError(
+      `Cannot read records: "sobject" must name a known ${kind}object: received ${
+        received(sobject)
+      }`,
+    );
+  }
+  return Array.from(store.records(object.name, false), (record) => ({ ...record }));
+}
+
+/**
  * An in-memory Salesforce org answering the REST, SOQL, SOAP login and OAuth wire
  * formats through {@linkcode FakeSalesforce.fetch}, a plain fetch handler, or over
  * loopback HTTP with {@linkcode FakeSalesforce.serve}. Seed it with `insert`,
@@ -574,32 +647,93 @@ export class FakeSalesforce {
    * ```
    */
   insert(sobject: string, records: Iterable<Record<string, SeedValue>>): string[] {
-    const org = this.#org;
-    const object = typeof sobject === "string" ? org.schema.object(sobject) : undefined;
-    if (object === undefined) {
-      throw new TypeError(
-        `Cannot insert records: "sobject" must name a known object: received ${received(sobject)}`,
-      );
-    }
-    const ids: string[] = [];
-    const stamp = { userId: org.defaultUserId, now: org.now() };
-    let index = 0;
-    for (const record of records) {
-      if (typeof record !== "object" || record === null || Array.isArray(record)) {
-        throw new TypeError(
-          `Cannot insert ${object.name} records: record ${index} must be an object`,
-        );
-      }
-      const prepared = prepareValues(org.store, object, record, "seed");
-      if ("error" in prepared) {
-        throw new TypeError(
-          `Cannot insert ${object.name} records: record ${index}: ${prepared.error.errorCode}: ${prepared.error.message}`,
-        );
-      }
-      ids.push(org.store.insert(object, prepared.values, stamp).Id as string);
-      index++;
-    }
-    return ids;
+    return seed(this.#org, this.#org.store, sobject, records, "");
+  }
+
+  /**
+   * Seeds Tooling API records (`ApexClass`, `ApexLog`), as {@linkcode insert} does
+   * for data records. Tooling objects live apart from data objects: the data API
+   * does not see them (a data query of `ApexClass` is `INVALID_TYPE`) and
+   * {@linkcode reset} clears them too. `ApexClass` needs `Name` and `Body`; its
+   * `Status` defaults to `Active`.
+   *
+   * @param sobject `ApexClass` or `ApexLog`, any casing.
+   * @param records Field values by name.
+   * @returns The new 18-character ids (`01p...`, `07L...`), in input order.
+   * @throws {TypeError} For an unknown Tooling object or field, or a value of the wrong type.
+   *
+   * @example Seed an Apex class and a debug log
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const [classId] = org.insertTooling("ApexClass", [{ Name: "Hello", Body: "public class Hello {}", ApiVersion: 64 }]);
+   * org.insertTooling("ApexLog", [{ Operation: "/apex/Home", Status: "Success", LogLength: 512, StartTime: new Date() }]);
+   * assert.ok(classId.startsWith("01p"));
+   * assert.equal(org.toolingRecords("ApexClass")[0].Status, "Active");
+   * ```
+   */
+  insertTooling(sobject: string, records: Iterable<Record<string, SeedValue>>): string[] {
+    return seed(this.#org, toolingStore(this.#org), sobject, records, "Tooling ");
+  }
+
+  /**
+   * Copies of the live Tooling API records of an object, in creation order.
+   *
+   * @param sobject `ApexClass` or `ApexLog`, any casing.
+   * @returns Plain objects with every field; nulls present.
+   * @throws {TypeError} For an unknown Tooling object.
+   *
+   * @example Read an Apex class a client created
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * await sf.tooling.sobject.create("ApexClass", { Name: "Hello", Body: "public class Hello {}" });
+   * assert.equal(org.toolingRecords("ApexClass")[0].Name, "Hello");
+   * ```
+   */
+  toolingRecords(sobject: string): StoredRecord[] {
+    return copies(toolingStore(this.#org), sobject, "Tooling ");
+  }
+
+  /**
+   * Registers an Apex REST handler: the fake's version of deploying a class
+   * annotated `@RestResource(urlMapping='/MyService/*')` with an `@HttpGet` (or
+   * `@HttpPost`, ...) method. Requests to `/services/apexrest/<path>` need a
+   * session and count as API calls, like Salesforce's. In `urlMapping`, `*` stands
+   * for one whole segment, or, last, for any rest of the path (none included);
+   * literal segments are case-sensitive. The first registration that matches path
+   * and method answers; a path no mapping matches is `404 NOT_FOUND` ("Could not
+   * find a match for URL /..."), a path matched only for other methods is `405`.
+   * Registrations survive {@linkcode reset}, as deployed code would.
+   *
+   * @param method `GET`, `POST`, `PUT`, `PATCH` or `DELETE` (any casing); `HEAD` is answered by `GET`.
+   * @param urlMapping The mapping, starting with `/`, e.g. `/MyService/*`.
+   * @param handler Gets the `Request`; returns a `Response` or a JSON-able value.
+   * @throws {TypeError} For an unknown method, a malformed mapping or a handler that is not a function.
+   *
+   * @example Serve and call an Apex REST endpoint
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * org.apex("GET", "/Accounts/*", (request) => {
+   *   const id = new URL(request.url).pathname.split("/").at(-1);
+   *   return { id, name: "Acme" };
+   * });
+   * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+   * assert.deepEqual(await sf.apex.get("Accounts/001"), { id: "001", name: "Acme" });
+   * ```
+   */
+  apex(method: string, urlMapping: string, handler: FakeApexHandler): void {
+    registerApexRoute(this.#org, method, urlMapping, handler);
   }
 
   /**
@@ -620,13 +754,7 @@ export class FakeSalesforce {
    * ```
    */
   records(sobject: string): StoredRecord[] {
-    const object = typeof sobject === "string" ? this.#org.schema.object(sobject) : undefined;
-    if (object === undefined) {
-      throw new TypeError(
-        `Cannot read records: "sobject" must name a known object: received ${received(sobject)}`,
-      );
-    }
-    return Array.from(this.#org.store.records(object.name, false), (record) => ({ ...record }));
+    return copies(this.#org.store, sobject, "");
   }
 
   /**

@@ -2,7 +2,7 @@
 // and per-object describe (salesforce-api.md §5.1, §5.2).
 
 import { json, notFound } from "../_http.ts";
-import { OLDEST_VERSION } from "../_org.ts";
+import { OLDEST_VERSION, type OrgState } from "../_org.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import type { FieldDef, FieldType, ObjectDef } from "../_schema.ts";
 
@@ -142,12 +142,40 @@ function objectSummary(object: ObjectDef, version: string): Record<string, unkno
   };
 }
 
-function describeGlobal({ org, version }: RouteContext): Response {
-  return json(200, {
+// The fake's schema never changes once the org answers its first describe: that
+// moment (in whole seconds, as HTTP dates have) is every describe's Last-Modified.
+const SCHEMA_STAMPS = new WeakMap<OrgState, number>();
+
+function schemaModified(org: OrgState): number {
+  let stamp = SCHEMA_STAMPS.get(org);
+  if (stamp === undefined) {
+    stamp = Math.floor(org.now() / 1000) * 1000;
+    SCHEMA_STAMPS.set(org, stamp);
+  }
+  return stamp;
+}
+
+/**
+ * A describe answer with `Last-Modified`, or `304` and no body when the request's
+ * `If-Modified-Since` is not older than the schema (salesforce-api.md §2.1, §3.2).
+ */
+function conditional(context: RouteContext, body: () => unknown): Response {
+  const modified = schemaModified(context.org);
+  const headers = { "Last-Modified": new Date(modified).toUTCString() };
+  const since = Date.parse(context.request.headers.get("If-Modified-Since") ?? "");
+  if (!Number.isNaN(since) && since >= modified) {
+    return new Response(null, { status: 304, headers });
+  }
+  return json(200, body(), headers);
+}
+
+function describeGlobal(context: RouteContext): Response {
+  const { org, version } = context;
+  return conditional(context, () => ({
     encoding: "UTF-8",
     maxBatchSize: 200,
     sobjects: org.schema.objects.map((object) => objectSummary(object, version)),
-  });
+  }));
 }
 
 /** GET `/sobjects/{Object}`: basic information (the resource is shared with create). */
@@ -215,9 +243,14 @@ function describeField(def: FieldDef): Record<string, unknown> {
   };
 }
 
-function describe({ org, params, version }: RouteContext): Response {
+function describe(context: RouteContext): Response {
+  const { org, params, version } = context;
   const object = org.schema.object(params.object);
   if (object === undefined) return notFound();
+  return conditional(context, () => describeBody(org, object, version));
+}
+
+function describeBody(org: OrgState, object: ObjectDef, version: string): unknown {
   const childRelationships = org.schema.children(object).map(({ child, field }) => ({
     cascadeDelete: false,
     childSObject: child.name,
@@ -229,7 +262,7 @@ function describe({ org, params, version }: RouteContext): Response {
     restrictedDelete: false,
   }));
   const { urls, ...summary } = objectSummary(object, version);
-  return json(200, {
+  return {
     ...summary,
     childRelationships,
     fields: object.fields.map(describeField),
@@ -238,7 +271,7 @@ function describe({ org, params, version }: RouteContext): Response {
       ...(urls as Record<string, string>),
       layouts: `/services/data/v${version}/sobjects/${object.name}/describe/layouts`,
     },
-  });
+  };
 }
 
 /** Discovery routes. */
