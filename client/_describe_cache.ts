@@ -125,7 +125,7 @@ export function cachedDescribe<T>(
   path: string,
   signal: AbortSignal | undefined,
 ): Promise<T> {
-  signal?.throwIfAborted();
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return cacheOf(client).get(path, signal) as Promise<T>;
 }
 
