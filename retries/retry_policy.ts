@@ -349,6 +349,24 @@ function isCountedApiCall(url: string): boolean {
 }
 
 /**
+ * A request body stream may offer, under this key, a function that returns a fresh stream of
+ * the same bytes (bulk uploads do: client/_bulk_run.ts sets it under the same `Symbol.for`
+ * name). Such a request is never cloned: each attempt sends a fresh stream. Cloning tees the
+ * body, and the request's own branch then keeps a copy of every chunk sent for as long as the
+ * request lives: a second copy of a 100 MB upload per attempt.
+ */
+const REPLAYABLE_BODY = Symbol.for("@x/aiosalesforce/replayable-body");
+
+/** The replay function of the request's body, when it has one. */
+function replayOf(request: Request): (() => ReadableStream<Uint8Array>) | undefined {
+  const body = request.body as
+    | (ReadableStream<Uint8Array> & { [REPLAYABLE_BODY]?: unknown })
+    | null;
+  const replay = body?.[REPLAYABLE_BODY];
+  return typeof replay === "function" ? replay as () => ReadableStream<Uint8Array> : undefined;
+}
+
+/**
  * Releases a body we will not read. Not awaited on purpose: cancelling one branch
  * of a tee (a body we cloned for a rule) settles only once every branch is
  * cancelled or the source ends, so awaiting could wait forever.
@@ -400,7 +418,8 @@ export class RetryContext {
   /**
    * Sends a request through `client.fetch`, retrying as the policy says.
    *
-   * Every attempt sends a fresh copy of the request (so a retry has its body),
+   * Every attempt sends a fresh copy of the request (so a retry has its body:
+   * a clone, or for a body stream that can replay itself a fresh stream of it),
    * limited to `client.timeout` until the response headers arrive and joined
    * with the request's own `signal`. After each response to a REST or Apex REST
    * call it publishes a `RestApiCallConsumptionEvent`; before each retry a
@@ -418,15 +437,21 @@ export class RetryContext {
     const method = request.method;
     // GET and HEAD have no body, so wrapping the request is already a fresh copy.
     const hasBody = method !== "GET" && method !== "HEAD";
+    const replay = hasBody ? replayOf(request) : undefined;
     const isWrite = method === "POST" || method === "PATCH";
     const counted = isCountedApiCall(request.url);
     const timeout = client.timeout;
     for (;;) {
       signal.throwIfAborted();
       const controller = new AbortController();
-      const attempt = new Request(hasBody ? request.clone() : request, {
-        signal: AbortSignal.any([signal, controller.signal]),
-      });
+      const attemptSignal = AbortSignal.any([signal, controller.signal]);
+      const attempt = replay === undefined
+        ? new Request(hasBody ? request.clone() : request, { signal: attemptSignal })
+        : new Request(request, {
+          body: replay(),
+          signal: attemptSignal,
+          duplex: "half",
+        } as RequestInit);
       const timer = timeout <= MAX_DELAY
         ? setTimeout(() => {
           controller.abort(
