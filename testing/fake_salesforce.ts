@@ -14,7 +14,7 @@ import { DEFAULT_CREDENTIALS, OrgState, resolveOptions } from "./_org.ts";
 import { type ApexHandler, registerApexRoute } from "./_routes/apex.ts";
 import { registerJwtKey } from "./_routes/oauth.ts";
 import { toolingStore } from "./_routes/tooling.ts";
-import type { FieldDef, StoredRecord } from "./_schema.ts";
+import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
 import { serve as serveHandler } from "./_serve.ts";
 import type { RecordStore } from "./_store.ts";
 
@@ -351,6 +351,17 @@ export type SeedValue = string | number | boolean | null | Date;
  */
 export type FakeApexHandler = ApexHandler;
 
+/** The object `sobject` names in `store`'s schema; a TypeError naming `kind` ("", "Tooling ") otherwise. */
+function objectIn(store: RecordStore, sobject: unknown, context: string, kind: string): ObjectDef {
+  const object = typeof sobject === "string" ? store.schema.object(sobject) : undefined;
+  if (object === undefined) {
+    throw new TypeError(
+      `${context}: "sobject" must name a known ${kind}object: received ${received(sobject)}`,
+    );
+  }
+  return object;
+}
+
 /** Seeds `records` of `sobject` into `store` (the data or the Tooling store). */
 function seed(
   org: OrgState,
@@ -359,14 +370,7 @@ function seed(
   records: Iterable<Record<string, SeedValue>>,
   kind: string,
 ): string[] {
-  const object = typeof sobject === "string" ? store.schema.object(sobject) : undefined;
-  if (object === undefined) {
-    throw new TypeError(
-      `Cannot insert records: "sobject" must name a known ${kind}object: received ${
-        received(sobject)
-      }`,
-    );
-  }
+  const object = objectIn(store, sobject, "Cannot insert records", kind);
   const ids: string[] = [];
   const stamp = { userId: org.defaultUserId, now: org.now() };
   let index = 0;
@@ -390,14 +394,7 @@ function seed(
 
 /** Copies of the live records of `sobject` in `store`. */
 function copies(store: RecordStore, sobject: unknown, kind: string): StoredRecord[] {
-  const object = typeof sobject === "string" ? store.schema.object(sobject) : undefined;
-  if (object === undefined) {
-    throw new TypeError(
-      `Cannot read records: "sobject" must name a known ${kind}object: received ${
-        received(sobject)
-      }`,
-    );
-  }
+  const object = objectIn(store, sobject, "Cannot read records", kind);
   return Array.from(store.records(object.name, false), (record) => ({ ...record }));
 }
 
