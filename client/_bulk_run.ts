@@ -17,6 +17,7 @@ import {
   CallbackError,
   collectCsv,
   isFinalState,
+  RowCompactor,
   type JobResource,
   type Polling,
 } from "./_bulk_jobs.ts";
@@ -42,13 +43,20 @@ export interface JobContext {
 /** How a job ended on the client's side. */
 export type Outcome = { result: JobResult; fatal?: unknown } | { aborted: true };
 
-/** A job Salesforce finished (or that was aborted after its upload): its results are due. */
+/**
+ * A job the client is done with, whose outcome is built when the caller asks for it (so a
+ * job waiting for the caller holds its payload, not 3 to 4 times as much in row objects).
+ * Salesforce finished it, or it was aborted after its upload: its results are due. Or, with
+ * `unsent`, the client could not run it: its payload's rows are what it contributes.
+ */
 export interface FinishedJob {
-  info: JobInfo;
+  info: JobInfo | null;
   payload: JobPayload;
-  /** Why the client aborted it, when it did. */
+  /** Why the client aborted it or gave up on it, when it did. */
   error?: unknown;
   fatal?: unknown;
+  /** Salesforce has no results for it: its rows all go to `unprocessedRecords`. */
+  unsent?: true;
 }
 
 /** Errors after which no other job can do better: auth, permissions, limits, a throwing callback. */
@@ -70,8 +78,11 @@ export async function payloadRows(
   error: unknown,
 ): Promise<Record<string, string>[]> {
   const message = describeError(error);
+  const compactor = new RowCompactor();
   const rows: Record<string, string>[] = [];
-  for await (const row of readCsvRecords(payload.chunks)) rows.push({ sf__Error: message, ...row });
+  for await (const row of readCsvRecords(payload.chunks)) {
+    rows.push({ sf__Error: message, ...compactor.compact(row) });
+  }
   return rows;
 }
 
@@ -199,7 +210,7 @@ export async function runJob(job: JobContext, payload: JobPayload): Promise<Fini
       // Aborted after its upload: Salesforce's results will say which rows it processed.
       return { info, payload, error, fatal };
     }
-    return await fallback(info, payload, error, fatal);
+    return { info, payload, error, fatal, unsent: true };
   }
 }
 
@@ -222,6 +233,7 @@ async function results(job: JobContext, jobId: string): Promise<Record<string, s
 /** Downloads a finished job's results; without them, its rows go to unprocessed with the error. */
 export async function finishJob(job: JobContext, finished: FinishedJob): Promise<Outcome> {
   const { info, payload, error, fatal } = finished;
+  if (finished.unsent || info === null) return await fallback(info, payload, error, fatal);
   try {
     const [successfulResults, failedResults, unprocessed] = await results(job, info.id);
     if (error === undefined) {

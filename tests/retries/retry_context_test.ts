@@ -314,6 +314,117 @@ Deno.test("RetryPolicy replays a streamed body on every attempt", async () => {
   }
 });
 
+/**
+ * A body stream that can replay itself, as bulk uploads send (client/_bulk_run.ts): under
+ * `Symbol.for("@x/aiosalesforce/replayable-body")`, a function returning a fresh stream.
+ */
+function replayableStream(text: string, counts: { made: number; pulled: number }) {
+  const make = (): ReadableStream<Uint8Array> => {
+    counts.made++;
+    let sent = false;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        counts.pulled++;
+        if (sent) controller.close();
+        else controller.enqueue(new TextEncoder().encode(text));
+        sent = true;
+      },
+    }, { highWaterMark: 0 });
+    Object.defineProperty(stream, Symbol.for("@x/aiosalesforce/replayable-body"), {
+      value: make,
+    });
+    return stream;
+  };
+  return make();
+}
+
+Deno.test("RetryPolicy sends a replayable body afresh on every attempt and never reads the original", async () => {
+  const time = fakeClock();
+  try {
+    const csv = "Name,Phone\nAcme,555\nGlobex,\n";
+    const bodies: string[] = [];
+    const { client, requests } = stubClient(async (request, n) => {
+      bodies.push(await request.text());
+      return status(n < 3 ? 503 : 201)();
+    });
+    const counts = { made: 0, pulled: 0 };
+    const original = new Request(API_URL, {
+      method: "PUT",
+      body: replayableStream(csv, counts),
+      duplex: "half",
+    } as RequestInit);
+    const response = await POLICY_DEFAULT.sendRequestWithRetries(client, original);
+    assert.equal(response.status, 201);
+    assert.deepEqual(bodies, [csv, csv, csv]);
+    // One stream for the request, one per attempt; each attempt read its own to the end.
+    assert.equal(counts.made, 4);
+    assert.ok(requests.every((request) => request !== original));
+    assert.equal(original.bodyUsed, false);
+    // The original body is still whole: a token-refresh replay can send it.
+    assert.equal(await original.text(), csv);
+  } finally {
+    time.restore();
+  }
+});
+
+Deno.test("RetryPolicy resends a POST's identical body after a network failure", async () => {
+  const time = fakeClock();
+  try {
+    const body = JSON.stringify({ records: [{ Name: "Ünïcode ✓" }, { Name: 'a,b"c' }] });
+    const bodies: string[] = [];
+    const { client } = stubClient(async (request, n) => {
+      bodies.push(await request.text());
+      if (n === 1) throw new TypeError("connection reset");
+      return status(200, "[]")();
+    });
+    const original = new Request(API_URL, { method: "POST", body });
+    const response = await POLICY_DEFAULT.sendRequestWithRetries(client, original);
+    assert.equal(await response.text(), "[]");
+    assert.deepEqual(bodies, [body, body]);
+  } finally {
+    time.restore();
+  }
+});
+
+Deno.test("RetryPolicy streams a plain body stream on the first attempt without waiting for its end", async () => {
+  const time = fakeClock();
+  try {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => release = resolve);
+    let step = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        step++;
+        if (step === 1) controller.enqueue(new TextEncoder().encode("Name\n"));
+        else if (step === 2) {
+          await gate; // the second piece comes only once the server has read the first
+          controller.enqueue(new TextEncoder().encode("Acme\n"));
+        } else controller.close();
+      },
+    });
+    const { client } = stubClient(async (request) => {
+      const reader = request.body!.getReader();
+      const first = await reader.read();
+      release();
+      let text = new TextDecoder().decode(first.value);
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      return status(200, text)();
+    });
+    const original = new Request(
+      API_URL,
+      { method: "PUT", body: stream, duplex: "half" } as RequestInit,
+    );
+    const response = await POLICY_DEFAULT.sendRequestWithRetries(client, original);
+    assert.equal(await response.text(), "Name\nAcme\n");
+  } finally {
+    time.restore();
+  }
+});
+
 Deno.test("RetryPolicy cancels the body of every response it discards", async () => {
   const time = fakeClock();
   try {
