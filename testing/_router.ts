@@ -1,5 +1,6 @@
 // A tiny router: paths are split into decoded segments and compared with route
-// patterns segment by segment (`:name` captures one segment). First match wins.
+// patterns segment by segment (`:name` captures one segment, a trailing `*` the
+// rest of the path). First match wins.
 
 import type { OrgState } from "./_org.ts";
 import type { Session } from "./_sessions.ts";
@@ -68,13 +69,17 @@ export class Router {
     const path = segments(pathname);
     if (path === undefined) return { route: undefined, handler: undefined, params: {} };
     for (const { route, parts } of this.#routes) {
-      if (parts.length !== path.length) continue;
+      // A trailing `*` matches one or more remaining segments, captured as params["*"].
+      const rest = parts.at(-1) === "*";
+      const fixed = rest ? parts.length - 1 : parts.length;
+      if (rest ? path.length <= fixed : path.length !== fixed) continue;
       const params: Record<string, string> = {};
       let ok = true;
-      for (let i = 0; i < parts.length && ok; i++) {
+      for (let i = 0; i < fixed && ok; i++) {
         if (parts[i].startsWith(":")) params[parts[i].slice(1)] = path[i];
         else ok = parts[i] === path[i];
       }
+      if (ok && rest) params["*"] = path.slice(fixed).join("/");
       if (!ok) continue;
       const handler = route.methods[method] ?? (method === "HEAD" ? route.methods.GET : undefined);
       return handler === undefined

@@ -5,7 +5,7 @@
 
 import { errorList, fail, json, methodNotAllowed } from "../_http.ts";
 import type { OrgState } from "../_org.ts";
-import type { Route, RouteContext } from "../_router.ts";
+import { type Route, type RouteContext, segments } from "../_router.ts";
 import { restError } from "../_values.ts";
 
 /** What a registered Apex REST handler may return: a Response, or a JSON-able value. */
@@ -82,10 +82,9 @@ function toResponse(value: unknown): Response {
   return json(200, value);
 }
 
-async function answer({ org, request, params }: RouteContext): Promise<Response> {
-  // Segments after `/services/apexrest/`, decoded, as the router captured them.
-  const path = Object.keys(params).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
-    .map((key) => params[key]);
+async function answer({ org, request, url }: RouteContext): Promise<Response> {
+  // Segments after `/services/apexrest/`, each decoded (an encoded "/" stays inside its segment).
+  const path = (segments(url.pathname) ?? []).slice(2);
   const method = request.method === "HEAD" ? "GET" : request.method;
   const found = (MAPPINGS.get(org) ?? []).filter((mapping) => matches(mapping.parts, path));
   if (found.length === 0) {
@@ -105,16 +104,10 @@ async function answer({ org, request, params }: RouteContext): Promise<Response>
   }
 }
 
-/**
- * Deepest Apex REST path the fake answers. The router matches a fixed number of
- * segments, so there is one route per depth; deeper paths get the plain 404.
- */
-const MAX_DEPTH = 16;
-
-/** Apex REST routes: session-checked and counted like data routes, with no API version. */
-export const apexRoutes: Route[] = Array.from({ length: MAX_DEPTH }, (_, depth) => ({
-  pattern: `/services/apexrest/${Array.from({ length: depth + 1 }, (_, i) => `:s${i}`).join("/")}`,
+/** Apex REST: one route for any depth; session-checked and counted like data routes, with no API version. */
+export const apexRoutes: Route[] = [{
+  pattern: "/services/apexrest/*",
   name: "apex",
   kind: "data" as const,
   methods: Object.fromEntries(METHODS.map((method) => [method, answer])),
-}));
+}];

@@ -151,3 +151,15 @@ Deno.test("FakeSalesforce refuses malformed Apex registrations with a TypeError"
     );
   }
 });
+
+Deno.test("FakeSalesforce answers Apex paths of any depth, keeping encoded slashes in their segment", async () => {
+  const { org, token } = await loggedIn();
+  org.apex("GET", "/Deep/*", (request) => ({ path: new URL(request.url).pathname }));
+  const deep = Array.from({ length: 30 }, (_, i) => `s${i}`).join("/");
+  const got = await wire(await call(org, token, "GET", `${APEX}/Deep/${deep}`));
+  assert.equal(got.status, 200);
+  assert.equal(JSON.parse(got.text).path, `/services/apexrest/Deep/${deep}`);
+  org.apex("GET", "/One/*/Leaf", () => ({ ok: true }));
+  const encoded = await wire(await call(org, token, "GET", `${APEX}/One/a%2Fb/Leaf`));
+  assert.equal(encoded.status, 200, "a%2Fb is one segment");
+});
