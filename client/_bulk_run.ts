@@ -17,9 +17,9 @@ import {
   CallbackError,
   collectCsv,
   isFinalState,
-  RowCompactor,
   type JobResource,
   type Polling,
+  RowCompactor,
 } from "./_bulk_jobs.ts";
 
 const RESULT_SETS = ["successfulResults", "failedResults", "unprocessedrecords"] as const;
