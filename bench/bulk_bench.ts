@@ -9,8 +9,13 @@
 // so the RSS is the client's alone; otherwise in this process, and the result says so.
 // A harness may also pass `server` (an org served elsewhere, seeded with enough Accounts).
 //
+// Heap in use, heap size and external (ArrayBuffer) memory are sampled beside the RSS; run
+// with --v8-flags=--expose-gc to also force a full GC every 250 ms and record the live memory
+// (GC lag excluded; the forced GCs lower that run's RSS, which is then not the headline).
+//
 // Run: deno run --allow-net=127.0.0.1 --allow-read --allow-run bench/bulk_bench.ts [--quick]
-//        [--max-size-bytes N] [--max-concurrent-jobs N]
+//        [--insert-only] [--insert-records N] [--max-size-bytes N] [--max-concurrent-jobs N]
+//        [--consumer for-await|next]
 import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import { Salesforce } from "../client/salesforce.ts";
 import { FakeSalesforce } from "../testing/mod.ts";
@@ -25,6 +30,14 @@ export interface BulkBenchParams {
   maxSizeBytes?: number;
   /** Jobs open at once. @default 4 */
   maxConcurrentJobs?: number;
+  /**
+   * How the insert's job results are consumed. `for-await` is what users write; its loop
+   * variable keeps the last JobResult alive while the next job's results download, so up to
+   * two jobs' result rows are in memory. `next` pulls each from a helper that keeps nothing,
+   * which measures the client's own memory.
+   * @default "for-await"
+   */
+  consumer?: "for-await" | "next";
   /** An org served by another process, holding at least max(queryRows) Accounts. */
   server?: { url: string; clientId: string; clientSecret: string };
 }
@@ -63,6 +76,7 @@ export interface BulkBenchResult {
     failed: number;
     maxSizeBytes: number;
     maxConcurrentJobs: number;
+    consumer: "for-await" | "next";
     /** (maxConcurrentJobs + 1) × maxSizeBytes + 150 MB, the issue's bound. */
     rssBoundBytes: number;
   };
@@ -131,7 +145,13 @@ interface Peaks {
  */
 function rssSampler() {
   const gc = (globalThis as { gc?: () => void }).gc;
-  const peaks: Peaks = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, live: 0 };
+  const peaks: Peaks = {
+    rss: 0,
+    heapUsed: 0,
+    heapTotal: 0,
+    external: 0,
+    live: 0,
+  };
   const sample = () => {
     const usage = Deno.memoryUsage();
     peaks.rss = Math.max(peaks.rss, usage.rss);
@@ -257,6 +277,7 @@ export async function runBulkBench(
   const queryRows = params.queryRows ?? [100_000, 1_000_000];
   const maxSizeBytes = params.maxSizeBytes ?? 10_000_000;
   const maxConcurrentJobs = params.maxConcurrentJobs ?? 4;
+  const consumer = params.consumer ?? "for-await";
   const served: Served = params.server
     ? { ...params.server, inProcess: false, close: () => Promise.resolve() }
     : await startOrg(Math.max(0, ...queryRows));
@@ -275,7 +296,8 @@ export async function runBulkBench(
       queries.push(
         await phase(sampler, `bulk query ${rows} rows`, async () => {
           let count = 0;
-          const soql = `SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, ` +
+          const soql =
+            `SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, ` +
             `Website, Description FROM Account LIMIT ${rows}`;
           for await (
             const _ of sf.bulkV2.query(soql, { pollingInterval: 50 })
@@ -306,10 +328,24 @@ export async function runBulkBench(
             maxPollingInterval: 500,
           },
         );
-        for await (const job of operation) {
-          jobs++;
-          rows += job.successfulResults.length;
-          failed += job.failedResults.length + job.unprocessedRecords.length;
+        if (consumer === "for-await") {
+          for await (const job of operation) {
+            jobs++;
+            rows += job.successfulResults.length;
+            failed += job.failedResults.length + job.unprocessedRecords.length;
+          }
+        } else {
+          // The JobResult lives only in this helper's frame, gone once it returns.
+          const pull = async (): Promise<boolean> => {
+            const step = await operation.next();
+            if (step.done) return false;
+            jobs++;
+            rows += step.value.successfulResults.length;
+            failed += step.value.failedResults.length +
+              step.value.unprocessedRecords.length;
+            return true;
+          };
+          while (await pull());
         }
         return { rows, jobs, failed };
       },
@@ -326,6 +362,7 @@ export async function runBulkBench(
         ...insert,
         maxSizeBytes,
         maxConcurrentJobs,
+        consumer,
         rssBoundBytes: (maxConcurrentJobs + 1) * maxSizeBytes +
           150 * 1024 * 1024,
       },
@@ -359,10 +396,26 @@ if (import.meta.main) {
       const index = Deno.args.indexOf(`--${name}`);
       return index === -1 ? undefined : Number(Deno.args[index + 1]);
     };
+    const consumerAt = Deno.args.indexOf("--consumer");
+    const consumer = consumerAt === -1 ? undefined : Deno.args[consumerAt + 1];
+    if (
+      consumer !== undefined && consumer !== "for-await" && consumer !== "next"
+    ) {
+      throw new TypeError(
+        `--consumer must be for-await or next: received ${consumer}`,
+      );
+    }
     const result = await runBulkBench({
-      ...(quick ? { insertRecords: 100_000, queryRows: [10_000, 100_000] } : {}),
+      ...(quick
+        ? { insertRecords: 100_000, queryRows: [10_000, 100_000] }
+        : {}),
+      ...(Deno.args.includes("--insert-only") ? { queryRows: [] } : {}),
+      ...(option("insert-records") === undefined
+        ? {}
+        : { insertRecords: option("insert-records") }),
       maxSizeBytes: option("max-size-bytes"),
       maxConcurrentJobs: option("max-concurrent-jobs"),
+      consumer,
     });
     console.log(
       `Bulk API 2.0 over loopback (org ${
@@ -370,14 +423,18 @@ if (import.meta.main) {
       })`,
     );
     console.log(
-      "| phase | rows | wall time | rows/s | RSS at start | peak RSS |",
+      "| phase | rows | wall time | rows/s | RSS at start | peak RSS | peak heap used | peak heap size | peak external | live (forced GC) |",
     );
-    console.log("|---|---:|---:|---:|---:|---:|");
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const p of [...result.queries, result.insert]) {
       console.log(
         `| ${p.name} | ${p.rows} | ${(p.ms / 1000).toFixed(2)} s | ${
           p.rowsPerSecond.toFixed(0)
-        } | ${mb(p.startRssBytes)} | ${mb(p.peakRssBytes)} |`,
+        } | ${mb(p.startRssBytes)} | ${mb(p.peakRssBytes)} | ${
+          mb(p.peakHeapUsedBytes)
+        } | ${mb(p.peakHeapTotalBytes)} | ${mb(p.peakExternalBytes)} | ${
+          p.peakLiveBytes === undefined ? "-" : mb(p.peakLiveBytes)
+        } |`,
       );
     }
     const { insert } = result;
@@ -385,7 +442,9 @@ if (import.meta.main) {
       `insert: ${insert.jobs} jobs of ≤ ${
         mb(insert.maxSizeBytes)
       }, ${insert.maxConcurrentJobs} at once; ` +
-        `peak RSS ${mb(insert.peakRssBytes)} vs bound ${mb(insert.rssBoundBytes)}`,
+        `consumer ${insert.consumer}; peak RSS ${
+          mb(insert.peakRssBytes)
+        } vs bound ${mb(insert.rssBoundBytes)}`,
     );
     console.log(`RESULT ${JSON.stringify(result)}`);
   }
