@@ -101,9 +101,10 @@ const REPLAYABLE_BODY = Symbol.for("@x/aiosalesforce/replayable-body");
  * buffer would be copied whole for every 64 KiB piece. It carries a replay function for the
  * retry engine, so no attempt ever clones it; the chunks are only read, never transferred.
  */
-export function replayableBody(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
-  let size = 0;
-  for (const chunk of chunks) size += chunk.byteLength;
+export function replayableBody(
+  chunks: readonly Uint8Array[],
+  size = chunks.reduce((total, chunk) => total + chunk.byteLength, 0),
+): ReadableStream<Uint8Array> {
   let chunk = 0;
   let offset = 0;
   let sent = 0;
@@ -134,7 +135,8 @@ export function replayableBody(chunks: readonly Uint8Array[]): ReadableStream<Ui
       offset = end;
     },
   });
-  Object.defineProperty(stream, REPLAYABLE_BODY, { value: () => replayableBody(chunks) });
+  // Each replay checks against the size measured before the first attempt.
+  Object.defineProperty(stream, REPLAYABLE_BODY, { value: () => replayableBody(chunks, size) });
   return stream;
 }
 

@@ -1,6 +1,7 @@
 // Bulk API 2.0 ingest, the parts that keep memory down: upload bodies streamed without copies
 // and sent afresh on each retry, and result rows made compact without changing a value.
 import assert from "node:assert/strict";
+import { replayableBody } from "../../client/_bulk_run.ts";
 import { parseCsv } from "../../client/_csv.ts";
 import { accounts, setup, stream, withInstantSleep } from "./_bulk_v2.ts";
 
@@ -128,4 +129,17 @@ Deno.test("bulkV2.insert keeps the rows of a job that could not be uploaded, val
     );
     assert.ok(result.unprocessedRecords.every((row) => /503/.test(row.sf__Error)));
   });
+});
+
+Deno.test("an upload body whose bytes were taken away fails its attempt instead of sending less", async () => {
+  const chunks = [new TextEncoder().encode("Name\n"), new TextEncoder().encode("Acme\nGlobex\n")];
+  const body = replayableBody(chunks);
+  const replay = (body as unknown as Record<symbol, () => ReadableStream<Uint8Array>>)[
+    Symbol.for("@x/aiosalesforce/replayable-body")
+  ];
+  assert.equal(await new Response(replay()).text(), "Name\nAcme\nGlobex\n");
+  // A runtime that transferred a chunk while sending leaves it detached (empty).
+  structuredClone(chunks[1], { transfer: [chunks[1].buffer] });
+  await assert.rejects(new Response(replay()).text(), /sent 5 of 17 bytes/);
+  await body.cancel();
 });
