@@ -186,7 +186,10 @@ export interface IngestOptions {
    */
   maxRecords?: number;
   /**
-   * Most jobs open at once. Memory holds about (maxConcurrentJobs + 1) × maxSizeBytes.
+   * Most jobs open at once. Memory holds about (maxConcurrentJobs + 1) × maxSizeBytes of
+   * CSV, plus the result rows of the job being handed out: as objects, roughly 3 times
+   * that job's CSV size (and, in a `for await` loop over `performOperation`, those of the
+   * job the loop variable still holds).
    *
    * @default {4}
    */
