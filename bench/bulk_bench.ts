@@ -296,8 +296,7 @@ export async function runBulkBench(
       queries.push(
         await phase(sampler, `bulk query ${rows} rows`, async () => {
           let count = 0;
-          const soql =
-            `SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, ` +
+          const soql = `SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, ` +
             `Website, Description FROM Account LIMIT ${rows}`;
           for await (
             const _ of sf.bulkV2.query(soql, { pollingInterval: 50 })
@@ -406,9 +405,7 @@ if (import.meta.main) {
       );
     }
     const result = await runBulkBench({
-      ...(quick
-        ? { insertRecords: 100_000, queryRows: [10_000, 100_000] }
-        : {}),
+      ...(quick ? { insertRecords: 100_000, queryRows: [10_000, 100_000] } : {}),
       ...(Deno.args.includes("--insert-only") ? { queryRows: [] } : {}),
       ...(option("insert-records") === undefined
         ? {}
@@ -430,9 +427,9 @@ if (import.meta.main) {
       console.log(
         `| ${p.name} | ${p.rows} | ${(p.ms / 1000).toFixed(2)} s | ${
           p.rowsPerSecond.toFixed(0)
-        } | ${mb(p.startRssBytes)} | ${mb(p.peakRssBytes)} | ${
-          mb(p.peakHeapUsedBytes)
-        } | ${mb(p.peakHeapTotalBytes)} | ${mb(p.peakExternalBytes)} | ${
+        } | ${mb(p.startRssBytes)} | ${mb(p.peakRssBytes)} | ${mb(p.peakHeapUsedBytes)} | ${
+          mb(p.peakHeapTotalBytes)
+        } | ${mb(p.peakExternalBytes)} | ${
           p.peakLiveBytes === undefined ? "-" : mb(p.peakLiveBytes)
         } |`,
       );
@@ -442,9 +439,9 @@ if (import.meta.main) {
       `insert: ${insert.jobs} jobs of ≤ ${
         mb(insert.maxSizeBytes)
       }, ${insert.maxConcurrentJobs} at once; ` +
-        `consumer ${insert.consumer}; peak RSS ${
-          mb(insert.peakRssBytes)
-        } vs bound ${mb(insert.rssBoundBytes)}`,
+        `consumer ${insert.consumer}; peak RSS ${mb(insert.peakRssBytes)} vs bound ${
+          mb(insert.rssBoundBytes)
+        }`,
     );
     console.log(`RESULT ${JSON.stringify(result)}`);
   }
