@@ -1,5 +1,5 @@
 // deno-lint-ignore-file no-console
-// Runs every example in turn (each on its own fresh FakeSalesforce); `deno task examples`.
+// Runs every example in turn (each on its own fresh FakeSalesforce); `deno task demo`.
 // Run: deno run --allow-net=127.0.0.1,localhost examples/all.ts
 const examples = [
   "demo.ts",

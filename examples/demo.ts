@@ -1,8 +1,9 @@
 // deno-lint-ignore-file no-console
 /**
  * The demo: a tour of the client against the embedded fake org, with no
- * credentials and no network. Run it with `deno task demo`; `deno task examples`
- * runs every example in this folder.
+ * credentials and no network. `deno task demo` runs it first, then every other
+ * example in this folder; run it alone with
+ * `deno run --allow-net=127.0.0.1,localhost examples/demo.ts`.
  *
  * @module
  */
