@@ -1,4 +1,5 @@
 // Bounds the requests a client has in flight (the `concurrencyLimit` option).
+import { onAbort } from "./_abort.ts";
 
 /** A counting semaphore whose waiters can give up through an AbortSignal. */
 export class Semaphore {
@@ -9,25 +10,31 @@ export class Semaphore {
     this.#free = permits;
   }
 
+  /** Takes a permit when one is free, without waiting; false when none is. */
+  tryAcquire(): boolean {
+    if (this.#free === 0) return false;
+    this.#free--;
+    return true;
+  }
+
   /** Takes a permit, waiting for one if none is free; rejects with `signal.reason` on abort. */
   acquire(signal?: AbortSignal | null): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#free > 0) {
-      this.#free--;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      let off: (() => void) | undefined;
       const grant = () => {
-        signal?.removeEventListener("abort", onAbort);
+        off?.();
         resolve();
       };
-      const onAbort = () => {
-        const index = this.#waiters.indexOf(grant);
-        if (index !== -1) this.#waiters.splice(index, 1);
-        reject(signal!.reason);
-      };
       this.#waiters.push(grant);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal) {
+        off = onAbort(signal, () => {
+          const index = this.#waiters.indexOf(grant);
+          if (index !== -1) this.#waiters.splice(index, 1);
+          reject(signal.reason);
+        });
+      }
     });
   }
 

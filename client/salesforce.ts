@@ -7,7 +7,9 @@
 import type { Auth } from "../auth/auth.ts";
 import { EventBus, type EventCallback } from "../events/event_bus.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
+import { isObserved } from "../events/_observed.ts";
 import { POLICY_DEFAULT, RetryPolicy } from "../retries/retry_policy.ts";
+import { type Prepared, preparedOf, setPrepared } from "../retries/_prepared.ts";
 import { ApexClient } from "./apex.ts";
 import { BulkClientV2 } from "./bulk_v2.ts";
 import { CompositeClient } from "./composite.ts";
@@ -16,7 +18,8 @@ import { createSalesforceError } from "./errors.ts";
 import { type QueryOptions, queryRecords } from "./query.ts";
 import { SObjectClient } from "./sobject.ts";
 import { ToolingClient } from "./tooling.ts";
-import { abortable, cachedDescribe, clearDescribeCache } from "./_describe_cache.ts";
+import { cachedDescribe, clearDescribeCache } from "./_describe_cache.ts";
+import { abortable } from "./_abort.ts";
 import { Semaphore } from "./_semaphore.ts";
 import {
   checkBaseUrl,
@@ -93,6 +96,48 @@ export interface DescribeGlobal {
 
 const CONTEXT = "Cannot create Salesforce client";
 const NEVER_RETRY = new RetryPolicy({ responseRules: [], exceptionRules: [], maxRetries: 0 });
+
+/**
+ * The caller's headers with `Accept` and `Sforce-Call-Options` defaults and the
+ * token's `Authorization`. Without caller headers, or with a plain object of
+ * them, a plain object: a Request copies one faster than a `Headers`.
+ */
+function withDefaultHeaders(given: HeadersInit | undefined, token: string): HeadersInit {
+  const authorization = `Bearer ${token}`;
+  if (given === undefined) {
+    return {
+      Accept: "application/json",
+      "Sforce-Call-Options": "client=aiosalesforce",
+      Authorization: authorization,
+    };
+  }
+  if (
+    typeof given !== "object" || given === null || given instanceof Headers ||
+    Symbol.iterator in given
+  ) {
+    const headers = new Headers(given);
+    if (!headers.has("Accept")) headers.set("Accept", "application/json");
+    if (!headers.has("Sforce-Call-Options")) {
+      headers.set("Sforce-Call-Options", "client=aiosalesforce");
+    }
+    headers.set("Authorization", authorization);
+    return headers;
+  }
+  const headers: Record<string, string> = {};
+  let accept = true;
+  let callOptions = true;
+  for (const [name, value] of Object.entries(given)) {
+    const lower = name.toLowerCase();
+    if (lower === "authorization") continue;
+    if (lower === "accept") accept = false;
+    else if (lower === "sforce-call-options") callOptions = false;
+    headers[name] = value;
+  }
+  if (accept) headers.Accept = "application/json";
+  if (callOptions) headers["Sforce-Call-Options"] = "client=aiosalesforce";
+  headers.Authorization = authorization;
+  return headers;
+}
 
 function defaultFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   return fetch(input, init);
@@ -327,21 +372,15 @@ export class Salesforce {
    */
   async request(pathOrUrl: string | URL, init: RequestInit = {}): Promise<Response> {
     const url = this.#resolve(pathOrUrl);
-    const signal = init.signal ?? undefined;
+    const signal = init.signal ?? null;
     signal?.throwIfAborted();
-    const headers = new Headers(init.headers);
-    if (!headers.has("Accept")) headers.set("Accept", "application/json");
-    if (!headers.has("Sforce-Call-Options")) {
-      headers.set("Sforce-Call-Options", "client=aiosalesforce");
-    }
     let token = await abortable(this.auth.getAccessToken(this), signal);
-    headers.set("Authorization", `Bearer ${token}`);
-    const requestInit: RequestInit & { duplex?: "half" } = { ...init, headers };
-    if (init.body instanceof ReadableStream) requestInit.duplex = "half";
-    let request = new Request(url, requestInit);
-    await this.eventBus.publishEvent(new RequestEvent(request));
+    let request = this.#build(url, init, token, signal);
+    const bus = this.eventBus;
+    if (isObserved(bus, "request")) await bus.publishEvent(new RequestEvent(request));
 
-    await this.#semaphore.acquire(signal);
+    signal?.throwIfAborted();
+    if (!this.#semaphore.tryAcquire()) await this.#semaphore.acquire(signal);
     let response: Response;
     try {
       const context = this.retryPolicy.createContext();
@@ -350,8 +389,7 @@ export class Salesforce {
         // The token expired or was revoked: refresh it once and replay.
         await response.body?.cancel();
         token = await abortable(this.auth.refreshAccessToken(this, token), signal);
-        headers.set("Authorization", `Bearer ${token}`);
-        request = new Request(request, { headers });
+        request = this.#rebuild(request, token, signal);
         response = await context.sendRequestWithRetries(this, request);
       }
     } finally {
@@ -360,7 +398,7 @@ export class Salesforce {
     if (!response.ok) {
       throw await createSalesforceError(response, { method: request.method, url: request.url });
     }
-    await this.eventBus.publishEvent(new ResponseEvent(response));
+    if (isObserved(bus, "response")) await bus.publishEvent(new ResponseEvent(response));
     return response;
   }
 
@@ -387,6 +425,56 @@ export class Salesforce {
   ): Promise<Record<string, { Max: number; Remaining: number; [app: string]: unknown }>> {
     const response = await this.request("limits", { signal: options.signal });
     return await response.json();
+  }
+
+  /**
+   * Builds the request to send: the caller's init with the default headers and
+   * the token. What the retry engine needs beside it (the caller's signal, the
+   * first attempt's controller, a text body) goes aside: see retries/_prepared.ts.
+   */
+  #build(url: URL, init: RequestInit, token: string, signal: AbortSignal | null): Request {
+    const requestInit: RequestInit & { duplex?: "half" } = {
+      ...init,
+      headers: withDefaultHeaders(init.headers, token),
+    };
+    const body = init.body;
+    if (body instanceof ReadableStream) requestInit.duplex = "half";
+    return this.#prepare(url.href, requestInit, signal, body);
+  }
+
+  /** The same request with a new token, for the replay after a 401. */
+  #rebuild(request: Request, token: string, signal: AbortSignal | null): Request {
+    const headers = new Headers(request.headers);
+    headers.set("Authorization", `Bearer ${token}`);
+    const text = preparedOf(request)?.text;
+    // A text body is sent afresh; any other is taken over from the request, never sent itself.
+    return this.#prepare(request, { headers, body: text }, signal, text ?? request.body);
+  }
+
+  #prepare(
+    input: string | Request,
+    init: RequestInit,
+    signal: AbortSignal | null,
+    body: BodyInit | null | undefined,
+  ): Request {
+    // A policy that makes its own contexts may read only `request.signal`.
+    if (this.retryPolicy.createContext !== RetryPolicy.prototype.createContext) {
+      init.signal = signal;
+      return new Request(input, init);
+    }
+    const prepared: Prepared = { caller: signal };
+    if (typeof body === "string") prepared.text = body;
+    // Without a body, or with one to send afresh, the first attempt can send the request itself.
+    if (body === undefined || body === null || prepared.text !== undefined) {
+      const first = new AbortController();
+      prepared.first = first;
+      init.signal = signal === null ? first.signal : AbortSignal.any([signal, first.signal]);
+    } else {
+      init.signal = null;
+    }
+    const request = new Request(input, init);
+    setPrepared(request, prepared);
+    return request;
   }
 
   #resolve(pathOrUrl: string | URL): URL {

@@ -1,4 +1,5 @@
 import type { SalesforceEvent } from "./events.ts";
+import { markListened, setCallbackCount } from "./_observed.ts";
 
 /** A function called with every event a client publishes; it may be async. */
 export type EventCallback = (event: SalesforceEvent) => void | Promise<void>;
@@ -32,7 +33,26 @@ export class EventBus extends EventTarget {
    */
   constructor(callbacks: Iterable<EventCallback> = []) {
     super();
+    setCallbackCount(this, 0);
     for (const callback of callbacks) this.subscribeCallback(callback);
+  }
+
+  /**
+   * Adds a listener, as `EventTarget.addEventListener` does. The client builds
+   * an event only when a callback or a listener for its type exists, so a
+   * listener added at any time gets every event published after that.
+   *
+   * @param type The event type, e.g. `"retry"`.
+   * @param listener The listener.
+   * @param options `once`, `signal`, ... as for `EventTarget`.
+   */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    markListened(this, type);
+    super.addEventListener(type, listener, options);
   }
 
   /**
@@ -48,6 +68,7 @@ export class EventBus extends EventTarget {
       );
     }
     this.#callbacks.add(callback);
+    setCallbackCount(this, this.#callbacks.size);
   }
 
   /**
@@ -57,6 +78,7 @@ export class EventBus extends EventTarget {
    */
   unsubscribeCallback(callback: EventCallback): void {
     this.#callbacks.delete(callback);
+    setCallbackCount(this, this.#callbacks.size);
   }
 
   /**

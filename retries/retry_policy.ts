@@ -7,7 +7,9 @@
 import type { Salesforce } from "../client/salesforce.ts";
 import { checkDuration, checkInteger, received } from "../client/_validate.ts";
 import { RestApiCallConsumptionEvent, RetryEvent } from "../events/events.ts";
+import { isObserved } from "../events/_observed.ts";
 import { backoff, retryAfter } from "./_backoff.ts";
+import { preparedOf } from "./_prepared.ts";
 import { clock } from "./_clock.ts";
 import { ExceptionRule, ResponseRule } from "./rules.ts";
 
@@ -421,7 +423,9 @@ export class RetryContext {
    * Every attempt sends a fresh copy of the request (so a retry has its body:
    * a clone, or for a body stream that can replay itself a fresh stream of it),
    * limited to `client.timeout` until the response headers arrive and joined
-   * with the request's own `signal`. After each response to a REST or Apex REST
+   * with the request's own `signal`. (A request built by `Salesforce.request`
+   * is sent itself on its first attempt, and its caller's signal travels beside
+   * it; the effect is the same.) After each response to a REST or Apex REST
    * call it publishes a `RestApiCallConsumptionEvent`; before each retry a
    * `RetryEvent`. A response below 400 and a 401 are returned at once.
    *
@@ -433,25 +437,44 @@ export class RetryContext {
    *   `TimeoutError` `DOMException` of an attempt that timed out.
    */
   async sendRequestWithRetries(client: Salesforce, request: Request): Promise<Response> {
-    const signal = request.signal;
+    // A request the client built carries neither the caller's signal nor, after
+    // its first attempt, its body: the client passes them aside.
+    const prepared = preparedOf(request);
+    const signal = prepared === undefined ? request.signal : prepared.caller;
+    const text = prepared?.text;
+    const bus = client.eventBus;
     const method = request.method;
     // GET and HEAD have no body, so wrapping the request is already a fresh copy.
     const hasBody = method !== "GET" && method !== "HEAD";
-    const replay = hasBody ? replayOf(request) : undefined;
+    const replay = hasBody && text === undefined ? replayOf(request) : undefined;
     const isWrite = method === "POST" || method === "PATCH";
     const counted = isCountedApiCall(request.url);
     const timeout = client.timeout;
     for (;;) {
-      signal.throwIfAborted();
-      const controller = new AbortController();
-      const attemptSignal = AbortSignal.any([signal, controller.signal]);
-      const attempt = replay === undefined
-        ? new Request(hasBody ? request.clone() : request, { signal: attemptSignal })
-        : new Request(request, {
-          body: replay(),
-          signal: attemptSignal,
-          duplex: "half",
-        } as RequestInit);
+      signal?.throwIfAborted();
+      const first = prepared?.first;
+      let controller: AbortController;
+      let attempt: Request;
+      if (first !== undefined) {
+        // The first attempt of a prepared request sends it: its signal is this controller's.
+        prepared!.first = undefined;
+        controller = first;
+        attempt = request;
+      } else {
+        controller = new AbortController();
+        const attemptSignal = signal === null
+          ? controller.signal
+          : AbortSignal.any([signal, controller.signal]);
+        attempt = text !== undefined
+          ? new Request(request, { body: text, signal: attemptSignal })
+          : replay === undefined
+          ? new Request(hasBody ? request.clone() : request, { signal: attemptSignal })
+          : new Request(request, {
+            body: replay(),
+            signal: attemptSignal,
+            duplex: "half",
+          } as RequestInit);
+      }
       const timer = timeout <= MAX_DELAY
         ? setTimeout(() => {
           controller.abort(
@@ -471,20 +494,22 @@ export class RetryContext {
         clearTimeout(timer);
       }
       if (failed) {
-        if (signal.aborted) throw signal.reason;
+        if (signal?.aborted) throw signal.reason;
         const timedOut = controller.signal.aborted ||
           (error instanceof DOMException && error.name === "TimeoutError");
         // A write that timed out may have been applied: sending it again could duplicate it.
         if (timedOut && isWrite) throw error;
         const delay = this.#plan(await this.#matchError(error), null);
         if (delay === undefined) throw error;
-        await client.eventBus.publishEvent(
-          new RetryEvent({ attempt: this.#retries, request, error }),
-        );
-        await clock.sleep(delay, signal);
+        if (isObserved(bus, "retry")) {
+          await bus.publishEvent(new RetryEvent({ attempt: this.#retries, request, error }));
+        }
+        await clock.sleep(delay, signal ?? undefined);
         continue;
       }
-      if (counted) await client.eventBus.publishEvent(new RestApiCallConsumptionEvent(response, 1));
+      if (counted && isObserved(bus, "rest_api_call_consumption")) {
+        await bus.publishEvent(new RestApiCallConsumptionEvent(response, 1));
+      }
       const status = response.status;
       if (status < 400 || status === 401 || this.#retries >= this.policy.maxRetries) {
         return response;
@@ -494,18 +519,18 @@ export class RetryContext {
         rule = await this.#matchResponse(response);
       } catch (error) {
         discard(response);
-        throw signal.aborted ? signal.reason : error;
+        throw signal?.aborted ? signal.reason : error;
       }
       const delay = this.#plan(
         rule,
         status === 429 || status === 503 ? response.headers.get("Retry-After") : null,
       );
       if (delay === undefined) return response;
-      await client.eventBus.publishEvent(
-        new RetryEvent({ attempt: this.#retries, request, response }),
-      );
+      if (isObserved(bus, "retry")) {
+        await bus.publishEvent(new RetryEvent({ attempt: this.#retries, request, response }));
+      }
       discard(response);
-      await clock.sleep(delay, signal);
+      await clock.sleep(delay, signal ?? undefined);
     }
   }
 

@@ -4,7 +4,9 @@ import { Auth } from "../../auth/auth.ts";
 import { Salesforce, type SalesforceOptions } from "../../client/salesforce.ts";
 import { AuthenticationError, NotFoundError, ServerError } from "../../client/errors.ts";
 import { clock } from "../../retries/_clock.ts";
-import type { SalesforceEvent } from "../../events/events.ts";
+import { RetryContext, RetryPolicy } from "../../retries/retry_policy.ts";
+import { ExceptionRule } from "../../retries/rules.ts";
+import type { RetryEvent, SalesforceEvent } from "../../events/events.ts";
 
 const BASE = "https://acme.my.salesforce.com";
 
@@ -393,4 +395,249 @@ Deno.test("Salesforce.getLimits returns the limits JSON", async () => {
   );
   const limits = await sf.getLimits();
   assert.equal(limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining, 18);
+});
+
+/** A fetch answer that never comes: rejects with the request's abort reason. */
+function hang(request: Request): Promise<Response> {
+  return new Promise((_resolve, reject) => {
+    request.signal.addEventListener("abort", () => reject(request.signal.reason), { once: true });
+  });
+}
+
+const SESSION_EXPIRED = [{
+  message: "Session expired or invalid",
+  errorCode: "INVALID_SESSION_ID",
+}];
+
+Deno.test("Salesforce.request sends a caller's lower-case and array headers once, with its own token", async () => {
+  const seen: Request[] = [];
+  const { sf } = client((request) => {
+    seen.push(request);
+    return Promise.resolve(jsonResponse(200, {}));
+  });
+  await (await sf.request("limits", {
+    headers: { accept: "text/csv", authorization: "Bearer not-ours", "X-Extra": "1" },
+  })).body?.cancel();
+  await (await sf.request("limits", { headers: [["ACCEPT", "text/plain"]] })).body?.cancel();
+  assert.equal(seen[0].headers.get("Accept"), "text/csv");
+  assert.equal(seen[0].headers.get("Authorization"), "Bearer token-1");
+  assert.equal(seen[0].headers.get("X-Extra"), "1");
+  assert.equal(seen[0].headers.get("Sforce-Call-Options"), "client=aiosalesforce");
+  assert.equal(seen[1].headers.get("Accept"), "text/plain");
+});
+
+Deno.test("Listeners and callbacks added after construction get every event", async () => {
+  const sleep = mock.method(clock, "sleep", () => Promise.resolve());
+  try {
+    let calls = 0;
+    const { sf } = client(() =>
+      Promise.resolve(++calls === 1 ? new Response("down", { status: 503 }) : jsonResponse(200, {}))
+    );
+    // A first call with nobody listening.
+    calls = 1;
+    await (await sf.request("limits")).body?.cancel();
+    calls = 0;
+    const heard: string[] = [];
+    for (const type of ["request", "rest_api_call_consumption", "retry", "response"]) {
+      sf.eventBus.addEventListener(type, (event) => heard.push(event.type));
+    }
+    const called: string[] = [];
+    sf.eventBus.subscribeCallback((event) => {
+      called.push(event.type);
+    });
+    await (await sf.request("limits")).body?.cancel();
+    const expected = [
+      "request",
+      "rest_api_call_consumption",
+      "retry",
+      "rest_api_call_consumption",
+      "response",
+    ];
+    assert.deepEqual(heard, expected);
+    assert.deepEqual(called, expected);
+  } finally {
+    sleep.mock.restore();
+  }
+});
+
+Deno.test("A listener for one event type gets that type's events", async () => {
+  const sleep = mock.method(clock, "sleep", () => Promise.resolve());
+  try {
+    let calls = 0;
+    const { sf } = client(() =>
+      Promise.resolve(++calls === 1 ? new Response("down", { status: 503 }) : jsonResponse(200, {}))
+    );
+    const retries: RetryEvent[] = [];
+    sf.eventBus.addEventListener("retry", (event) => retries.push(event as RetryEvent));
+    await (await sf.request("limits")).body?.cancel();
+    assert.equal(retries.length, 1);
+    assert.equal(retries[0].response?.status, 503);
+    assert.equal(retries[0].request.headers.get("Authorization"), null);
+  } finally {
+    sleep.mock.restore();
+  }
+});
+
+Deno.test("A spy on publishEvent sees every event even with no listener", async () => {
+  const { sf } = client(() => Promise.resolve(jsonResponse(200, {})));
+  const publish = mock.method(sf.eventBus, "publishEvent");
+  await (await sf.request("limits")).body?.cancel();
+  assert.deepEqual(
+    publish.mock.calls.map((call) => (call.arguments[0] as SalesforceEvent).type),
+    ["request", "rest_api_call_consumption", "response"],
+  );
+});
+
+Deno.test("A caller's abort stops a request in flight with its reason", async () => {
+  const controller = new AbortController();
+  const { sf } = client((request) => {
+    const pending = hang(request);
+    controller.abort(new Error("user left"));
+    return pending;
+  });
+  await assert.rejects(sf.request("limits", { signal: controller.signal }), /user left/);
+});
+
+Deno.test("A caller's abort still stops the body of a response it already has", async () => {
+  const controller = new AbortController();
+  const { sf } = client((request) => {
+    const body = new ReadableStream({
+      start(stream) {
+        stream.enqueue(new TextEncoder().encode("["));
+        request.signal.addEventListener("abort", () => stream.error(request.signal.reason));
+      },
+    });
+    return Promise.resolve(new Response(body, { status: 200 }));
+  });
+  const response = await sf.request("limits", { signal: controller.signal });
+  const reading = response.text();
+  controller.abort(new Error("stop reading"));
+  await assert.rejects(reading, /stop reading/);
+});
+
+Deno.test("A request without a caller signal still times out after the client's timeout", async () => {
+  const { sf } = client(hang, { timeout: 1 });
+  await assert.rejects(sf.request("limits"), {
+    name: "TimeoutError",
+    message: "Request timed out after 1 ms",
+  });
+});
+
+Deno.test("A retried attempt gets a fresh timeout after the first one timed out", async () => {
+  const sleep = mock.method(clock, "sleep", () => Promise.resolve());
+  try {
+    const retryTimeouts = new RetryPolicy({
+      exceptionRules: [new ExceptionRule(DOMException, (error) => error.name === "TimeoutError")],
+    });
+    let calls = 0;
+    const { sf } = client(
+      (request) => ++calls === 1 ? hang(request) : Promise.resolve(jsonResponse(200, { ok: 1 })),
+      { timeout: 1, retryPolicy: retryTimeouts },
+    );
+    const controller = new AbortController();
+    const response = await sf.request("limits", { signal: controller.signal });
+    assert.deepEqual(await response.json(), { ok: 1 });
+    assert.equal(calls, 2);
+  } finally {
+    sleep.mock.restore();
+  }
+});
+
+Deno.test("Salesforce.request sends the same text body on every retry and on the 401 replay", async () => {
+  const sleep = mock.method(clock, "sleep", () => Promise.resolve());
+  try {
+    const bodies: string[] = [];
+    const answers = [
+      () => new Response("down", { status: 503 }),
+      () => jsonResponse(401, SESSION_EXPIRED),
+      () => new Response("down", { status: 503 }),
+      () => jsonResponse(201, { id: "001" }),
+    ];
+    const { sf } = client(async (request) => {
+      bodies.push(await request.text());
+      return answers[bodies.length - 1]();
+    });
+    const response = await sf.request("sobjects/Account", {
+      method: "POST",
+      body: '{"Name":"Acme"}',
+      headers: { "Content-Type": "application/json" },
+    });
+    assert.deepEqual(await response.json(), { id: "001" });
+    assert.deepEqual(bodies, Array(4).fill('{"Name":"Acme"}'));
+  } finally {
+    sleep.mock.restore();
+  }
+});
+
+Deno.test("Salesforce.request replays a byte body after a 401", async () => {
+  const bodies: string[] = [];
+  const { sf } = client(async (request) => {
+    bodies.push(await request.text());
+    return bodies.length === 1 ? jsonResponse(401, SESSION_EXPIRED) : jsonResponse(201, {});
+  });
+  const body = new TextEncoder().encode('{"Name":"Acme"}');
+  await (await sf.request("sobjects/Account", { method: "POST", body })).body?.cancel();
+  assert.deepEqual(bodies, ['{"Name":"Acme"}', '{"Name":"Acme"}']);
+});
+
+Deno.test("A policy with its own contexts sees the caller's signal on the request", async () => {
+  const seen: Request[] = [];
+  class RecordingContext extends RetryContext {
+    override sendRequestWithRetries(client: Salesforce, request: Request): Promise<Response> {
+      seen.push(request);
+      return super.sendRequestWithRetries(client, request);
+    }
+  }
+  class RecordingPolicy extends RetryPolicy {
+    override createContext(): RetryContext {
+      return new RecordingContext(this);
+    }
+  }
+  const controller = new AbortController();
+  const { sf } = client(hang, { retryPolicy: new RecordingPolicy() });
+  const pending = sf.request("limits", { signal: controller.signal });
+  while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+  controller.abort(new Error("cancelled"));
+  await assert.rejects(pending, /cancelled/);
+  assert.equal(seen[0].signal.aborted, true);
+});
+
+Deno.test("1,000 concurrent calls on one shared signal add at most one abort listener to it", async () => {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  let live = 0;
+  let peak = 0;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = ((...args: Parameters<AbortSignal["addEventListener"]>) => {
+    if (args[0] === "abort") peak = Math.max(peak, ++live);
+    add(...args);
+  }) as AbortSignal["addEventListener"];
+  signal.removeEventListener = ((...args: Parameters<AbortSignal["removeEventListener"]>) => {
+    if (args[0] === "abort") live--;
+    remove(...args);
+  }) as AbortSignal["removeEventListener"];
+  const { sf } = client(async () => {
+    await Promise.resolve();
+    return jsonResponse(200, {});
+  }, { concurrencyLimit: 10 });
+  const responses = await Promise.all(
+    Array.from({ length: 1_000 }, () => sf.request("limits", { signal })),
+  );
+  await Promise.all(responses.map((response) => response.body?.cancel()));
+  assert.ok(peak <= 1, `${peak} abort listeners at once`);
+  // The one listener still serves: callers waiting for a slot are released by an abort.
+  let release!: () => void;
+  const { sf: slow } = client(async () => {
+    await new Promise<void>((resolve) => release = resolve);
+    return jsonResponse(200, {});
+  }, { concurrencyLimit: 1 });
+  const first = slow.request("limits");
+  while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 0));
+  const waiting = Array.from({ length: 20 }, () => slow.request("limits", { signal }));
+  controller.abort(new Error("shutting down"));
+  for (const call of waiting) await assert.rejects(call, /shutting down/);
+  assert.ok(peak <= 1, `${peak} abort listeners at once`);
+  release();
+  await (await first).body?.cancel();
 });
