@@ -432,14 +432,14 @@ export class Salesforce {
    * the token. What the retry engine needs beside it (the caller's signal, the
    * first attempt's controller, a text body) goes aside: see retries/_prepared.ts.
    */
-  #build(url: URL, init: RequestInit, token: string, signal: AbortSignal | null): Request {
+  #build(url: string, init: RequestInit, token: string, signal: AbortSignal | null): Request {
     const requestInit: RequestInit & { duplex?: "half" } = {
       ...init,
       headers: withDefaultHeaders(init.headers, token),
     };
     const body = init.body;
     if (body instanceof ReadableStream) requestInit.duplex = "half";
-    return this.#prepare(url.href, requestInit, signal, body);
+    return this.#prepare(url, requestInit, signal, body);
   }
 
   /** The same request with a new token, for the replay after a 401. */
@@ -477,16 +477,19 @@ export class Salesforce {
     return request;
   }
 
-  #resolve(pathOrUrl: string | URL): URL {
+  #resolve(pathOrUrl: string | URL): string {
     if (typeof pathOrUrl !== "string" && !(pathOrUrl instanceof URL)) {
       throw new TypeError(
         `Cannot send request: "pathOrUrl" must be a path or a URL: received ${received(pathOrUrl)}`,
       );
     }
     const text = String(pathOrUrl);
-    const url = text.startsWith("/") || /^[a-z][a-z0-9+.-]*:/i.test(text)
-      ? new URL(text, this.baseUrl)
-      : new URL(this.#dataPath + text, this.baseUrl);
+    const absolute = /^[a-z][a-z0-9+.-]*:/i.test(text);
+    const path = text.startsWith("/") || absolute ? text : this.#dataPath + text;
+    // A path that starts with one slash (not `//` or `/\`, which name a host) stays on
+    // the origin whatever follows; the Request parses and normalises it.
+    if (!absolute && path[1] !== "/" && path[1] !== "\\") return this.baseUrl + path;
+    const url = new URL(path, this.baseUrl);
     if (url.origin !== this.baseUrl) {
       throw new TypeError(
         `Cannot send request: "pathOrUrl" must be on ${this.baseUrl}: received ${
@@ -494,6 +497,6 @@ export class Salesforce {
         }`,
       );
     }
-    return url;
+    return url.href;
   }
 }

@@ -11,6 +11,7 @@ import { isObserved } from "../events/_observed.ts";
 import { backoff, retryAfter } from "./_backoff.ts";
 import { preparedOf } from "./_prepared.ts";
 import { clock } from "./_clock.ts";
+import { clearDeadline, setDeadline } from "./_deadlines.ts";
 import { ExceptionRule, ResponseRule } from "./rules.ts";
 
 /**
@@ -475,13 +476,7 @@ export class RetryContext {
             duplex: "half",
           } as RequestInit);
       }
-      const timer = timeout <= MAX_DELAY
-        ? setTimeout(() => {
-          controller.abort(
-            new DOMException(`Request timed out after ${timeout} ms`, "TimeoutError"),
-          );
-        }, timeout)
-        : undefined;
+      const deadline = timeout <= MAX_DELAY ? setDeadline(controller, timeout) : undefined;
       let response!: Response;
       let failed = false;
       let error: unknown;
@@ -491,7 +486,7 @@ export class RetryContext {
         failed = true;
         error = caught;
       } finally {
-        clearTimeout(timer);
+        if (deadline !== undefined) clearDeadline(deadline, timeout);
       }
       if (failed) {
         if (signal?.aborted) throw signal.reason;

@@ -172,7 +172,24 @@ Deno.test("Salesforce.request refuses URLs on another origin before sending", as
     /"pathOrUrl" must be on https:\/\/acme.my.salesforce.com: received "https:\/\/evil.example.com"/,
   );
   await assert.rejects(sf.request("//evil.example.com/x"), TypeError);
+  await assert.rejects(sf.request("/\\evil.example.com/x"), TypeError);
   assert.equal(fetch.mock.callCount(), 0);
+});
+
+Deno.test("Salesforce.request resolves paths on its own origin, dot segments included", async () => {
+  const seen: string[] = [];
+  const { sf } = client((request) => {
+    seen.push(request.url);
+    return Promise.resolve(jsonResponse(200, {}));
+  });
+  for (const path of ["sobjects/../limits", "/services/data/v64.0/a b", "/x/../../y?q=1"]) {
+    await (await sf.request(path)).body?.cancel();
+  }
+  assert.deepEqual(seen, [
+    `${BASE}/services/data/v64.0/limits`,
+    `${BASE}/services/data/v64.0/a%20b`,
+    `${BASE}/y?q=1`,
+  ]);
 });
 
 Deno.test("Salesforce.request accepts an absolute URL on its own origin", async () => {

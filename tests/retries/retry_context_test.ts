@@ -756,3 +756,33 @@ Deno.test("RetryPolicy shares one context's budget across calls, as a token refr
     time.restore();
   }
 });
+
+Deno.test("Concurrent attempts each time out on their own, and no timer outlives them", async () => {
+  const timers = trackTimers();
+  try {
+    const { client } = stubClient(
+      (request, n) => n === 2 ? new Response("quick") : hang(request),
+      { timeout: 5 },
+    );
+    const results = await Promise.allSettled(
+      Array.from(
+        { length: 4 },
+        () => POLICY_DEFAULT.sendRequestWithRetries(client, new Request(API_URL)),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status === "fulfilled" ? "answered" : (r.reason as Error).name),
+      ["TimeoutError", "answered", "TimeoutError", "TimeoutError"],
+    );
+    await (results[1] as PromiseFulfilledResult<Response>).value.body?.cancel();
+    // A later attempt gets its full timeout, after the earlier ones expired.
+    const late = stubClient(hang, { timeout: 5 });
+    await assert.rejects(
+      POLICY_DEFAULT.sendRequestWithRetries(late.client, new Request(API_URL)),
+      { name: "TimeoutError", message: "Request timed out after 5 ms" },
+    );
+    assert.equal(timers.live.size, 0);
+  } finally {
+    timers.restore();
+  }
+});

@@ -1,0 +1,68 @@
+// Attempt timeouts on one timer per timeout length, instead of one timer set and
+// cleared per attempt: attempts of one length expire in the order they started,
+// so the timer only ever waits for the oldest. It is cleared as soon as no
+// attempt is in flight, so it never keeps a process alive on its own.
+
+/** An attempt in flight: when it times out, and what to abort then. */
+export interface Deadline {
+  at: number;
+  controller: AbortController;
+}
+
+class Deadlines {
+  #timeout: number;
+  #entries = new Set<Deadline>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(timeout: number) {
+    this.#timeout = timeout;
+  }
+
+  add(controller: AbortController): Deadline {
+    const entry = { at: performance.now() + this.#timeout, controller };
+    this.#entries.add(entry);
+    if (this.#timer === undefined) this.#timer = setTimeout(() => this.#expire(), this.#timeout);
+    return entry;
+  }
+
+  remove(entry: Deadline): void {
+    this.#entries.delete(entry);
+    if (this.#entries.size === 0 && this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    for (const entry of this.#entries) {
+      if (entry.at > now) {
+        // An abort below may have added an attempt, and with it the timer.
+        this.#timer ??= setTimeout(() => this.#expire(), Math.ceil(entry.at - now));
+        return;
+      }
+      this.#entries.delete(entry);
+      entry.controller.abort(
+        new DOMException(`Request timed out after ${this.#timeout} ms`, "TimeoutError"),
+      );
+    }
+  }
+}
+
+const byTimeout = new Map<number, Deadlines>();
+
+/** Aborts `controller` with a `TimeoutError` after `timeout` ms, unless `clearDeadline` comes first. */
+export function setDeadline(controller: AbortController, timeout: number): Deadline {
+  let deadlines = byTimeout.get(timeout);
+  if (deadlines === undefined) {
+    deadlines = new Deadlines(timeout);
+    byTimeout.set(timeout, deadlines);
+  }
+  return deadlines.add(controller);
+}
+
+/** Forgets the deadline of an attempt that answered or failed. */
+export function clearDeadline(entry: Deadline, timeout: number): void {
+  byTimeout.get(timeout)?.remove(entry);
+}
