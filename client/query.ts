@@ -39,9 +39,10 @@ export interface QueryPage<T> {
 
 /**
  * Iterates over every record a SOQL query returns, page by page. While the
- * caller consumes one page, the next one is already being fetched; at most
- * one page is fetched ahead, so memory holds two pages at most. Breaking out
- * of the loop aborts the prefetch and fetches nothing more.
+ * caller consumes one page, the next one is already being fetched (requested
+ * as soon as the head of the current page names it); at most one page is
+ * fetched ahead, so memory holds two pages at most. Breaking out of the loop
+ * aborts the prefetch and fetches nothing more.
  *
  * @param client The client to send the page requests with.
  * @param soql The query text.
@@ -75,40 +76,146 @@ export function queryRecords<T = Record<string, unknown>>(
 ): AsyncGenerator<T, void, undefined> {
   const context = "Cannot run query";
   checkSoql(context, soql);
-  const headers = new Headers();
+  let headers: Record<string, string> | undefined;
   if (options.batchSize !== undefined) {
     checkInteger(context, "batchSize", options.batchSize, 200, 2000);
-    headers.set("Sforce-Query-Options", `batchSize=${options.batchSize}`);
+    headers = { "Sforce-Query-Options": `batchSize=${options.batchSize}` };
   }
   const resource = options.includeAllRecords ? "queryAll" : "query";
   const first = `${basePath}/${resource}?q=${encodeURIComponent(soql)}`;
   return pages<T>(client, first, headers, options.signal);
 }
 
+// The keys Salesforce sends before `records`, in its order (salesforce-api.md §6.2);
+// the URL group matches only a string without escapes, whose JSON value is its text.
+const HEAD =
+  /^\s*\{\s*"totalSize"\s*:\s*\d+\s*,\s*"done"\s*:\s*(?:true|false)\s*,\s*(?:"nextRecordsUrl"\s*:\s*"([^"\\]*)"\s*,\s*)?"records"\s*:/;
+// Past this many characters without a match, the head is not in that form.
+const HEAD_MAX = 2_048;
+
+/** A page request in flight. */
+interface PendingPage<T> {
+  /**
+   * The next page's URL (undefined on the last page), known from the head of
+   * the body, before the rest arrives; from the parsed page when the head is
+   * in another form.
+   */
+  next: Promise<string | undefined>;
+  /** The whole page. */
+  page: Promise<QueryPage<T>>;
+  /** Cancels the request. */
+  stop(): void;
+}
+
+/**
+ * Reads a page body, announcing the next page's URL as soon as the head of the
+ * body shows it: the request for the next page then overlaps with the transfer
+ * and the parsing of this one.
+ */
+async function readPage<T>(
+  response: Response,
+  announce: (next: string | undefined) => void,
+): Promise<QueryPage<T>> {
+  if (response.body === null) return await response.json();
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let head: string | undefined = "";
+  const headDecoder = new TextDecoder();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    if (head !== undefined) {
+      head += headDecoder.decode(value.subarray(0, HEAD_MAX), { stream: true });
+      const match = HEAD.exec(head);
+      if (match !== null) {
+        announce(match[1]);
+        head = undefined;
+      } else if (head.length >= HEAD_MAX) {
+        head = undefined;
+      }
+    }
+  }
+  let bytes = chunks[0] ?? new Uint8Array();
+  if (chunks.length > 1) {
+    bytes = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+  }
+  return JSON.parse(new TextDecoder().decode(bytes)) as QueryPage<T>;
+}
+
+function requestPage<T>(
+  client: Salesforce,
+  url: string,
+  headers: Record<string, string> | undefined,
+  callerSignal: AbortSignal | undefined,
+): PendingPage<T> {
+  const stop = new AbortController();
+  const signal = callerSignal ? AbortSignal.any([callerSignal, stop.signal]) : stop.signal;
+  let announce!: (next: string | undefined) => void;
+  let fail!: (error: unknown) => void;
+  const next = new Promise<string | undefined>((resolve, reject) => {
+    announce = resolve;
+    fail = reject;
+  });
+  const page = (async () => {
+    const response = await client.request(url, { headers, signal });
+    const page = await readPage<T>(response, announce);
+    // No-op when the head already announced it.
+    announce(page.nextRecordsUrl || undefined);
+    return page;
+  })();
+  // Both may be dropped unawaited (the iteration ended): keep their failures handled.
+  page.catch(fail);
+  next.catch(() => {});
+  return {
+    next,
+    page,
+    stop: () => stop.abort(new DOMException("The query iteration ended", "AbortError")),
+  };
+}
+
 async function* pages<T>(
   client: Salesforce,
   firstUrl: string,
-  headers: Headers,
+  headers: Record<string, string> | undefined,
   callerSignal: AbortSignal | undefined,
 ): AsyncGenerator<T, void, undefined> {
-  const stop = new AbortController();
-  const signal = callerSignal ? AbortSignal.any([callerSignal, stop.signal]) : stop.signal;
-  const fetchPage = async (url: string): Promise<QueryPage<T>> => {
-    const response = await client.request(url, { headers, signal });
-    return await response.json() as QueryPage<T>;
-  };
-  let next: Promise<QueryPage<T>> | undefined = fetchPage(firstUrl);
+  let following: PendingPage<T> | undefined = requestPage<T>(
+    client,
+    firstUrl,
+    headers,
+    callerSignal,
+  );
   try {
-    while (next !== undefined) {
-      const page: QueryPage<T> = await next;
-      // Start the next page before handing out this one: the wait for it overlaps
-      // with the caller's work. A rejection is kept for the loop to rethrow.
-      next = page.nextRecordsUrl ? fetchPage(page.nextRecordsUrl) : undefined;
-      void next?.catch(() => {});
-      yield* page.records;
+    while (following !== undefined) {
+      const current: PendingPage<T> = following;
+      following = undefined;
+      // Request the next page as soon as its URL shows, before this one has fully
+      // arrived: the caller is done with the previous page, so at most this page
+      // and the next are held, and the wait for the next overlaps with the caller's work.
+      const nextUrl = await current.next;
+      if (nextUrl !== undefined) following = requestPage<T>(client, nextUrl, headers, callerSignal);
+      const page = await current.page;
+      const parsedNext = page.nextRecordsUrl || undefined;
+      if (parsedNext !== nextUrl) {
+        // The parsed page disagrees with its head (a repeated key, say): trust the parse.
+        following?.stop();
+        following = parsedNext === undefined
+          ? undefined
+          : requestPage<T>(client, parsedNext, headers, callerSignal);
+      }
+      // A loop, not `yield*`: an async generator delegating to an array is slower per record.
+      for (const record of page.records) yield record;
     }
   } finally {
-    // The caller broke out or failed: cancel the prefetch; its rejection was handled above.
-    stop.abort(new DOMException("The query iteration ended", "AbortError"));
+    // The caller broke out or a page failed: cancel the prefetch (its failure is handled).
+    following?.stop();
   }
 }

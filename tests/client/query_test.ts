@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { AccessTokenAuth } from "../../auth/access_token_auth.ts";
 import { Salesforce } from "../../client/salesforce.ts";
 import { SalesforceError } from "../../client/errors.ts";
 import { FakeSalesforce } from "../../testing/mod.ts";
@@ -162,4 +163,139 @@ Deno.test("COUNT() queries yield no records", async () => {
   const records = [];
   for await (const r of sf.query("SELECT COUNT() FROM Account")) records.push(r);
   assert.deepEqual(records, []);
+});
+
+/** A body in two parts: `head` at once, `rest` when `gate` resolves. */
+interface ScriptedPage {
+  head: string;
+  rest?: string;
+  gate?: Promise<void>;
+}
+
+/**
+ * A client whose fetch answers the query path and each page path from `pages`,
+ * recording the path and signal of every request in order.
+ */
+function scripted(pages: Record<string, ScriptedPage>) {
+  const requests: Array<{ path: string; signal: AbortSignal }> = [];
+  const sf = new Salesforce({
+    baseUrl: "https://acme.my.salesforce.com",
+    auth: new AccessTokenAuth({ accessToken: "00Dxx!token" }),
+    fetch: (input, init) => {
+      const request = new Request(input, init);
+      const url = new URL(request.url);
+      const path = url.pathname.endsWith("/query") ? "first" : url.pathname;
+      requests.push({ path, signal: request.signal });
+      const page = pages[path];
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        async start(stream) {
+          // As fetch does, an abort errors a body still streaming.
+          request.signal.addEventListener("abort", () => stream.error(request.signal.reason));
+          stream.enqueue(encoder.encode(page.head));
+          if (page.gate) await page.gate;
+          if (request.signal.aborted) return;
+          if (page.rest) stream.enqueue(encoder.encode(page.rest));
+          stream.close();
+        },
+      });
+      return Promise.resolve(new Response(body, { status: 200 }));
+    },
+  });
+  return { sf, requests };
+}
+
+function records(...ids: string[]): string {
+  return JSON.stringify(ids.map((Id) => ({ attributes: { type: "Account" }, Id })));
+}
+
+Deno.test("query asks for the next page once the head of the current one arrives", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const { sf, requests } = scripted({
+    first: {
+      head:
+        '{"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v64.0/query/01g-2","records":',
+      rest: `${records("a", "b")}}`,
+      gate,
+    },
+    "/services/data/v64.0/query/01g-2": {
+      head: '{"totalSize":3,"done":true,',
+      rest: `"records":${records("c")}}`,
+    },
+  });
+  const iterator = sf.query<{ Id: string }>("SELECT Id FROM Account")[Symbol.asyncIterator]();
+  const first = iterator.next();
+  for (let i = 0; i < 50 && requests.length < 2; i++) await tick();
+  // Page 2 was asked for while page 1's records had not arrived yet.
+  assert.deepEqual(requests.map((r) => r.path), ["first", "/services/data/v64.0/query/01g-2"]);
+  release();
+  const ids = [(await first).value?.Id];
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+    ids.push(next.value.Id);
+  }
+  assert.deepEqual(ids, ["a", "b", "c"]);
+});
+
+Deno.test("query follows nextRecordsUrl from the parsed page when the head has another form", async () => {
+  const { sf, requests } = scripted({
+    // Records before the URL, and an escaped slash: the head tells nothing.
+    first: {
+      head: `{"records":${records("a")},"totalSize":3,`,
+      rest: '"done":false,"nextRecordsUrl":"\\/services\\/data\\/v64.0\\/query\\/01g-1"}',
+    },
+    "/services/data/v64.0/query/01g-1": {
+      head: '{"totalSize":3,"done":false,"nextRecordsUrl":"\\/services/data/v64.0/query/01g-2",',
+      rest: `"records":${records("b")}}`,
+    },
+    "/services/data/v64.0/query/01g-2": {
+      head: `{"totalSize":3,"done":true,"nextRecordsUrl":null,"records":${records("c")}}`,
+    },
+  });
+  const ids: string[] = [];
+  for await (const record of sf.query<{ Id: string }>("SELECT Id FROM Account")) {
+    ids.push(record.Id);
+  }
+  assert.deepEqual(ids, ["a", "b", "c"]);
+  assert.equal(requests.length, 3);
+});
+
+Deno.test("query trusts the parsed page when its head names another next page", async () => {
+  const { sf, requests } = scripted({
+    first: {
+      head: '{"totalSize":2,"done":false,"nextRecordsUrl":"/services/data/v64.0/query/01g-A",',
+      rest: `"records":${records("a")},"nextRecordsUrl":"/services/data/v64.0/query/01g-B"}`,
+    },
+    "/services/data/v64.0/query/01g-A": {
+      head: `{"totalSize":2,"done":true,"records":${records("wrong")}}`,
+    },
+    "/services/data/v64.0/query/01g-B": {
+      head: `{"totalSize":2,"done":true,"records":${records("b")}}`,
+    },
+  });
+  const ids: string[] = [];
+  for await (const record of sf.query<{ Id: string }>("SELECT Id FROM Account")) {
+    ids.push(record.Id);
+  }
+  assert.deepEqual(ids, ["a", "b"]);
+  const early = requests.find((r) => r.path.endsWith("01g-A"));
+  assert.equal(early?.signal.aborted, true);
+});
+
+Deno.test("an abort while a page's body streams rejects the pending record promptly", async () => {
+  const { sf } = scripted({
+    first: {
+      head: '{"totalSize":2,"done":true,',
+      rest: `"records":${records("a")}}`,
+      gate: new Promise<void>(() => {}),
+    },
+  });
+  const controller = new AbortController();
+  const iterator = sf.query("SELECT Id FROM Account", { signal: controller.signal })[
+    Symbol.asyncIterator
+  ]();
+  const pending = iterator.next();
+  await tick();
+  controller.abort(new Error("caller stopped"));
+  await assert.rejects(pending, /caller stopped/);
 });
