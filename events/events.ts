@@ -149,13 +149,9 @@ export class RequestEvent extends SalesforceEvent {
   #request: RedactedRequest;
 
   /**
-
    * Creates the object.
-
    *
-
    * @param request The request about to be sent.
-
    */
   constructor(request: Request) {
     super("request");
@@ -219,13 +215,9 @@ export class RetryEvent extends SalesforceEvent {
   readonly error?: unknown;
 
   /**
-
    * Creates the object.
-
    *
-
    * @param init The retry number, the request, and the response or error that caused it.
-
    */
   constructor(init: { attempt: number; request: Request; response?: Response; error?: unknown }) {
     super("retry");
