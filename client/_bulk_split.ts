@@ -136,18 +136,7 @@ async function* splitFixed(
     return sealed;
   };
   try {
-    if (Symbol.asyncIterator in records) {
-      for await (const record of records) {
-        const sealed = step(record);
-        if (sealed !== undefined) yield sealed;
-      }
-    } else {
-      // A plain loop: for-await would cost a microtask per record of a synchronous input.
-      for (const record of records) {
-        const sealed = step(record);
-        if (sealed !== undefined) yield sealed;
-      }
-    }
+    yield* sealedPayloads(records, step);
   } catch (error) {
     throw new SplitError(error, builder?.seal(max));
   }
@@ -243,17 +232,7 @@ async function* splitInferred(
     return sealed;
   };
   try {
-    if (Symbol.asyncIterator in records) {
-      for await (const record of records) {
-        const sealed = step(record);
-        if (sealed !== undefined) yield sealed;
-      }
-    } else {
-      for (const record of records) {
-        const sealed = step(record);
-        if (sealed !== undefined) yield sealed;
-      }
-    }
+    yield* sealedPayloads(records, step);
   } catch (error) {
     let unsent: JobPayload | undefined;
     try {
@@ -289,4 +268,25 @@ export function splitRecords(
       : splitFixed(records, columns, options);
   }
   return splitInferred(records, options);
+}
+
+/**
+ * Feeds every record to `step` and yields the payloads it seals. A synchronous
+ * input gets a plain loop: for-await would cost a microtask per record.
+ */
+async function* sealedPayloads<T>(
+  records: Iterable<T> | AsyncIterable<T>,
+  step: (record: T) => JobPayload | undefined,
+): AsyncGenerator<JobPayload, void, undefined> {
+  if (Symbol.asyncIterator in records) {
+    for await (const record of records as AsyncIterable<T>) {
+      const sealed = step(record);
+      if (sealed !== undefined) yield sealed;
+    }
+  } else {
+    for (const record of records as Iterable<T>) {
+      const sealed = step(record);
+      if (sealed !== undefined) yield sealed;
+    }
+  }
 }
