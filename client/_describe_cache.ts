@@ -13,20 +13,7 @@
 
 import type { Salesforce } from "./salesforce.ts";
 import { SalesforceError } from "./errors.ts";
-
-/** Waits for a shared promise, giving up (for this caller only) when the signal aborts. */
-export function abortable<T>(
-  promise: Promise<T>,
-  signal: AbortSignal | null | undefined,
-): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
+import { abortable } from "./_abort.ts";
 
 interface Entry {
   /** The frozen body. */
