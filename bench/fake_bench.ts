@@ -1,0 +1,415 @@
+// deno-lint-ignore-file no-console
+// The fake org must not be the bottleneck of the benchmarks (issue 3): serving a 2,000-record
+// REST query page or a 10,000-row Bulk 2.0 results page has to be at least 5× faster than the
+// client consumes the same page. Both sides run in this process, one after the other:
+//
+// - fake: `org.fetch(pageUrl)` until the whole body has been read, for nextRecordsUrl pages
+//   (REST) and `results?locator=` pages (bulk) of a query that already ran;
+// - client: the same page bytes, recorded once, replayed through a `fetch` into
+//   `new Salesforce({ fetch })`, consumed by `sf.query` / `sf.bulkV2.query` (the client's real
+//   code path: request, events, stream parsing), per page.
+//
+// Medians and minimums over many pages; the box is shared, so compare repeated runs.
+// Run: deno run -A bench/fake_bench.ts [--quick]
+import { AccessTokenAuth } from "../auth/access_token_auth.ts";
+import { Salesforce } from "../client/salesforce.ts";
+import { FakeSalesforce } from "../testing/mod.ts";
+
+/** Per-page timings of one side, in milliseconds. */
+export interface FakeBenchTiming {
+  /** Median time per page. */
+  medianMs: number;
+  /** Fastest page (or, for the client, fastest whole-query average per page). */
+  minMs: number;
+  /** Number of measurements behind the median. */
+  samples: number;
+}
+
+/** One page kind: what the fake spends serving a page against what the client spends consuming it. */
+export interface FakeBenchCase {
+  /** `"rest"`: a REST query page of 2,000 records; `"bulk"`: a 10,000-row Bulk 2.0 CSV page. */
+  kind: "rest" | "bulk";
+  /** Human label, e.g. "REST query page, 2,000 records". */
+  name: string;
+  /** Records (rows) per page. */
+  rowsPerPage: number;
+  /** Size of one page body in bytes. */
+  pageBytes: number;
+  /**
+   * The fake's serve time per page, `org.fetch` until the whole body has been read, for pages
+   * served again (the steady state of a benchmark that runs its queries more than once).
+   */
+  fake: FakeBenchTiming;
+  /**
+   * The same, for each page's first serve in a fresh org (nothing cached yet): one query's
+   * pages, so fewer samples.
+   */
+  fakeFirst: FakeBenchTiming;
+  /** The client's consumption time per page of the same bytes (replayed). */
+  client: FakeBenchTiming;
+  /** client.medianMs / fake.medianMs; the target is ≥ 5. */
+  ratio: number;
+  /** client.minMs / fake.minMs. */
+  minRatio: number;
+  /** ratio ≥ target. */
+  meetsTarget: boolean;
+}
+
+/** Everything {@linkcode runFakeBench} measured. */
+export interface FakeBenchResult {
+  /** The required client/fake ratio: 5. */
+  target: number;
+  /** True when run with fewer iterations. */
+  quick: boolean;
+  /** The REST page case, then the bulk page case. */
+  cases: FakeBenchCase[];
+}
+
+const TARGET = 5;
+const REST_PAGE = 2_000;
+const BULK_PAGE = 10_000;
+const SOQL =
+  "SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, Website, " +
+  "Description FROM Account";
+
+/** Accounts seeded like bench/_server.ts and bench/bulk_bench.ts seed theirs. */
+function seededOrg(accounts: number): FakeSalesforce {
+  const org = new FakeSalesforce({
+    pageSize: REST_PAGE,
+    dailyApiLimit: 1_000_000_000,
+  });
+  org.insert(
+    "Account",
+    (function* () {
+      for (let i = 0; i < accounts; i++) {
+        yield {
+          Name: `Bench Account ${i}`,
+          Industry: i % 2 ? "Technology" : "Retail",
+          AnnualRevenue: 1_000 * i,
+          NumberOfEmployees: i % 5_000,
+          Phone: `+1 555 01${String(i % 100).padStart(2, "0")}`,
+          Website: `https://example.com/${i}`,
+          Description: "Seeded for the benchmarks",
+        };
+      }
+    })(),
+  );
+  return org;
+}
+
+/** A response as the fake sent it. */
+interface Recorded {
+  method: string;
+  url: string;
+  requestHeaders: Headers;
+  status: number;
+  headers: Headers;
+  bytes: Uint8Array<ArrayBuffer>;
+  /** `org.fetch` until the body was read, on this first serve (caches cold). */
+  firstServeMs: number;
+}
+
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+function replayResponse(recorded: Recorded): Response {
+  return new Response(NULL_BODY.has(recorded.status) ? null : recorded.bytes, {
+    status: recorded.status,
+    headers: recorded.headers,
+  });
+}
+
+/** A fetch in front of the org that keeps every exchange, in order. */
+function recorder(org: FakeSalesforce): {
+  fetch: typeof globalThis.fetch;
+  log: Recorded[];
+} {
+  const log: Recorded[] = [];
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    const requestHeaders = new Headers(request.headers);
+    const started = performance.now();
+    const response = await org.fetch(request);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const firstServeMs = performance.now() - started;
+    const recorded: Recorded = {
+      method: request.method,
+      url: request.url,
+      requestHeaders,
+      status: response.status,
+      headers: response.headers,
+      bytes,
+      firstServeMs,
+    };
+    log.push(recorded);
+    return replayResponse(recorded);
+  };
+  return { fetch, log };
+}
+
+/** A fetch that answers from a recording (the last answer per method and URL), no org at all. */
+function replayer(log: Recorded[]): typeof globalThis.fetch {
+  const byKey = new Map<string, Recorded>();
+  for (const recorded of log) {
+    byKey.set(`${recorded.method} ${recorded.url}`, recorded);
+  }
+  return (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = input instanceof Request && init === undefined
+      ? input
+      : new Request(input, init);
+    const recorded = byKey.get(`${request.method} ${request.url}`);
+    if (recorded === undefined) {
+      return Promise.reject(
+        new Error(`fake bench: nothing recorded for ${request.url}`),
+      );
+    }
+    // Drain a request body the way a network would, so the client sees no difference.
+    request.body?.cancel();
+    return Promise.resolve(replayResponse(recorded));
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? sorted[mid]
+    : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function timing(values: number[]): FakeBenchTiming {
+  return {
+    medianMs: median(values),
+    minMs: Math.min(...values),
+    samples: values.length,
+  };
+}
+
+/** Times `org.fetch` of each page, `rounds` times over, after `warmup` untimed rounds. */
+async function timeFake(
+  org: FakeSalesforce,
+  pages: Recorded[],
+  rounds: number,
+  warmup: number,
+): Promise<number[]> {
+  const samples: number[] = [];
+  for (let round = 0; round < warmup + rounds; round++) {
+    for (const page of pages) {
+      const started = performance.now();
+      const response = await org.fetch(page.url, {
+        headers: page.requestHeaders,
+      });
+      const bytes = await response.arrayBuffer();
+      const ms = performance.now() - started;
+      if (
+        response.status !== 200 || bytes.byteLength !== page.bytes.byteLength
+      ) {
+        throw new Error(
+          `fake bench: ${page.url} answered ${response.status} with ${bytes.byteLength} bytes, ` +
+            `not 200 with ${page.bytes.byteLength}`,
+        );
+      }
+      if (round >= warmup) samples.push(ms);
+    }
+  }
+  return samples;
+}
+
+/** Times whole replayed queries; one sample is the query's time divided by its pages. */
+async function timeClient(
+  consume: () => Promise<number>,
+  expectedRows: number,
+  pages: number,
+  rounds: number,
+  warmup: number,
+): Promise<number[]> {
+  const samples: number[] = [];
+  for (let round = 0; round < warmup + rounds; round++) {
+    const started = performance.now();
+    const rows = await consume();
+    const ms = performance.now() - started;
+    if (rows !== expectedRows) {
+      throw new Error(
+        `fake bench: the client read ${rows} rows, not ${expectedRows}`,
+      );
+    }
+    if (round >= warmup) samples.push(ms / pages);
+  }
+  return samples;
+}
+
+function benchCase(
+  kind: "rest" | "bulk",
+  name: string,
+  rowsPerPage: number,
+  pageBytes: number,
+  fake: number[],
+  first: number[],
+  client: number[],
+): FakeBenchCase {
+  const f = timing(fake);
+  const c = timing(client);
+  const ratio = c.medianMs / f.medianMs;
+  return {
+    kind,
+    name,
+    rowsPerPage,
+    pageBytes,
+    fake: f,
+    fakeFirst: timing(first),
+    client: c,
+    ratio,
+    minRatio: c.minMs / f.minMs,
+    meetsTarget: ratio >= TARGET,
+  };
+}
+
+async function restCase(quick: boolean): Promise<FakeBenchCase> {
+  const pages = 10;
+  const org = seededOrg(REST_PAGE * pages);
+  const { fetch, log } = recorder(org);
+  const live = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: org.auth(),
+    fetch,
+  });
+  let count = 0;
+  for await (const _ of live.query(SOQL)) count++;
+  if (count !== REST_PAGE * pages) {
+    throw new Error(`fake bench: query read ${count} records`);
+  }
+  const queried = log.filter((r) =>
+    r.method === "GET" && new URL(r.url).pathname.includes("/query")
+  );
+  const more = queried.filter((r) => !new URL(r.url).search.includes("q="));
+  if (queried.length !== pages || more.length !== pages - 1) {
+    throw new Error(
+      `fake bench: expected ${pages} query pages, recorded ${queried.length}`,
+    );
+  }
+  const fake = await timeFake(org, more, quick ? 6 : 30, 2);
+
+  const replay = replayer(log);
+  const sf = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: new AccessTokenAuth({ accessToken: "replayed" }),
+    fetch: replay,
+  });
+  const client = await timeClient(
+    async () => {
+      let rows = 0;
+      for await (const _ of sf.query(SOQL)) rows++;
+      return rows;
+    },
+    REST_PAGE * pages,
+    pages,
+    quick ? 6 : 30,
+    2,
+  );
+  return benchCase(
+    "rest",
+    "REST query page, 2,000 records",
+    REST_PAGE,
+    more[0].bytes.byteLength,
+    fake,
+    more.map((r) => r.firstServeMs),
+    client,
+  );
+}
+
+async function bulkCase(quick: boolean): Promise<FakeBenchCase> {
+  const pages = quick ? 5 : 10;
+  const rows = BULK_PAGE * pages;
+  const org = seededOrg(rows);
+  const { fetch, log } = recorder(org);
+  const live = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: org.auth(),
+    fetch,
+  });
+  let count = 0;
+  const options = { maxRecords: BULK_PAGE, pollingInterval: 1 };
+  for await (const _ of live.bulkV2.query(SOQL, options)) count++;
+  if (count !== rows) {
+    throw new Error(`fake bench: bulk query read ${count} rows`);
+  }
+  const results = log.filter((r) =>
+    r.method === "GET" && r.url.includes("/results")
+  );
+  if (results.length !== pages) {
+    throw new Error(
+      `fake bench: expected ${pages} results pages, recorded ${results.length}`,
+    );
+  }
+  const fake = await timeFake(org, results, quick ? 3 : 15, 1);
+
+  const replay = replayer(log);
+  const sf = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: new AccessTokenAuth({ accessToken: "replayed" }),
+    fetch: replay,
+  });
+  const client = await timeClient(
+    async () => {
+      let read = 0;
+      for await (const _ of sf.bulkV2.query(SOQL, options)) read++;
+      return read;
+    },
+    rows,
+    pages,
+    quick ? 4 : 15,
+    1,
+  );
+  return benchCase(
+    "bulk",
+    "Bulk 2.0 results page, 10,000 rows",
+    BULK_PAGE,
+    results[1].bytes.byteLength,
+    fake,
+    results.map((r) => r.firstServeMs),
+    client,
+  );
+}
+
+/**
+ * Measures the fake org's serve time per page against the client's consumption time of the
+ * same page, for a 2,000-record REST query page and a 10,000-row Bulk 2.0 CSV page.
+ * `quick` runs fewer iterations (a few seconds in all).
+ */
+export async function runFakeBench(
+  opts: { quick?: boolean } = {},
+): Promise<FakeBenchResult> {
+  const quick = opts.quick === true;
+  const rest = await restCase(quick);
+  const bulk = await bulkCase(quick);
+  return { target: TARGET, quick, cases: [rest, bulk] };
+}
+
+function ms(value: number): string {
+  return value.toFixed(2);
+}
+
+/** The result as a markdown table. */
+export function renderFakeBench(result: FakeBenchResult): string {
+  const lines = [
+    `| page | bytes | fake ms (median / min) | fake first serve ms | client ms (median / min) | client/fake (median / min) | ≥ ${result.target}× |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
+  ];
+  for (const c of result.cases) {
+    lines.push(
+      `| ${c.name} | ${c.pageBytes.toLocaleString("en-US")} | ${
+        ms(c.fake.medianMs)
+      } / ${ms(c.fake.minMs)} | ${ms(c.fakeFirst.medianMs)} / ${
+        ms(c.fakeFirst.minMs)
+      } | ${ms(c.client.medianMs)} / ${ms(c.client.minMs)} | ${
+        c.ratio.toFixed(1)
+      }× / ${c.minRatio.toFixed(1)}× | ${c.meetsTarget ? "yes" : "no"} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  const result = await runFakeBench({ quick: Deno.args.includes("--quick") });
+  console.log(renderFakeBench(result));
+  if (Deno.args.includes("--json")) console.log(JSON.stringify(result));
+}
