@@ -6,6 +6,9 @@ import { formatCsvCell, formatCsvRow } from "../client/_csv_writer.ts";
 import type { IngestJob } from "./_bulk_jobs.ts";
 import type { Schema } from "./_objects.ts";
 import type { ObjectDef, SoqlDataSource, StoredRecord } from "./_schema.ts";
+import { recordBytes } from "./_text_cache.ts";
+
+const ENCODER = new TextEncoder();
 
 /** How to read one query column from a stored record. */
 export interface ColumnReader {
@@ -34,37 +37,62 @@ export function columnReaders(schema: Schema, root: ObjectDef, columns: string[]
   });
 }
 
-/** One page of query results: every cell quoted, null as `""`, dateTimes `...Z` (§9). */
+/** A cell as Bulk 2.0 results write it, before quoting: null is empty, dateTimes end in `Z`. */
+function cellText(value: unknown, dateTime: boolean): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value !== "string") return String(value);
+  return dateTime && value.endsWith("+0000") ? `${value.slice(0, -5)}Z` : value;
+}
+
+/** One result line (no terminator): every cell quoted. */
+function csvLine(source: SoqlDataSource, readers: ColumnReader[], record: StoredRecord): string {
+  const cells: string[] = new Array(readers.length);
+  for (let c = 0; c < readers.length; c++) {
+    const { hops, field, dateTime } = readers[c];
+    let holder: StoredRecord | undefined = record;
+    for (let h = 0; h < hops.length && holder !== undefined; h++) {
+      const id: unknown = holder[hops[h]];
+      holder = typeof id === "string" ? source.byId(id) : undefined;
+    }
+    const text = cellText(holder?.[field], dateTime);
+    cells[c] = text.indexOf('"') === -1 ? text : text.replaceAll('"', '""');
+  }
+  return readers.length === 0 ? "" : `"${cells.join('","')}"`;
+}
+
+/**
+ * One page of query results as UTF-8: every cell quoted, null as `""`, dateTimes `...Z` (§9).
+ * Rows `[from, to)` of `rows`. When no column follows a relationship, each record's line is
+ * kept and reused until a record of the store changes (_text_cache.ts), so serving those
+ * records again costs a copy.
+ */
 export function queryPageCsv(
   source: SoqlDataSource,
   header: string[],
   readers: ColumnReader[],
   rows: readonly StoredRecord[],
+  from: number,
+  to: number,
   lineEnding: "\n" | "\r\n",
-): string {
-  const options = { quoteAll: true, lineEnding } as const;
-  // One string built by concatenation: cheaper than an array of lines and a join.
-  let text = formatCsvRow(header, options);
-  const cells: string[] = new Array(readers.length);
-  for (let r = 0; r < rows.length; r++) {
-    const record = rows[r];
-    for (let c = 0; c < readers.length; c++) {
-      const { hops, field, dateTime } = readers[c];
-      let holder: StoredRecord | undefined = record;
-      for (let h = 0; h < hops.length && holder !== undefined; h++) {
-        const id: unknown = holder[hops[h]];
-        holder = typeof id === "string" ? source.byId(id) : undefined;
-      }
-      const value = holder?.[field];
-      cells[c] = value === null || value === undefined
-        ? ""
-        : dateTime && typeof value === "string" && value.endsWith("+0000")
-        ? `${value.slice(0, -5)}Z`
-        : String(value);
-    }
-    text += formatCsvRow(cells, options);
-  }
-  return text;
+): Uint8Array<ArrayBuffer> {
+  const headerText = formatCsvRow(header, { quoteAll: true, lineEnding });
+  if (from >= to) return ENCODER.encode(headerText);
+  const flat = readers.every((reader) => reader.hops.length === 0);
+  const textOf = (record: StoredRecord) => csvLine(source, readers, record);
+  const cache = flat
+    ? recordBytes(
+      source,
+      `csv ${readers.map((reader) => `${reader.field}${reader.dateTime ? "@" : ""}`).join(",")}`,
+      lineEnding,
+    )
+    : undefined;
+  if (cache !== undefined) return cache.page(rows, from, to, textOf, headerText, lineEnding);
+  const lines: string[] = new Array(to - from + 2);
+  lines[0] = headerText.slice(0, -lineEnding.length);
+  for (let r = from; r < to; r++) lines[r - from + 1] = textOf(rows[r]);
+  // An empty last element: joined, every line ends.
+  lines[to - from + 1] = "";
+  return ENCODER.encode(lines.join(lineEnding));
 }
 
 /** One of the three result files (§8.4): `sf__` cells quoted, the header echoed, cells quoted. */

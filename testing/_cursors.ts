@@ -6,7 +6,10 @@ import { makeId } from "./_store.ts";
 /** A query result that can hand out pages (the SOQL engine's SoqlResult is one). */
 export interface PagedResult {
   totalSize: number;
-  slice(start: number, end: number): unknown[];
+  /** The rows pages are cut from. */
+  readonly rows: readonly unknown[];
+  /** UTF-8 of `before`, the JSON array of the records `[start, end)`, and `after`. */
+  jsonPage(start: number, end: number, before: string, after: string): Uint8Array<ArrayBuffer>;
 }
 
 interface Cursor {

@@ -15,6 +15,11 @@ export function json(status: number, body: unknown, headers?: HeadersInit): Resp
   return response;
 }
 
+/** A JSON response whose body is already encoded. */
+export function jsonBytes(status: number, body: Uint8Array<ArrayBuffer>): Response {
+  return new Response(body, { status, headers: { "Content-Type": JSON_TYPE } });
+}
+
 /** A REST error list with one entry. */
 export function errorList(status: number, error: RestError): Response {
   return json(status, [error]);

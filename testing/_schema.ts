@@ -114,4 +114,10 @@ export interface SoqlDataSource {
   records(objectName: string, includeDeleted: boolean): Iterable<StoredRecord>;
   /** One record by 18-char id (any object), deleted or not; for parent relationship paths. */
   byId(id: string): StoredRecord | undefined;
+  /**
+   * Changes made to stored records' fields so far (updates, deletes, rollbacks; not inserts).
+   * While it stays the same, text serialised from a record's own fields stays valid; a
+   * source without it gets nothing cached.
+   */
+  readonly mutations?: number;
 }

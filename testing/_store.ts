@@ -80,6 +80,7 @@ export class RecordStore implements SoqlDataSource {
   #indexes = new Map<FieldDef, Map<string, Set<string>>>();
   #caseNumber = 1000;
   #writes = 0;
+  #mutations = 0;
 
   /** `extraIndexed` lists fields to index besides external-id and unique ones (duplicate rules). */
   constructor(schema: Schema, extraIndexed: FieldDef[] = []) {
@@ -99,6 +100,11 @@ export class RecordStore implements SoqlDataSource {
    */
   get writes(): number {
     return this.#writes;
+  }
+
+  /** Writes that changed an existing record's fields (see SoqlDataSource.mutations). */
+  get mutations(): number {
+    return this.#mutations;
   }
 
   object(name: string): ObjectDef | undefined {
@@ -204,6 +210,7 @@ export class RecordStore implements SoqlDataSource {
   ): void {
     const table = this.#tables.get(object)!;
     stamp.undo?.entries.push({ object, record, before: { ...record } });
+    this.#mutations++;
     this.#index(table, record, false);
     for (const [def, value] of values) record[def.name] = value;
     const stampText = formatDateTime(stamp.now);
@@ -219,6 +226,7 @@ export class RecordStore implements SoqlDataSource {
   softDelete(object: ObjectDef, record: StoredRecord, stamp: WriteStamp): void {
     const table = this.#tables.get(object)!;
     stamp.undo?.entries.push({ object, record, before: { ...record } });
+    this.#mutations++;
     this.#index(table, record, false);
     record.IsDeleted = true;
     record.SystemModstamp = formatDateTime(stamp.now);
@@ -250,6 +258,7 @@ export class RecordStore implements SoqlDataSource {
         this.#remove(table, record);
         continue;
       }
+      this.#mutations++;
       if (record.IsDeleted === true) table.deleted--;
       else this.#index(table, record, false);
       Object.assign(record, before);

@@ -34,7 +34,10 @@ function jobResponse(status: number, body: string, headers?: HeadersInit): Respo
   return response;
 }
 
-function csvResponse(body: string, headers: Record<string, string> = {}): Response {
+function csvResponse(
+  body: string | Uint8Array<ArrayBuffer>,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(body, { status: 200, headers: { ...headers, "Content-Type": "text/csv" } });
 }
 
@@ -342,13 +345,13 @@ function queryResults(context: RouteContext): Response {
   if (offset === undefined || offset > job.result.totalSize) {
     return fail(400, "INVALIDLOCATOR", `Invalid locator: ${locator}`);
   }
-  const records = job.result.rows.slice(offset, offset + max);
+  const rows = job.result.rows;
+  const end = Math.min(rows.length, offset + max);
   const ending = job.lineEnding === "CRLF" ? "\r\n" : "\n";
-  const text = queryPageCsv(context.org.store, job.columns, job.readers, records, ending);
-  const next = offset + records.length;
-  return csvResponse(text, {
-    "Sforce-Locator": next >= job.result.totalSize ? "null" : encodeLocator(next),
-    "Sforce-NumberOfRecords": String(records.length),
+  const body = queryPageCsv(context.org.store, job.columns, job.readers, rows, offset, end, ending);
+  return csvResponse(body, {
+    "Sforce-Locator": end >= job.result.totalSize ? "null" : encodeLocator(end),
+    "Sforce-NumberOfRecords": String(Math.max(0, end - offset)),
   });
 }
 

@@ -1,7 +1,7 @@
 // SOQL over REST: /query, /queryAll and their nextRecordsUrl pages (salesforce-api.md §6).
 
 import type { PagedResult } from "../_cursors.ts";
-import { fail, json } from "../_http.ts";
+import { fail, jsonBytes } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import { runSoql, SoqlError } from "../_soql/mod.ts";
 
@@ -22,19 +22,34 @@ function page(
   offset: number,
 ): Response {
   const size = pageSize(context);
-  const records = result.slice(offset, offset + size);
-  const next = offset + records.length;
-  if (records.length < size || next >= result.totalSize) {
-    return json(200, { totalSize: result.totalSize, done: true, records });
+  // Written as bytes (SoqlResult.jsonPage), keys in Salesforce's order.
+  const count = Math.max(0, Math.min(result.rows.length, offset + size) - offset);
+  const next = offset + count;
+  if (count < size || next >= result.totalSize) {
+    return jsonBytes(
+      200,
+      result.jsonPage(
+        offset,
+        offset + size,
+        `{"totalSize":${result.totalSize},"done":true,"records":`,
+        "}",
+      ),
+    );
   }
   locator ??= context.org.cursors.open(result);
-  return json(200, {
-    totalSize: result.totalSize,
-    done: false,
-    // For queryAll too the URL says /query/ (§6.2); both resources accept it.
-    nextRecordsUrl: `/services/data/v${context.version}/query/${locator}-${next}`,
-    records,
-  });
+  // For queryAll too the URL says /query/ (§6.2); both resources accept it.
+  const url = `/services/data/v${context.version}/query/${locator}-${next}`;
+  return jsonBytes(
+    200,
+    result.jsonPage(
+      offset,
+      offset + size,
+      `{"totalSize":${result.totalSize},"done":false,"nextRecordsUrl":${
+        JSON.stringify(url)
+      },"records":`,
+      "}",
+    ),
+  );
 }
 
 function runner(includeDeleted: boolean): (context: RouteContext) => Response {

@@ -11,6 +11,7 @@ import {
   type SoqlQuery,
 } from "./_parser.ts";
 import { soqlErrorAt } from "./soql_error.ts";
+import { recordBytes } from "../_text_cache.ts";
 import {
   dateKeywordRange,
   dateTimeKey,
@@ -47,9 +48,18 @@ export interface SoqlResult {
    * read from the store when projected.
    */
   slice(start: number, end: number): Record<string, unknown>[];
+  /**
+   * The UTF-8 bytes of `before + JSON.stringify(slice(start, end)) + after`, byte for byte: a
+   * REST query page. When the query reads only the records' own fields (no relationships),
+   * each record's JSON is kept and reused until a record of the store changes, so serving
+   * those records again costs a copy.
+   */
+  jsonPage(start: number, end: number, before: string, after: string): Uint8Array<ArrayBuffer>;
   /** The selected stored records, unprojected, for writers that read values themselves (bulk CSV). */
   readonly rows: readonly StoredRecord[];
 }
+
+const ENCODER = new TextEncoder();
 
 /** Maximum OFFSET Salesforce allows. */
 const MAX_OFFSET = 2000;
@@ -853,6 +863,7 @@ export function runSoql(
       objectName: root.name,
       columns: [],
       slice: () => [],
+      jsonPage: (_start, _end, before, after) => ENCODER.encode(`${before}[]${after}`),
       rows: [],
     };
   }
@@ -869,6 +880,32 @@ export function runSoql(
     for (; from < to; from++) out.push(project(plan.projection, rows[from], root.name));
     return out;
   };
+  // Only a record's own fields: its text changes only when the record does (_text_cache.ts).
+  const cacheKey = plan.projection.items.every((item) => item.kind === "field")
+    ? `json ${options.apiVersion} ${root.name} ${
+      plan.projection.items.map((item) => item.key).join(",")
+    }`
+    : undefined;
+  const textOf = (record: StoredRecord) =>
+    JSON.stringify(project(plan.projection, record, root.name));
+  const jsonPage = (
+    start: number,
+    end: number,
+    before: string,
+    after: string,
+  ): Uint8Array<ArrayBuffer> => {
+    const n = rows.length;
+    const from = start < 0 ? Math.max(0, n + start) : Math.min(start, n);
+    const to = end < 0 ? Math.max(0, n + end) : Math.min(end, n);
+    const cache = all !== undefined || cacheKey === undefined || from >= to
+      ? undefined
+      : recordBytes(source, cacheKey, ",");
+    if (cache === undefined) {
+      return ENCODER.encode(before + JSON.stringify(slice(start, end)) + after);
+    }
+    return cache.page(rows, from, to, textOf, `${before}[`, `]${after}`);
+  };
+
   return {
     totalSize: rows.length,
     get records() {
@@ -878,6 +915,7 @@ export function runSoql(
     objectName: root.name,
     columns: plan.columns,
     slice,
+    jsonPage,
     rows,
   };
 }
