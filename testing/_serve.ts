@@ -1,6 +1,16 @@
 // The only library file that uses a runtime API: serves a fetch handler on loopback
 // with Deno.serve. Other runtimes would get their own file beside this one.
 
+/** What `org.serve()` says on a runtime without Deno.serve. */
+export const NO_DENO_SERVE =
+  "Cannot serve FakeSalesforce: org.serve() needs Deno.serve (Deno); on Node or Bun pass org.fetch to new Salesforce({ fetch }) instead";
+
+/** Throws a plain Error naming what is needed when this runtime has no Deno.serve. */
+export function checkServe(): void {
+  const deno = (globalThis as { Deno?: { serve?: unknown } }).Deno;
+  if (typeof deno?.serve !== "function") throw new Error(NO_DENO_SERVE);
+}
+
 /**
  * Serves `handler` until `close()`.
  *
@@ -18,6 +28,7 @@ export function serve(
   handler: (request: Request) => Promise<Response>,
   options: { port: number; hostname: string },
 ): { url: string; close(): Promise<void> } {
+  checkServe();
   const closing = new AbortController();
   const server = Deno.serve({ ...options, onListen() {} }, async (request) => {
     try {

@@ -15,7 +15,7 @@ import { type ApexHandler, registerApexRoute } from "./_routes/apex.ts";
 import { registerJwtKey } from "./_routes/oauth.ts";
 import { toolingStore } from "./_routes/tooling.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
-import { serve as serveHandler } from "./_serve.ts";
+import { checkServe, serve as serveHandler } from "./_serve.ts";
 import type { RecordStore } from "./_store.ts";
 
 export type { FieldDef, FieldType, StoredRecord } from "./_schema.ts";
@@ -824,10 +824,13 @@ export class FakeSalesforce {
   /**
    * Serves the org over HTTP on loopback until `close()`; meanwhile {@linkcode baseUrl}
    * (and the instance URLs the org reports) is the server's URL. One server at a time.
+   * Needs `Deno.serve`: on Node or Bun, pass {@linkcode fetch} to `new Salesforce({ fetch })`
+   * instead (no network needed).
    *
    * @param options Port (0 = any free port) and hostname.
    * @returns The server's URL and `close()`.
-   * @throws {Error} When the org is already serving.
+   * @throws {Error} When the org is already serving, or when the runtime has no `Deno.serve`
+   *   (the message says so and names the alternative).
    *
    * @example Talk to the org over real HTTP
    * ```ts
@@ -846,6 +849,7 @@ export class FakeSalesforce {
    * ```
    */
   serve(options: ServeOptions = {}): FakeServer {
+    checkServe();
     if (this.#server !== undefined) {
       throw new Error(`Cannot serve FakeSalesforce: it is already serving at ${this.#server.url}`);
     }

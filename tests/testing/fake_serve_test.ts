@@ -102,3 +102,22 @@ Deno.test("FakeSalesforce server close ends a request waiting on injected latenc
   await server.close();
   await assert.rejects(pending, { name: "TypeError" });
 });
+
+Deno.test("FakeSalesforce.serve on a runtime without Deno.serve says what it needs and what to use instead", () => {
+  const org = new FakeSalesforce();
+  // As on Node or Bun: no Deno.serve (restored below; tests in a file run one at a time).
+  const original = Object.getOwnPropertyDescriptor(Deno, "serve")!;
+  Object.defineProperty(Deno, "serve", { value: undefined, configurable: true, writable: true });
+  try {
+    assert.throws(() => org.serve(), {
+      name: "Error",
+      message:
+        "Cannot serve FakeSalesforce: org.serve() needs Deno.serve (Deno); on Node or Bun pass org.fetch to new Salesforce({ fetch }) instead",
+    });
+  } finally {
+    Object.defineProperty(Deno, "serve", original);
+  }
+  assert.equal(typeof Deno.serve, "function");
+  // Nothing was started: the org still answers at its instance URL.
+  assert.equal(org.baseUrl, "https://fake.my.salesforce.com");
+});
