@@ -181,14 +181,26 @@ export async function dispatch(
     if (fault.latencyMs > 0) await sleep(fault.latencyMs, request.signal);
     if (fault.drop) throw new TypeError(DROPPED);
     if (fault.expireToken) org.sessions.expire(bearer(request));
-    if (fault.status !== undefined) return faultResponse(org, fault, match.route, path);
+    if (fault.status !== undefined) {
+      return withHeaders(faultResponse(org, fault, match.route, path), fault.headers);
+    }
   }
+  let response: Response;
   try {
-    return await respond(org, request, url, path, match);
+    response = await respond(org, request, url, path, match);
   } catch {
     if (request.signal.aborted) throw request.signal.reason;
-    return unknownException(++org.exceptions);
+    response = unknownException(++org.exceptions);
   }
+  return withHeaders(response, fault?.headers);
+}
+
+/** Sets a fault's extra headers on the response it hits, last, replacing any of the same name. */
+function withHeaders(response: Response, headers: Headers | undefined): Response {
+  if (headers !== undefined) {
+    for (const [name, value] of headers) response.headers.set(name, value);
+  }
+  return response;
 }
 
 /**

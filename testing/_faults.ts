@@ -40,6 +40,8 @@ export interface ResolvedFault {
   message: string | undefined;
   body: string | undefined;
   contentType: string | undefined;
+  /** Extra headers set last on the response the fault hits. */
+  headers: Headers | undefined;
   original: FakeFault;
 }
 
@@ -66,11 +68,24 @@ export function resolveFault(fault: FakeFault): ResolvedFault {
   for (const [name, value] of Object.entries({ errorCode, message, body, contentType })) {
     check(value === undefined || typeof value === "string", `"${name}" must be a string`, value);
   }
+  let headers: Headers | undefined;
+  if (fault.headers !== undefined) {
+    try {
+      headers = new Headers(fault.headers);
+    } catch {
+      check(
+        false,
+        `"headers" must be a Headers, an array of [name, value] pairs or a record of header values`,
+        fault.headers,
+      );
+    }
+  }
   const answers = status !== undefined || errorCode !== undefined || message !== undefined ||
     body !== undefined;
   check(
-    answers || latencyMs > 0 || fault.drop === true || fault.expireToken === true,
-    `give at least one of "status", "errorCode", "message", "body", "latencyMs", "drop" or "expireToken"`,
+    answers || latencyMs > 0 || fault.drop === true || fault.expireToken === true ||
+      headers !== undefined,
+    `give at least one of "status", "errorCode", "message", "body", "headers", "latencyMs", "drop" or "expireToken"`,
     Object.keys(fault).join(", ") || "no keys",
   );
   const code = errorCode ?? (status !== undefined ? CODE_BY_STATUS[status] : undefined);
@@ -87,6 +102,7 @@ export function resolveFault(fault: FakeFault): ResolvedFault {
     message,
     body,
     contentType,
+    headers,
     original: fault,
   };
 }

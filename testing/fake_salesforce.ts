@@ -165,6 +165,26 @@ export interface FakeFault {
   drop?: boolean;
   /** Expire the request's access token, so it (and later uses of it) get 401 INVALID_SESSION_ID. @default false */
   expireToken?: boolean;
+  /**
+   * Extra headers on the response the fault hits: the fault's own answer, or the org's real
+   * answer when the fault only delays it or expires the token. They are set last, so they
+   * replace a header of the same name (`Sforce-Limit-Info` included). Not sent when the
+   * connection is dropped.
+   *
+   * @example A 503 that asks the client to come back in 2 seconds
+   * ```ts
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * org.inject({ status: 503, headers: { "Retry-After": "2" } });
+   * const response = await org.fetch("/services/data/");
+   * assert.equal(response.status, 503);
+   * assert.equal(response.headers.get("Retry-After"), "2");
+   * await response.body?.cancel();
+   * ```
+   */
+  headers?: HeadersInit;
 }
 
 /**

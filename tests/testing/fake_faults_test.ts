@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mock } from "node:test";
+import { Salesforce } from "../../client/salesforce.ts";
+import { clock } from "../../retries/_clock.ts";
 import { FakeSalesforce } from "../../testing/mod.ts";
 import { call, loggedIn, tokenFor, V, wire } from "./_fake.ts";
 
@@ -176,4 +179,76 @@ Deno.test("FakeSalesforce refuses faults that do nothing or hold values out of r
   });
   assert.throws(() => org.inject(null as unknown as object), { name: "TypeError" });
   assert.deepEqual(org.faults, []);
+});
+
+Deno.test("FakeSalesforce fault headers come on its answer, set last", async () => {
+  const { org, token } = await loggedIn();
+  org.inject({
+    path: `${V}/limits`,
+    status: 503,
+    headers: { "Retry-After": "2", "Sforce-Limit-Info": "api-usage=99/100" },
+  });
+  org.inject({ path: `${V}/limits`, status: 429, headers: [["Retry-After", "5"]] });
+  const first = await call(org, token, "GET", `${V}/limits`);
+  assert.equal(first.status, 503);
+  assert.equal(first.headers.get("Retry-After"), "2");
+  assert.equal(first.headers.get("Sforce-Limit-Info"), "api-usage=99/100");
+  assert.equal(first.headers.get("Content-Type"), "application/json;charset=UTF-8");
+  await first.body?.cancel();
+  const second = await call(org, token, "GET", `${V}/limits`);
+  assert.equal(second.status, 429);
+  assert.equal(second.headers.get("Retry-After"), "5");
+  await second.body?.cancel();
+  const third = await call(org, token, "GET", `${V}/limits`);
+  assert.equal(third.status, 200);
+  assert.equal(third.headers.get("Retry-After"), null);
+  await third.body?.cancel();
+});
+
+Deno.test("FakeSalesforce fault headers alone, or with latency, come on the org's real answer", async () => {
+  const { org, token } = await loggedIn();
+  org.inject({ path: `${V}/limits`, headers: new Headers({ "X-Trace": "a" }) });
+  org.inject({ path: `${V}/limits`, latencyMs: 1, headers: { "X-Trace": "b" } });
+  for (const trace of ["a", "b"]) {
+    const response = await call(org, token, "GET", `${V}/limits`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("X-Trace"), trace);
+    assert.ok(response.headers.get("Sforce-Limit-Info")?.startsWith("api-usage="));
+    assert.ok("DailyApiRequests" in await response.json());
+  }
+  assert.deepEqual(org.faults, []);
+});
+
+Deno.test("FakeSalesforce.inject refuses headers that are not a HeadersInit", () => {
+  const org = new FakeSalesforce();
+  assert.throws(
+    () => org.inject({ status: 503, headers: [["Retry-After"]] as unknown as HeadersInit }),
+    {
+      name: "TypeError",
+      message:
+        'Cannot inject fault: "headers" must be a Headers, an array of [name, value] pairs or a record of header values: received an array',
+    },
+  );
+  assert.throws(() => org.inject({ headers: { "Bad Name": "x" } }), TypeError);
+  assert.deepEqual(org.faults, []);
+});
+
+Deno.test("A 503 fault's Retry-After is what the client's retry policy waits", async () => {
+  const org = new FakeSalesforce();
+  const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+  await sf.getLimits(); // log in first
+  org.inject({ path: /\/limits$/, status: 503, headers: { "Retry-After": "2" } });
+  const sleeps: number[] = [];
+  const sleep = mock.method(clock, "sleep", (ms: number) => {
+    sleeps.push(ms);
+    return Promise.resolve();
+  });
+  try {
+    const limits = await sf.getLimits();
+    assert.ok("DailyApiRequests" in limits);
+  } finally {
+    sleep.mock.restore();
+  }
+  assert.deepEqual(sleeps, [2_000]);
+  assert.equal(org.stats.requests["GET limits"], 3);
 });
