@@ -3,19 +3,22 @@
 // 1,000,000 rows (memory should not grow with the row count), then an insert of 1,000,000
 // records × 8 fields through performOperation (memory bounded by the jobs in flight:
 // below (maxConcurrentJobs + 1) × maxSizeBytes + 150 MB). Reports wall time and the peak
-// RSS of this process, sampled every 50 ms, for each phase.
+// RSS of the client process, sampled every 50 ms, for each phase.
 //
-// The org runs in a child process (this file with --serve) when --allow-run is granted,
-// so the RSS is the client's alone; otherwise in this process, and the result says so.
-// A harness may also pass `server` (an org served elsewhere, seeded with enough Accounts).
+// With --allow-run the org runs in a child process (this file with --serve), so the RSS is
+// the client's alone, and the insert runs in a fresh client process of its own (this file
+// with --insert-child), as jsforce's does: its RSS starts from the runtime's baseline, not
+// from what the queries left. Without --allow-run everything runs in this process, and the
+// result says so. A harness may also pass `server` (an org served elsewhere, seeded with
+// enough Accounts).
 //
 // Heap in use, heap size and external (ArrayBuffer) memory are sampled beside the RSS; run
 // with --v8-flags=--expose-gc to also force a full GC every 250 ms and record the live memory
 // (GC lag excluded; the forced GCs lower that run's RSS, which is then not the headline).
 //
 // Run: deno run --allow-net=127.0.0.1 --allow-read --allow-run bench/bulk_bench.ts [--quick]
-//        [--insert-only] [--insert-records N] [--max-size-bytes N] [--max-concurrent-jobs N]
-//        [--consumer for-await|next]
+//        [--insert-only | --no-insert] [--query-rows N,N] [--insert-records N]
+//        [--max-size-bytes N] [--max-concurrent-jobs N] [--consumer for-await|next]
 import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import { Salesforce } from "../client/salesforce.ts";
 import { FakeSalesforce } from "../testing/mod.ts";
@@ -70,8 +73,11 @@ export interface BulkPhase {
 export interface BulkBenchResult {
   /** True when the fake org ran in this process, so the RSS includes its records. */
   serverInProcess: boolean;
+  /** True when the insert ran in a fresh process of its own (needs --allow-run). */
+  insertInFreshProcess: boolean;
   queries: BulkPhase[];
-  insert: BulkPhase & {
+  /** Absent when no records were to be inserted. */
+  insert?: BulkPhase & {
     jobs: number;
     failed: number;
     maxSizeBytes: number;
@@ -269,7 +275,119 @@ async function phase<T>(
   };
 }
 
-/** Runs the bulk queries, then the insert; see the top of the file. */
+type InsertPhase = BulkPhase & { jobs: number; failed: number };
+
+/** What the insert needs, also sent to a fresh process as JSON. */
+interface InsertParams {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  insertRecords: number;
+  maxSizeBytes: number;
+  maxConcurrentJobs: number;
+  consumer: "for-await" | "next";
+}
+
+function client(
+  target: { url: string; clientId: string; clientSecret: string },
+): Salesforce {
+  return new Salesforce({
+    baseUrl: target.url,
+    auth: new ClientCredentialsFlow({
+      clientId: target.clientId,
+      clientSecret: target.clientSecret,
+    }),
+  });
+}
+
+/** The insert phase, in this process. */
+async function insertPhase(
+  params: InsertParams,
+  sampler: ReturnType<typeof rssSampler>,
+): Promise<InsertPhase> {
+  const sf = client(params);
+  await sf.getLimits(); // log in before the clock starts
+  const { insertRecords, maxSizeBytes, maxConcurrentJobs, consumer } = params;
+  return await phase(
+    sampler,
+    `bulk insert ${insertRecords} × 8 fields`,
+    async () => {
+      let rows = 0;
+      let jobs = 0;
+      let failed = 0;
+      const operation = sf.bulkV2.ingest.performOperation(
+        "insert",
+        "Account",
+        records(insertRecords),
+        {
+          fieldNames: FIELDS,
+          maxSizeBytes,
+          maxConcurrentJobs,
+          pollingInterval: 50,
+          maxPollingInterval: 500,
+        },
+      );
+      if (consumer === "for-await") {
+        for await (const job of operation) {
+          jobs++;
+          rows += job.successfulResults.length;
+          failed += job.failedResults.length + job.unprocessedRecords.length;
+        }
+      } else {
+        // The JobResult lives only in this helper's frame, gone once it returns.
+        const pull = async (): Promise<boolean> => {
+          const step = await operation.next();
+          if (step.done) return false;
+          jobs++;
+          rows += step.value.successfulResults.length;
+          failed += step.value.failedResults.length +
+            step.value.unprocessedRecords.length;
+          return true;
+        };
+        while (await pull());
+      }
+      return { rows, jobs, failed };
+    },
+  );
+}
+
+/** The insert phase in a fresh process (this file with --insert-child), sampled there. */
+async function insertInChild(params: InsertParams): Promise<InsertPhase> {
+  const gc = (globalThis as { gc?: () => void }).gc !== undefined;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      // The live-memory mode goes with it; no other V8 flag does.
+      ...(gc ? ["--v8-flags=--expose-gc"] : []),
+      new URL(import.meta.url).pathname,
+      "--insert-child",
+      JSON.stringify(params),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  const line = text.split("\n").find((l) => l.startsWith("INSERT "));
+  if (!output.success || line === undefined) {
+    throw new Error(
+      `The bench insert process failed (exit code ${output.code})`,
+    );
+  }
+  return JSON.parse(line.slice("INSERT ".length));
+}
+
+async function insertChildMain(params: InsertParams): Promise<void> {
+  const sampler = rssSampler();
+  try {
+    console.log(`INSERT ${JSON.stringify(await insertPhase(params, sampler))}`);
+  } finally {
+    sampler.stop();
+  }
+}
+
+/** Runs the bulk queries, then the insert (in a fresh process); see the top of the file. */
 export async function runBulkBench(
   params: BulkBenchParams = {},
 ): Promise<BulkBenchResult> {
@@ -278,18 +396,13 @@ export async function runBulkBench(
   const maxSizeBytes = params.maxSizeBytes ?? 10_000_000;
   const maxConcurrentJobs = params.maxConcurrentJobs ?? 4;
   const consumer = params.consumer ?? "for-await";
+  const canRun = (await Deno.permissions.query({ name: "run" })).state === "granted";
   const served: Served = params.server
     ? { ...params.server, inProcess: false, close: () => Promise.resolve() }
     : await startOrg(Math.max(0, ...queryRows));
   const sampler = rssSampler();
   try {
-    const sf = new Salesforce({
-      baseUrl: served.url,
-      auth: new ClientCredentialsFlow({
-        clientId: served.clientId,
-        clientSecret: served.clientSecret,
-      }),
-    });
+    const sf = client(served);
     await sf.getLimits(); // log in before the clock starts
     const queries: BulkPhase[] = [];
     for (const rows of queryRows) {
@@ -308,56 +421,30 @@ export async function runBulkBench(
         }),
       );
     }
-    const insert = await phase(
-      sampler,
-      `bulk insert ${insertRecords} × 8 fields`,
-      async () => {
-        let rows = 0;
-        let jobs = 0;
-        let failed = 0;
-        const operation = sf.bulkV2.ingest.performOperation(
-          "insert",
-          "Account",
-          records(insertRecords),
-          {
-            fieldNames: FIELDS,
-            maxSizeBytes,
-            maxConcurrentJobs,
-            pollingInterval: 50,
-            maxPollingInterval: 500,
-          },
-        );
-        if (consumer === "for-await") {
-          for await (const job of operation) {
-            jobs++;
-            rows += job.successfulResults.length;
-            failed += job.failedResults.length + job.unprocessedRecords.length;
-          }
-        } else {
-          // The JobResult lives only in this helper's frame, gone once it returns.
-          const pull = async (): Promise<boolean> => {
-            const step = await operation.next();
-            if (step.done) return false;
-            jobs++;
-            rows += step.value.successfulResults.length;
-            failed += step.value.failedResults.length +
-              step.value.unprocessedRecords.length;
-            return true;
-          };
-          while (await pull());
-        }
-        return { rows, jobs, failed };
-      },
-    );
-    if (insert.rows !== insertRecords) {
+    const insertParams: InsertParams = {
+      url: served.url,
+      clientId: served.clientId,
+      clientSecret: served.clientSecret,
+      insertRecords,
+      maxSizeBytes,
+      maxConcurrentJobs,
+      consumer,
+    };
+    const insert = insertRecords === 0
+      ? undefined
+      : canRun
+      ? (sampler.stop(), await insertInChild(insertParams))
+      : await insertPhase(insertParams, sampler);
+    if (insert !== undefined && insert.rows !== insertRecords) {
       throw new Error(
         `bulk insert saved ${insert.rows} of ${insertRecords} records`,
       );
     }
     return {
       serverInProcess: served.inProcess,
+      insertInFreshProcess: canRun,
       queries,
-      insert: {
+      insert: insert === undefined ? undefined : {
         ...insert,
         maxSizeBytes,
         maxConcurrentJobs,
@@ -389,14 +476,19 @@ function mb(bytes: number): string {
 if (import.meta.main) {
   if (Deno.args[0] === "--serve") {
     await serveMain(Number(Deno.args[1]));
+  } else if (Deno.args[0] === "--insert-child") {
+    await insertChildMain(JSON.parse(Deno.args[1]));
   } else {
     const quick = Deno.args.includes("--quick");
-    const option = (name: string): number | undefined => {
+    const value = (name: string): string | undefined => {
       const index = Deno.args.indexOf(`--${name}`);
-      return index === -1 ? undefined : Number(Deno.args[index + 1]);
+      return index === -1 ? undefined : Deno.args[index + 1];
     };
-    const consumerAt = Deno.args.indexOf("--consumer");
-    const consumer = consumerAt === -1 ? undefined : Deno.args[consumerAt + 1];
+    const option = (name: string): number | undefined => {
+      const text = value(name);
+      return text === undefined ? undefined : Number(text);
+    };
+    const consumer = value("consumer");
     if (
       consumer !== undefined && consumer !== "for-await" && consumer !== "next"
     ) {
@@ -404,9 +496,12 @@ if (import.meta.main) {
         `--consumer must be for-await or next: received ${consumer}`,
       );
     }
+    const queryRows = value("query-rows");
     const result = await runBulkBench({
       ...(quick ? { insertRecords: 100_000, queryRows: [10_000, 100_000] } : {}),
+      ...(queryRows === undefined ? {} : { queryRows: queryRows.split(",").map(Number) }),
       ...(Deno.args.includes("--insert-only") ? { queryRows: [] } : {}),
+      ...(Deno.args.includes("--no-insert") ? { insertRecords: 0 } : {}),
       ...(option("insert-records") === undefined
         ? {}
         : { insertRecords: option("insert-records") }),
@@ -417,13 +512,16 @@ if (import.meta.main) {
     console.log(
       `Bulk API 2.0 over loopback (org ${
         result.serverInProcess ? "in this process" : "in a child process"
+      }; insert ${
+        result.insertInFreshProcess ? "in a fresh process" : "in this process, after the queries"
       })`,
     );
     console.log(
       "| phase | rows | wall time | rows/s | RSS at start | peak RSS | peak heap used | peak heap size | peak external | live (forced GC) |",
     );
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (const p of [...result.queries, result.insert]) {
+    const phases = result.insert ? [...result.queries, result.insert] : result.queries;
+    for (const p of phases) {
       console.log(
         `| ${p.name} | ${p.rows} | ${(p.ms / 1000).toFixed(2)} s | ${
           p.rowsPerSecond.toFixed(0)
@@ -435,14 +533,16 @@ if (import.meta.main) {
       );
     }
     const { insert } = result;
-    console.log(
-      `insert: ${insert.jobs} jobs of ≤ ${
-        mb(insert.maxSizeBytes)
-      }, ${insert.maxConcurrentJobs} at once; ` +
-        `consumer ${insert.consumer}; peak RSS ${mb(insert.peakRssBytes)} vs bound ${
-          mb(insert.rssBoundBytes)
-        }`,
-    );
+    if (insert) {
+      console.log(
+        `insert: ${insert.jobs} jobs of ≤ ${
+          mb(insert.maxSizeBytes)
+        }, ${insert.maxConcurrentJobs} at once; ` +
+          `consumer ${insert.consumer}; peak RSS ${mb(insert.peakRssBytes)} vs bound ${
+            mb(insert.rssBoundBytes)
+          }`,
+      );
+    }
     console.log(`RESULT ${JSON.stringify(result)}`);
   }
 }

@@ -336,7 +336,7 @@ export class IngestJobs {
       finished = true;
       if (stopError === undefined) return;
       if (!fatal && started === 0) throw stopError;
-      const leftover = pending === undefined ? [] : await payloadRows(pending, stopError);
+      const leftover = pending === undefined ? [] : payloadRows(pending, stopError);
       // A throwing onProgress is the cause as what it threw.
       const cause = stopError instanceof CallbackError ? stopError.cause : stopError;
       throw this.#stopError(`${run.context}: ${describeError(stopError)}`, cause, {

@@ -5,7 +5,15 @@
 import { clock } from "../retries/_clock.ts";
 import type { BulkJobState, JobInfo } from "./bulk_v2.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { readCsvRecords } from "./_csv.ts";
+import {
+  checkHeader,
+  chunksOf,
+  CsvParser,
+  decode,
+  pushPieces,
+  readCsvRecords,
+  recordMaker,
+} from "./_csv.ts";
 import { checkDuration, checkFunction, checkRecordId } from "./_validate.ts";
 
 /** States after which a job never changes. */
@@ -241,15 +249,73 @@ function flatCopy(value: string): string {
   return value.length < SLICED_FROM ? value : [value.slice(0, 1), value.slice(1)].join("");
 }
 
-/** Reads every row of a CSV resource into an array, each row made compact. */
+/** A chunk kept for later: copied when it holds less than half of its buffer. */
+function keep(chunk: Uint8Array): Uint8Array {
+  return chunk.byteLength * 2 < chunk.buffer.byteLength ? chunk.slice() : chunk;
+}
+
+/**
+ * Downloads a CSV resource and keeps its bytes, which take about a third of the memory of the
+ * rows they hold (see {@linkcode rowsOf}). The bytes are checked to parse as they arrive (the
+ * rows made to check them are dropped at once), so a bad file fails here, as a download, not
+ * later when its rows are read.
+ */
 export async function collectCsv(
   resource: JobResource,
   path: string,
   signal: AbortSignal,
-): Promise<Record<string, string>[]> {
-  const { rows } = await resource.csv(path, signal);
+): Promise<Uint8Array[]> {
+  const response = await resource.client.request(path, {
+    headers: { Accept: "text/csv" },
+    signal,
+  });
+  const parser = new CsvParser();
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  let header = true;
+  const check = (rows: readonly string[][]) => {
+    if (header && rows.length > 0) {
+      checkHeader(rows[0]);
+      header = false;
+    }
+  };
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of chunksOf(response.body ?? [])) {
+    pushPieces(parser, decoder, chunk, check);
+    chunks.push(keep(chunk));
+  }
+  check(parser.push(decode(decoder)));
+  check(parser.end());
+  return chunks;
+}
+
+/**
+ * The rows of CSV bytes, each made compact (see {@linkcode RowCompactor}); with `sfError`,
+ * each row gets that `sf__Error` cell first. Throws as the reader does on bad CSV.
+ */
+export function rowsOf(
+  chunks: readonly Uint8Array[],
+  sfError?: string,
+): Record<string, string>[] {
+  const parser = new CsvParser();
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   const compactor = new RowCompactor();
   const out: Record<string, string>[] = [];
-  for await (const row of rows) out.push(compactor.compact(row));
+  let header: readonly string[] | undefined;
+  let make: ReturnType<typeof recordMaker> | undefined;
+  const add = (rows: readonly string[][]) => {
+    let i = 0;
+    if (header === undefined && rows.length > 0) {
+      header = rows[0];
+      make = recordMaker(header);
+      i = 1;
+    }
+    for (; i < rows.length; i++) {
+      const row = compactor.compact(make!(header!, rows[i]));
+      out.push(sfError === undefined ? row : { sf__Error: sfError, ...row });
+    }
+  };
+  for (const chunk of chunks) pushPieces(parser, decoder, chunk, add);
+  add(parser.push(decode(decoder)));
+  add(parser.end());
   return out;
 }

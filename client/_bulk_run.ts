@@ -11,7 +11,6 @@ import {
   SalesforceError,
 } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { readCsvRecords } from "./_csv.ts";
 import type { JobPayload } from "./_bulk_split.ts";
 import {
   CallbackError,
@@ -19,7 +18,7 @@ import {
   isFinalState,
   type JobResource,
   type Polling,
-  RowCompactor,
+  rowsOf,
 } from "./_bulk_jobs.ts";
 
 const RESULT_SETS = ["successfulResults", "failedResults", "unprocessedrecords"] as const;
@@ -73,17 +72,56 @@ export function describeError(error: unknown): string {
 }
 
 /** The payload's own rows, each with `sf__Error`: what a job that never ran contributes. */
-export async function payloadRows(
-  payload: JobPayload,
+export function payloadRows(payload: JobPayload, error: unknown): Record<string, string>[] {
+  return rowsOf(payload.chunks, describeError(error));
+}
+
+/** Rows of a result set: made already, or CSV bytes to parse (each row given `sfError`). */
+type RowSource = Record<string, string>[] | { chunks: readonly Uint8Array[]; sfError?: string };
+
+const SETS = ["successfulResults", "failedResults", "unprocessedRecords"] as const;
+
+/**
+ * A JobResult whose row sets are kept as the CSV bytes they came in until first read: each is
+ * an accessor that parses its bytes into a real array on first access, then replaces itself
+ * with a plain data property holding that array (so later reads, writes, spreads and
+ * JSON.stringify see an ordinary object). A result nobody reads costs its CSV size, not the
+ * 3 times as much its rows take as objects.
+ */
+export function jobResult(
+  jobInfo: JobInfo | null,
   error: unknown,
-): Promise<Record<string, string>[]> {
-  const message = describeError(error);
-  const compactor = new RowCompactor();
-  const rows: Record<string, string>[] = [];
-  for await (const row of readCsvRecords(payload.chunks)) {
-    rows.push({ sf__Error: message, ...compactor.compact(row) });
+  sources: readonly [RowSource, RowSource, RowSource],
+): JobResult {
+  const result = (error === undefined ? { jobInfo } : { jobInfo, error }) as JobResult;
+  for (let i = 0; i < SETS.length; i++) {
+    const key = SETS[i];
+    let source: RowSource | undefined = sources[i];
+    const settle = (rows: Record<string, string>[]) => {
+      source = undefined; // the bytes go once the rows exist
+      Object.defineProperty(result, key, {
+        value: rows,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+      return rows;
+    };
+    if (Array.isArray(source)) {
+      result[key] = source;
+      continue;
+    }
+    Object.defineProperty(result, key, {
+      get: () => {
+        const { chunks, sfError } = source as Exclude<RowSource, unknown[]>;
+        return settle(rowsOf(chunks, sfError));
+      },
+      set: (rows: Record<string, string>[]) => void settle(rows),
+      enumerable: true,
+      configurable: true,
+    });
   }
-  return rows;
+  return result;
 }
 
 /**
@@ -172,17 +210,14 @@ async function abortQuietly(job: JobContext, jobId: string): Promise<JobInfo | u
   }
 }
 
-async function fallback(
+function fallback(
   info: JobInfo | null,
   payload: JobPayload,
   error: unknown,
   fatal: unknown,
-): Promise<Outcome> {
-  const unprocessedRecords = await payloadRows(payload, error);
-  return {
-    result: { jobInfo: info, error, successfulResults: [], failedResults: [], unprocessedRecords },
-    fatal,
-  };
+): Outcome {
+  const unprocessed = { chunks: payload.chunks, sfError: describeError(error) };
+  return { result: jobResult(info, error, [[], [], unprocessed]), fatal };
 }
 
 /** Runs a job until Salesforce is done with it; the results are fetched by {@linkcode finishJob}. */
@@ -217,7 +252,7 @@ export async function runJob(job: JobContext, payload: JobPayload): Promise<Fini
 }
 
 /** The three result sets, downloaded at once; one failing cancels the others. */
-async function results(job: JobContext, jobId: string): Promise<Record<string, string>[][]> {
+async function results(job: JobContext, jobId: string): Promise<Uint8Array[][]> {
   const local = new AbortController();
   const both = AbortSignal.any([job.signal, local.signal]);
   const downloads = RESULT_SETS.map((name) =>
@@ -235,28 +270,19 @@ async function results(job: JobContext, jobId: string): Promise<Record<string, s
 /** Downloads a finished job's results; without them, its rows go to unprocessed with the error. */
 export async function finishJob(job: JobContext, finished: FinishedJob): Promise<Outcome> {
   const { info, payload, error, fatal } = finished;
-  if (finished.unsent || info === null) return await fallback(info, payload, error, fatal);
+  if (finished.unsent || info === null) return fallback(info, payload, error, fatal);
   try {
-    const [successfulResults, failedResults, unprocessed] = await results(job, info.id);
-    if (error === undefined) {
-      return {
-        result: {
-          jobInfo: info,
-          successfulResults,
-          failedResults,
-          unprocessedRecords: unprocessed,
-        },
-      };
-    }
-    const message = describeError(error);
-    const unprocessedRecords = unprocessed.map((row) => ({ sf__Error: message, ...row }));
-    return {
-      result: { jobInfo: info, error, successfulResults, failedResults, unprocessedRecords },
-      fatal,
-    };
+    const [successful, failed, unprocessed] = await results(job, info.id);
+    const sfError = error === undefined ? undefined : describeError(error);
+    const result = jobResult(info, error, [
+      { chunks: successful },
+      { chunks: failed },
+      { chunks: unprocessed, sfError },
+    ]);
+    return error === undefined ? { result } : { result, fatal };
   } catch (failure) {
     if (job.signal.aborted) return { aborted: true };
     const reason = error ?? failure;
-    return await fallback(info, payload, reason, fatal ?? (isFatal(failure) ? failure : undefined));
+    return fallback(info, payload, reason, fatal ?? (isFatal(failure) ? failure : undefined));
   }
 }

@@ -265,7 +265,7 @@ export class CsvParser {
   }
 }
 
-function checkHeader(header: readonly string[]): void {
+export function checkHeader(header: readonly string[]): void {
   const seen = new Set<string>();
   for (const name of header) {
     if (seen.has(name)) {
@@ -277,7 +277,10 @@ function checkHeader(header: readonly string[]): void {
   }
 }
 
-type RecordMaker = (header: readonly string[], row: readonly string[]) => Record<string, string>;
+export type RecordMaker = (
+  header: readonly string[],
+  row: readonly string[],
+) => Record<string, string>;
 
 function toRecord(header: readonly string[], row: readonly string[]): Record<string, string> {
   const record: Record<string, string> = {};
@@ -299,7 +302,7 @@ function toRecordSafe(header: readonly string[], row: readonly string[]): Record
   return record;
 }
 
-function recordMaker(header: readonly string[]): RecordMaker {
+export function recordMaker(header: readonly string[]): RecordMaker {
   checkHeader(header);
   return header.includes("__proto__") ? toRecordSafe : toRecord;
 }
@@ -336,7 +339,7 @@ export type CsvSource =
   | AsyncIterable<Uint8Array>
   | Iterable<Uint8Array>;
 
-async function* chunksOf(source: CsvSource): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* chunksOf(source: CsvSource): AsyncGenerator<Uint8Array, void, undefined> {
   if (typeof (source as ReadableStream<Uint8Array>).getReader !== "function") {
     yield* source as AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
     return;
@@ -360,7 +363,7 @@ async function* chunksOf(source: CsvSource): AsyncGenerator<Uint8Array, void, un
   }
 }
 
-function decode(decoder: TextDecoder, chunk?: Uint8Array): string {
+export function decode(decoder: TextDecoder, chunk?: Uint8Array): string {
   try {
     return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
   } catch (error) {
@@ -368,7 +371,33 @@ function decode(decoder: TextDecoder, chunk?: Uint8Array): string {
   }
 }
 
-// Yields the rows completed by each chunk, so a consumer pays one await per chunk, not per row.
+/**
+ * Bytes decoded and parsed at a time. A streaming reader's rows are alive only until the
+ * consumer takes them, but a whole batch is alive while any of it is: with 64 KiB network
+ * chunks that is ~400 rows and their text, copied by every young-generation GC that finds
+ * them, and V8 grows its young generation with the bytes its GCs copy, so the process would
+ * grow with the number of rows read. Batches of 4 KiB keep that small; the cost is one more
+ * decode and parse call per 4 KiB.
+ */
+export const CSV_PARSE_PIECE = 2_048;
+
+/** Decodes `chunk` piece by piece, calling `each` with the rows each piece completes. */
+export function pushPieces(
+  parser: CsvParser,
+  decoder: TextDecoder,
+  chunk: Uint8Array,
+  each: (rows: readonly string[][]) => void,
+): void {
+  for (let start = 0; start < chunk.length; start += CSV_PARSE_PIECE) {
+    const piece = start === 0 && chunk.length <= CSV_PARSE_PIECE
+      ? chunk
+      : chunk.subarray(start, start + CSV_PARSE_PIECE);
+    const rows = parser.push(decode(decoder, piece));
+    if (rows.length > 0) each(rows);
+  }
+}
+
+// Yields the rows completed by each piece, so a consumer pays one await per piece, not per row.
 async function* rowBatches(
   source: CsvSource,
 ): AsyncGenerator<readonly string[][], void, undefined> {
@@ -376,8 +405,13 @@ async function* rowBatches(
   // ignoreBOM keeps a BOM in the text so that CsvParser handles it for every form alike.
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   for await (const chunk of chunksOf(source)) {
-    const rows = parser.push(decode(decoder, chunk));
-    if (rows.length > 0) yield rows;
+    for (let start = 0; start < chunk.length; start += CSV_PARSE_PIECE) {
+      const piece = start === 0 && chunk.length <= CSV_PARSE_PIECE
+        ? chunk
+        : chunk.subarray(start, start + CSV_PARSE_PIECE);
+      const rows = parser.push(decode(decoder, piece));
+      if (rows.length > 0) yield rows;
+    }
   }
   yield parser.push(decode(decoder));
   yield parser.end();

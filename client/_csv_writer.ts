@@ -482,6 +482,14 @@ export class CsvRecordEncoder {
 const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
 
 /**
+ * Characters of text a chunker holds before encoding them into its chunk. Enough to pay the
+ * encoder's call overhead once per many rows; small enough that the pending rows (strings
+ * concatenated, each row itself built of many pieces) are rarely alive when V8 collects its
+ * young generation: what those collections copy makes V8 grow that generation for good.
+ */
+const PENDING_CHARS = 4_096;
+
+/**
  * Packs CSV text into UTF-8 chunks of `chunkSize` bytes (a chunk may end up to 3 bytes short
  * so that no character is split; the last chunk is shorter). Text is buffered and encoded in
  * bulk, never one row at a time.
@@ -509,7 +517,7 @@ export class CsvChunker {
   /** Appends text; full chunks become available through {@linkcode CsvChunker.take}. */
   write(text: string): void {
     this.#pending += text;
-    if (this.#pending.length >= this.#size) this.#encode();
+    if (this.#pending.length >= PENDING_CHARS) this.#encode();
   }
 
   /** Returns the full chunks written so far and forgets them. */
