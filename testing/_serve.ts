@@ -21,8 +21,10 @@ export function checkServe(): void {
  *
  * A rejected handler promise (a dropped-connection fault, or a close during latency)
  * becomes a response whose body breaks off: Deno.serve cannot close a socket without
- * answering, so the status line and headers go out, the connection closes before the
- * promised byte, and the client's body read fails with a TypeError.
+ * answering, so the status line (200) and headers go out, the connection closes before the
+ * promised byte, and the client's body read fails with a TypeError. Tried and no better: a
+ * throwing handler (Deno answers 500), a body stream that errors before its first chunk
+ * (200, headers, then the same broken body).
  */
 export function serve(
   handler: (request: Request) => Promise<Response>,

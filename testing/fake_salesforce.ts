@@ -161,7 +161,20 @@ export interface FakeFault {
   contentType?: string;
   /** Extra latency before anything else; aborting the request's signal cuts it short. @default 0 */
   latencyMs?: number;
-  /** Drop the connection: `fetch` rejects with a TypeError; served, the body breaks off. @default false */
+  /**
+   * Drop the connection. Through {@linkcode FakeSalesforce.fetch}, the promise rejects with a
+   * TypeError, as fetch does on a network failure (a client retries it like one).
+   *
+   * Served ({@linkcode FakeSalesforce.serve}), the connection cannot be closed before an
+   * answer: Deno.serve always sends a status line and headers first, whatever the handler
+   * does (throwing gives a 500; a body stream that errors before its first chunk, or a
+   * `Content-Length` the body never reaches, both send `200` and headers and then close). So
+   * the status line `200` and the headers arrive, the connection closes before the body, and
+   * the client's `fetch` resolves with that 200 while reading its body rejects with a
+   * TypeError (`error reading a body from connection` in Deno). A client that retries only
+   * when `fetch` itself rejects sees that TypeError from the body instead of a retry.
+   * @default false
+   */
   drop?: boolean;
   /** Expire the request's access token, so it (and later uses of it) get 401 INVALID_SESSION_ID. @default false */
   expireToken?: boolean;

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mock } from "node:test";
+import { Salesforce } from "../../client/salesforce.ts";
+import { clock } from "../../retries/_clock.ts";
 import { FakeSalesforce } from "../../testing/mod.ts";
 
 Deno.test("FakeSalesforce serves over loopback and reports the served URL as its instance", async () => {
@@ -120,4 +123,31 @@ Deno.test("FakeSalesforce.serve on a runtime without Deno.serve says what it nee
   assert.equal(typeof Deno.serve, "function");
   // Nothing was started: the org still answers at its instance URL.
   assert.equal(org.baseUrl, "https://fake.my.salesforce.com");
+});
+
+Deno.test("A dropped connection reaches the client as a network error in fetch mode and as a broken 200 body when served", async () => {
+  const org = new FakeSalesforce();
+  const direct = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+  await direct.getLimits();
+  org.inject({ path: /\/limits$/, drop: true });
+  // fetch rejects with a TypeError: the client retries it like any network failure.
+  const sleep = mock.method(clock, "sleep", () => Promise.resolve());
+  try {
+    assert.ok("DailyApiRequests" in await direct.getLimits());
+  } finally {
+    sleep.mock.restore();
+  }
+  assert.equal(org.stats.requests["GET limits"], 3);
+
+  const server = org.serve();
+  try {
+    const served = new Salesforce({ baseUrl: server.url, auth: org.auth() });
+    await served.getLimits();
+    org.inject({ path: /\/limits$/, drop: true });
+    // Served, the status line and headers go out first: fetch resolves, the body read fails.
+    await assert.rejects(served.getLimits(), { name: "TypeError" });
+    assert.deepEqual(org.faults, []);
+  } finally {
+    await server.close();
+  }
 });
