@@ -102,6 +102,13 @@ export interface JobInfo {
  * not run the job (creation or upload failed after retries, polling failed), `error`
  * says why and its rows are in `unprocessedRecords`, each with `sf__Error`.
  *
+ * Results from `performOperation` keep each row set as the CSV bytes Salesforce sent
+ * (checked to parse as they arrived) until it is first read: reading
+ * `successfulResults` (likewise the two others) parses it once into a real array of
+ * plain objects, which every later read returns, and which can be changed or replaced
+ * like any property. A set never read costs its CSV size, not the 2 to 3 times as much
+ * its rows take as objects.
+ *
  * @example
  * ```ts
  * import type { JobResult } from "@x/aiosalesforce";
@@ -187,9 +194,10 @@ export interface IngestOptions {
   maxRecords?: number;
   /**
    * Most jobs open at once. Memory holds about (maxConcurrentJobs + 1) × maxSizeBytes of
-   * CSV, plus the result rows of the job being handed out: as objects, roughly 3 times
-   * that job's CSV size (and, in a `for await` loop over `performOperation`, those of the
-   * job the loop variable still holds).
+   * CSV, plus the result CSV of the job being handed out, and the rows of the results
+   * the caller reads: as objects, 2 to 3 times their CSV size (in a `for await` loop
+   * over `performOperation`, the loop variable keeps the previous job's alive while the
+   * next one's results download).
    *
    * @default {4}
    */

@@ -143,3 +143,44 @@ Deno.test("an upload body whose bytes were taken away fails its attempt instead 
   await assert.rejects(new Response(replay()).text(), /sent 5 of 17 bytes/);
   await body.cancel();
 });
+
+Deno.test("a JobResult's row sets, read on first access, behave as ordinary arrays", async () => {
+  await withInstantSleep(async () => {
+    const { sf } = setup();
+    const input = [...accounts(3), { Name: "" }]; // the last one fails: Name is required
+    const jobs = await Array.fromAsync(
+      sf.bulkV2.ingest.performOperation("insert", "Account", input),
+    );
+    assert.equal(jobs.length, 1);
+    const [job] = jobs;
+    assert.deepEqual(Object.keys(job), [
+      "jobInfo",
+      "successfulResults",
+      "failedResults",
+      "unprocessedRecords",
+    ]);
+    const successful = job.successfulResults;
+    assert.ok(Array.isArray(successful));
+    assert.equal(successful.length, 3);
+    assert.equal(job.successfulResults, successful); // the same array on every read
+    assert.deepEqual([...successful].map((row) => row.Name), input.slice(0, 3).map((r) => r.Name));
+    successful.push({ Name: "added by the caller" });
+    assert.equal(job.successfulResults.length, 4);
+    // JSON, spread and structuredClone see plain arrays of plain objects.
+    const json = JSON.parse(JSON.stringify(job));
+    assert.equal(json.successfulResults.length, 4);
+    assert.match(json.failedResults[0].sf__Error, /^REQUIRED_FIELD_MISSING/);
+    assert.deepEqual(json.unprocessedRecords, []);
+    assert.deepEqual({ ...job }.failedResults, job.failedResults);
+    assert.deepEqual(structuredClone(job).successfulResults, job.successfulResults);
+    // A set may be replaced, before or after its first read.
+    job.unprocessedRecords = [{ Name: "replaced" }];
+    assert.deepEqual(job.unprocessedRecords, [{ Name: "replaced" }]);
+    const other = (await Array.fromAsync(
+      sf.bulkV2.ingest.performOperation("insert", "Account", accounts(2)),
+    ))[0];
+    other.failedResults = [];
+    assert.deepEqual(other.failedResults, []);
+    assert.equal(other.successfulResults.length, 2);
+  });
+});
