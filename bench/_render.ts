@@ -4,6 +4,7 @@ import { count, ratio, showBytes, showSpread, status, table } from "./_report.ts
 import type { BenchResults, ClientResult } from "./_results.ts";
 import { bulkSection } from "./_render_bulk.ts";
 import { find, median } from "./_targets.ts";
+import { renderFakeBench } from "./fake_bench.ts";
 
 function runtimeName(client: ClientResult): string {
   return client.runtime === "deno" ? "Deno" : "Node";
@@ -197,6 +198,21 @@ function collectionsSection(results: BenchResults): string {
   ].join("\n");
 }
 
+function fakeSection(results: BenchResults): string {
+  const fake = results.fake!;
+  return [
+    "### The fake org's own speed (issue 3)",
+    "",
+    "bench/fake_bench.ts `runFakeBench()`, in one process: the fake's time to serve a page (from",
+    "`org.fetch` of the page URL to the last body byte) against the client's time to consume the same",
+    "bytes (replayed through `sf.query` / `sf.bulkV2.query`). The fake keeps each record's serialised",
+    'bytes once served, so "records served before" is a query or job over records read before (every',
+    'bench run after the first); "first serve" is a fresh org.',
+    "",
+    fake.result === undefined ? (fake.notMeasured ?? "not measured") : renderFakeBench(fake.result),
+  ].join("\n");
+}
+
 function csvBundleSection(results: BenchResults): string {
   const rows: string[][] = [];
   const csv = results.csv;
@@ -301,6 +317,7 @@ export function renderMarkdown(results: BenchResults): string {
   if (results.bulk) sections.push(bulkSection(results));
   if (results.cold) sections.push(coldSection(results));
   if (results.collections) sections.push(collectionsSection(results));
+  if (results.fake) sections.push(fakeSection(results));
   if (results.csv || results.bundle) sections.push(csvBundleSection(results));
   if (results.conformance) sections.push(conformanceSection(results));
   return sections.join("\n\n") + "\n";

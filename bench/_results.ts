@@ -1,5 +1,6 @@
 // The shape of bench/results/latest.json, shared by the runner and the renderer.
 import type { Spread } from "./_report.ts";
+import type { FakeBenchResult } from "./fake_bench.ts";
 
 /** One run of one client: what the process measured plus the server's view. */
 export interface RunRecord {
@@ -148,6 +149,8 @@ export interface BenchResults {
   };
   collections?: { notMeasured?: string; result?: Record<string, unknown> };
   csv?: { notMeasured?: string; writeMBps?: number; parseMBps?: number };
+  /** bench/fake_bench.ts: the fake org's serve time per page against the client's (issue 3). */
+  fake?: { notMeasured?: string; result?: FakeBenchResult };
   bundle?: {
     notMeasured?: string;
     oursMinBytes?: number;

@@ -7,7 +7,7 @@
 //
 //   deno task bench            full run (5 runs per client workload; about 5 minutes)
 //   deno task bench --quick    smoke run (1 run, 2,000 GETs, 20,000 query records; under a minute)
-//   deno task bench --only rest,query,cold,bulk,collections,csv,bundle,conformance
+//   deno task bench --only rest,query,cold,bulk,collections,fake,csv,bundle,conformance
 import { type BulkParams, measureBulk } from "./_bulk.ts";
 import { type ClientSpec, type Context, measureClients } from "./_clients.ts";
 import { BENCH, BUILD, bundleCore, capture, log, machine, ROOT, setUpNode } from "./_env.ts";
@@ -15,6 +15,7 @@ import { hasTimeV, startServer } from "./_process.ts";
 import { renderMarkdown, renderResultsFile } from "./_render.ts";
 import { targetLines } from "./_targets.ts";
 import type { BenchResults } from "./_results.ts";
+import type { FakeBenchResult } from "./fake_bench.ts";
 import { checkConformance, measureBundle, measureExternal } from "./_sections.ts";
 import type { ColdParams, QueryParams, RestParams } from "./workloads/core.ts";
 
@@ -257,6 +258,17 @@ async function main(): Promise<void> {
         : { writeMBps: r?.writeMBps, parseMBps: r?.parseMBps };
     }
   }
+  if (wanted("fake")) {
+    log("fake org speed (bench/fake_bench.ts runFakeBench)");
+    const fake = await measureExternal("fake", "fake_bench.ts", {
+      params: { quick: QUICK },
+      timeoutMs: 300_000,
+      timeV: false,
+    });
+    results.fake = fake.notMeasured
+      ? { notMeasured: fake.notMeasured }
+      : { result: fake.result as unknown as FakeBenchResult };
+  }
   if (wanted("bundle")) {
     log("bundle size (deno bundle --minify, gzip via CompressionStream)");
     results.bundle = await measureBundle();
@@ -282,7 +294,13 @@ async function main(): Promise<void> {
     );
     // CI runs `deno fmt --check` (markdown too) with the root config; name it, or
     // bench/package.json makes `deno fmt <file>` fall back to its defaults.
-    await capture(Deno.execPath(), ["fmt", "--quiet", "--config", "deno.json", "bench/RESULTS.md"]);
+    await capture(Deno.execPath(), [
+      "fmt",
+      "--quiet",
+      "--config",
+      "deno.json",
+      "bench/RESULTS.md",
+    ]);
     log("wrote bench/RESULTS.md");
   }
 }

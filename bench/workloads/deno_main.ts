@@ -19,6 +19,7 @@ export const EXTERNAL: Record<string, { file: string; exportName: string }> = {
     file: "collections_bench.ts",
     exportName: "runCollectionsBench",
   },
+  fake: { file: "fake_bench.ts", exportName: "runFakeBench" },
 };
 
 async function external(
