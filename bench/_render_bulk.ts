@@ -1,18 +1,6 @@
 // The Bulk API 2.0 table and targets (workloads 3 and 4).
-import {
-  count,
-  showBytes,
-  showSpread,
-  type Spread,
-  spread,
-  table,
-} from "./_report.ts";
-import type {
-  BenchResults,
-  BulkClient,
-  BulkPhase,
-  TargetLine,
-} from "./_results.ts";
+import { count, showBytes, showSpread, type Spread, spread, table } from "./_report.ts";
+import type { BenchResults, BulkClient, BulkPhase, TargetLine } from "./_results.ts";
 
 /** A query phase may grow by this factor from the smallest to the largest size and still be "flat". */
 const FLAT_FACTOR = 1.25;
@@ -73,9 +61,7 @@ function insertPhase(client: BulkClient, records: number): PhaseSummary {
 
 function failureNote(client: BulkClient): string {
   const failed = client.runs.filter((run) => run.error !== undefined);
-  return failed.length === 0
-    ? ""
-    : ` (${failed.length} run(s) failed: ${failed[0].error})`;
+  return failed.length === 0 ? "" : ` (${failed.length} run(s) failed: ${failed[0].error})`;
 }
 
 /** Targets for workloads 3 and 4. */
@@ -89,9 +75,7 @@ export function bulkTargets(results: BenchResults): TargetLine[] {
     `Bulk query: ours' peak RSS flat as rows grow (largest ≤ ${FLAT_FACTOR}× smallest)`;
   const [ours, jsforce] = bulk.clients ?? [];
   const oursProblem = bulk.notMeasured ?? ours?.notMeasured ??
-    (ours && good(ours).length === 0
-      ? `every run failed${failureNote(ours)}`
-      : undefined);
+    (ours && good(ours).length === 0 ? `every run failed${failureNote(ours)}` : undefined);
   if (oursProblem !== undefined || !ours || !bulk.params) {
     const measured = oursProblem ?? "not measured";
     return [insertTarget, belowTarget, flatTarget].map((target) => ({
@@ -108,9 +92,7 @@ export function bulkTargets(results: BenchResults): TargetLine[] {
     measured: `${showBytes(insert.peakRss)} vs bound ${
       insert.rssBound === undefined ? "—" : showBytes(spread([insert.rssBound]))
     }`,
-    ok: peak === undefined || insert.rssBound === undefined
-      ? undefined
-      : peak <= insert.rssBound,
+    ok: peak === undefined || insert.rssBound === undefined ? undefined : peak <= insert.rssBound,
   });
   const theirs = jsforce && !jsforce.notMeasured && good(jsforce).length > 0
     ? insertPhase(jsforce, insertRecords).peakRss?.median
@@ -122,9 +104,7 @@ export function bulkTargets(results: BenchResults): TargetLine[] {
         jsforce?.notMeasured ??
           `every run failed${jsforce ? failureNote(jsforce) : ""}`
       }`
-      : `ours ${showBytes(insert.peakRss)}; jsforce ${
-        showBytes(spread([theirs]))
-      }`,
+      : `ours ${showBytes(insert.peakRss)}; jsforce ${showBytes(spread([theirs]))}`,
     ok: peak === undefined || theirs === undefined ? undefined : peak < theirs,
   });
   const smallest = queryPhase(ours, Math.min(...queryRows)).peakRss?.median;
@@ -155,9 +135,7 @@ export function bulkSection(results: BenchResults): string {
   }
   const { insertRecords, queryRows } = bulk.params;
   lines.push(
-    `Queries of ${
-      queryRows.map(count).join(" and ")
-    } rows (8 fields), then an insert of ${
+    `Queries of ${queryRows.map(count).join(" and ")} rows (8 fields), then an insert of ${
       count(insertRecords)
     } × 8 fields; a fresh org per run, in its own process. Ours: bench/bulk_bench.ts \`runBulkBench()\` (\`sf.bulkV2.query\`, then, in a fresh process, \`sf.bulkV2.ingest.performOperation\` from a generator, 10 MB jobs, 4 at once, results read in a \`for await\` loop). jsforce: \`bulk2.query\` record stream, then, in a fresh process, \`bulk2.loadAndWaitForResults\` with a CSV \`Readable\` (one job: jsforce does not split). RSS: the client process, sampled every 50 ms inside; "process peak" is /usr/bin/time -v over the whole run.`,
     "",
@@ -215,9 +193,7 @@ export function bulkSection(results: BenchResults): string {
     "process peak (time -v)",
   ], rows));
   const quoteError = (bulk.clients ?? []).some((client) =>
-    client.runs.some((run) =>
-      run.queries?.some((q) => q.error?.includes("Invalid Closing Quote"))
-    )
+    client.runs.some((run) => run.queries?.some((q) => q.error?.includes("Invalid Closing Quote")))
   );
   if (quoteError) {
     lines.push(
