@@ -27,8 +27,11 @@ export interface FakeClock {
 export function stubClient(handler: Handler, options: { timeout?: number } = {}): StubClient {
   const requests: Request[] = [];
   const events: SalesforceEvent[] = [];
-  const fetch = mock.fn((input: RequestInfo | URL) => {
-    const request = input as Request;
+  const fetch = mock.fn((input: RequestInfo | URL, init?: RequestInit) => {
+    // The engine passes each attempt's signal beside the request, as `fetch(request, { signal })`.
+    const request = init?.signal
+      ? new Request(input as Request, { signal: init.signal })
+      : input as Request;
     requests.push(request);
     return Promise.resolve(handler(request, requests.length));
   });

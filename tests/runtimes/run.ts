@@ -106,6 +106,8 @@ try {
       : (await run(bin, ["--version"])).stdout.split("\n")[0];
     org.clearFaults();
     org.inject({ path: /\/limits$/, status: 503, errorCode: "SERVER_UNAVAILABLE", times: 1 });
+    // Two requests that hang: one cut by the client's timeout, one by the caller's signal.
+    org.inject({ path: /\/sobjects\/Lead\/describe$/, latencyMs: 20_000, times: 2 });
     const result = await run(bin, args);
     if (result.code === 0 && result.stdout.includes('"ok":true')) {
       console.log(`ok   ${name} ${version}: ${result.stdout}`);

@@ -98,5 +98,25 @@ export async function runScenario(config: ScenarioConfig): Promise<ScenarioResul
   check(retries.length === 1, `expected one retry, saw ${retries.length}`);
   check(consumed >= 8, `expected the event hook to count API calls, saw ${consumed}`);
 
+  // The runner makes two describes of Lead hang: the per-attempt timeout cuts one, the
+  // caller's signal the other (each attempt's signal goes to fetch in its init).
+  const impatient = new Salesforce({ baseUrl: config.baseUrl, auth: sf.auth, timeout: 200 });
+  const timedOut = await impatient.request("sobjects/Lead/describe").then(
+    () => fail("a request past its timeout answered"),
+    (error: unknown) => error,
+  );
+  check(
+    timedOut instanceof Error && timedOut.name === "TimeoutError",
+    `timeout: expected a TimeoutError, got ${String(timedOut)}`,
+  );
+  const controller = new AbortController();
+  const reason = new Error("caller gave up");
+  setTimeout(() => controller.abort(reason), 200);
+  const aborted = await sf.request("sobjects/Lead/describe", { signal: controller.signal }).then(
+    () => fail("an aborted request answered"),
+    (error: unknown) => error,
+  );
+  check(aborted === reason, `abort: expected the caller's reason, got ${String(aborted)}`);
+
   return { ok: true, records: count, apiCalls: consumed, retries: retries.length };
 }
