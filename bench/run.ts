@@ -54,8 +54,10 @@ function wanted(section: string): boolean {
 
 const REST_CLIENTS: ClientSpec[] = [
   { label: "raw fetch", runtime: "deno", workload: "rest/raw" },
+  { label: "raw fetch + timeout signal", runtime: "deno", workload: "rest/raw-timeout" },
   { label: "ours", runtime: "deno", workload: "rest/ours" },
   { label: "raw fetch", runtime: "node", workload: "rest/raw" },
+  { label: "raw fetch + timeout signal", runtime: "node", workload: "rest/raw-timeout" },
   { label: "ours (bundled)", runtime: "node", workload: "rest/ours" },
   { label: "jsforce", runtime: "node", workload: "rest/jsforce" },
 ];

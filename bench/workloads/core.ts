@@ -171,6 +171,34 @@ export async function restRaw(
   );
 }
 
+/**
+ * REST GETs with plain `fetch` and what our client adds for its per-attempt timeout: an
+ * AbortController per request whose signal goes to `fetch`, cleared when the headers arrive.
+ * Not a target: it shows how much of our gap to raw fetch the timeout alone costs.
+ */
+export async function restRawTimeout(
+  target: Target,
+  params: RestParams,
+): Promise<Measured> {
+  const token = await rawToken(target);
+  const headers = {
+    Authorization: `Bearer ${token}`,
+    Accept: "application/json",
+  };
+  return await timedRest(params, async (i) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 120_000);
+    let response: Response;
+    try {
+      response = await fetch(recordUrl(target, i), { headers, signal: controller.signal });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok) throw new Error(`GET answered ${response.status}: ${await response.text()}`);
+    return await response.json();
+  });
+}
+
 /** REST GETs with `sf.sobject.get`. */
 export async function restOurs(
   target: Target,
@@ -325,6 +353,7 @@ export function sampleRss(
 /** Workloads by name, as the Deno and Node entries dispatch them. */
 export const WORKLOADS = {
   "rest/raw": restRaw,
+  "rest/raw-timeout": restRawTimeout,
   "rest/ours": restOurs,
   "query/raw": queryRaw,
   "query/ours": queryOurs,
