@@ -116,8 +116,22 @@ async function rawToken(target: Target): Promise<string> {
   return body.access_token;
 }
 
-async function rawGetJson(url: string, headers: HeadersInit): Promise<unknown> {
-  const response = await fetch(url, { headers });
+async function rawGetJson(
+  url: string,
+  headers: HeadersInit,
+  timeoutMs?: number,
+): Promise<unknown> {
+  let response: Response;
+  if (timeoutMs === undefined) response = await fetch(url, { headers });
+  else {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      response = await fetch(url, { headers, signal: controller.signal });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   if (!response.ok) {
     const text = await response.text();
     throw new Error(
@@ -155,10 +169,10 @@ async function timedRest(
   };
 }
 
-/** REST GETs with plain `fetch` and a bearer token: the floor. */
-export async function restRaw(
+async function restPlain(
   target: Target,
   params: RestParams,
+  timeoutMs?: number,
 ): Promise<Measured> {
   const token = await rawToken(target);
   const headers = {
@@ -167,8 +181,13 @@ export async function restRaw(
   };
   return await timedRest(
     params,
-    (i) => rawGetJson(recordUrl(target, i), headers),
+    (i) => rawGetJson(recordUrl(target, i), headers, timeoutMs),
   );
+}
+
+/** REST GETs with plain `fetch` and a bearer token: the floor. */
+export function restRaw(target: Target, params: RestParams): Promise<Measured> {
+  return restPlain(target, params);
 }
 
 /**
@@ -176,27 +195,8 @@ export async function restRaw(
  * AbortController per request whose signal goes to `fetch`, cleared when the headers arrive.
  * Not a target: it shows how much of our gap to raw fetch the timeout alone costs.
  */
-export async function restRawTimeout(
-  target: Target,
-  params: RestParams,
-): Promise<Measured> {
-  const token = await rawToken(target);
-  const headers = {
-    Authorization: `Bearer ${token}`,
-    Accept: "application/json",
-  };
-  return await timedRest(params, async (i) => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), 120_000);
-    let response: Response;
-    try {
-      response = await fetch(recordUrl(target, i), { headers, signal: controller.signal });
-    } finally {
-      clearTimeout(timer);
-    }
-    if (!response.ok) throw new Error(`GET answered ${response.status}: ${await response.text()}`);
-    return await response.json();
-  });
+export function restRawTimeout(target: Target, params: RestParams): Promise<Measured> {
+  return restPlain(target, params, 120_000);
 }
 
 /** REST GETs with `sf.sobject.get`. */
