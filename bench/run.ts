@@ -70,6 +70,11 @@ const QUERY_CLIENTS: ClientSpec[] = [
     workload: "query/raw",
   },
   {
+    label: "raw fetch, one page ahead",
+    runtime: "deno",
+    workload: "query/raw-prefetch",
+  },
+  {
     label: "ours (bundled, prefetch)",
     runtime: "node",
     workload: "query/ours",
@@ -78,6 +83,11 @@ const QUERY_CLIENTS: ClientSpec[] = [
     label: "raw fetch, sequential loop",
     runtime: "node",
     workload: "query/raw",
+  },
+  {
+    label: "raw fetch, one page ahead",
+    runtime: "node",
+    workload: "query/raw-prefetch",
   },
   {
     label: "jsforce autoFetch (record stream)",
