@@ -92,6 +92,8 @@ const HEAD =
   /^\s*\{\s*"totalSize"\s*:\s*\d+\s*,\s*"done"\s*:\s*(?:true|false)\s*,\s*(?:"nextRecordsUrl"\s*:\s*"([^"\\]*)"\s*,\s*)?"records"\s*:/;
 // Past this many characters without a match, the head is not in that form.
 const HEAD_MAX = 2_048;
+// Decodes whole pages (no stream state), so one serves them all.
+const DECODER = new TextDecoder();
 
 /** A page request in flight. */
 interface PendingPage<T> {
@@ -147,7 +149,7 @@ async function readPage<T>(
       offset += chunk.length;
     }
   }
-  return JSON.parse(new TextDecoder().decode(bytes)) as QueryPage<T>;
+  return JSON.parse(DECODER.decode(bytes)) as QueryPage<T>;
 }
 
 function requestPage<T>(

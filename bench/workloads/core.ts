@@ -301,7 +301,8 @@ export async function queryOurs(
   const cpu = cpuClock();
   const start = performance.now();
   for await (const record of sf.query(params.soql)) {
-    if (performance.now() > deadline) {
+    // Checked once a page, as the raw loops do: a clock read per record costs ~0.1 µs.
+    if (count % params.every === 0 && performance.now() > deadline) {
       throw new Error(`time cap passed after ${count} records`);
     }
     count++;
