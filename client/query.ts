@@ -25,6 +25,36 @@ export interface QueryOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What {@linkcode Salesforce.query} returns: an async generator of the records,
+ * which also tells the query's `totalSize` once the first page has arrived. For
+ * `SELECT COUNT() FROM …`, which yields no records, `totalSize` is the count.
+ *
+ * @example Count records with SELECT COUNT()
+ * ```ts
+ * import { Salesforce } from "@x/aiosalesforce";
+ * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const org = new FakeSalesforce();
+ * org.insert("Account", [{ Name: "Acme" }, { Name: "Globex" }, { Name: "Initech" }]);
+ * const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+ * const query = sf.query("SELECT COUNT() FROM Account");
+ * assert.equal(query.totalSize, undefined); // nothing fetched yet
+ * let yielded = 0;
+ * for await (const _ of query) yielded++;
+ * assert.equal(yielded, 0); // COUNT() yields no records
+ * assert.equal(query.totalSize, 3);
+ * ```
+ */
+export interface QueryIterator<T> extends AsyncGenerator<T, void, undefined> {
+  /**
+   * The number of rows the whole query matches (the `COUNT()` value for
+   * `SELECT COUNT()`), from the first page; `undefined` until it has arrived.
+   */
+  readonly totalSize: number | undefined;
+}
+
 /** One page of a REST query result. */
 export interface QueryPage<T> {
   /** Rows of the whole query (the `COUNT()` value for `SELECT COUNT()`). */
@@ -73,7 +103,7 @@ export function queryRecords<T = Record<string, unknown>>(
   soql: string,
   options: QueryOptions = {},
   basePath = `/services/data/v${client.version}`,
-): AsyncGenerator<T, void, undefined> {
+): QueryIterator<T> {
   const context = "Cannot run query";
   checkSoql(context, soql);
   let headers: Record<string, string> | undefined;
@@ -83,7 +113,12 @@ export function queryRecords<T = Record<string, unknown>>(
   }
   const resource = options.includeAllRecords ? "queryAll" : "query";
   const first = `${basePath}/${resource}?q=${encodeURIComponent(soql)}`;
-  return pages<T>(client, first, headers, options.signal);
+  const seen: { totalSize?: number } = {};
+  const iterator = pages<T>(client, first, headers, options.signal, seen);
+  return Object.defineProperty(iterator, "totalSize", {
+    get: () => seen.totalSize,
+    enumerable: true,
+  }) as QueryIterator<T>;
 }
 
 // The keys Salesforce sends before `records`, in its order (salesforce-api.md §6.2);
@@ -188,6 +223,7 @@ async function* pages<T>(
   firstUrl: string,
   headers: Record<string, string> | undefined,
   callerSignal: AbortSignal | undefined,
+  seen: { totalSize?: number },
 ): AsyncGenerator<T, void, undefined> {
   let following: PendingPage<T> | undefined = requestPage<T>(
     client,
@@ -205,6 +241,7 @@ async function* pages<T>(
       const nextUrl = await current.next;
       if (nextUrl !== undefined) following = requestPage<T>(client, nextUrl, headers, callerSignal);
       const page = await current.page;
+      seen.totalSize ??= page.totalSize;
       const parsedNext = page.nextRecordsUrl || undefined;
       if (parsedNext !== nextUrl) {
         // The parsed page disagrees with its head (a repeated key, say): trust the parse.

@@ -15,7 +15,7 @@ import { BulkClientV2 } from "./bulk_v2.ts";
 import { CompositeClient } from "./composite.ts";
 import { CollectionsClient } from "./collections.ts";
 import { createSalesforceError } from "./errors.ts";
-import { type QueryOptions, queryRecords } from "./query.ts";
+import { type QueryIterator, type QueryOptions, queryRecords } from "./query.ts";
 import { SObjectClient } from "./sobject.ts";
 import { ToolingClient } from "./tooling.ts";
 import { cachedDescribe, clearDescribeCache } from "./_describe_cache.ts";
@@ -263,7 +263,8 @@ export class Salesforce {
    *
    * @param soql The query; build it with {@linkcode soql} or {@linkcode formatSoql} to quote values safely.
    * @param options `includeAllRecords` (queryAll), `batchSize` (200 to 2,000), `signal`.
-   * @returns An async iterable of records.
+   * @returns An async iterable of records; its `totalSize` is the query's row
+   *   count (the `COUNT()` value) once the first page has arrived.
    * @throws {TypeError} When `soql` is empty.
    * @throws {SalesforceError} When a page request fails (e.g. `MALFORMED_QUERY`).
    *
@@ -287,7 +288,7 @@ export class Salesforce {
   query<T = Record<string, unknown>>(
     soql: string,
     options: QueryOptions = {},
-  ): AsyncGenerator<T, void, undefined> {
+  ): QueryIterator<T> {
     return queryRecords<T>(this, soql, options);
   }
 

@@ -6,7 +6,7 @@
  */
 
 import type { DescribeGlobal, Salesforce } from "./salesforce.ts";
-import { type QueryOptions, queryRecords } from "./query.ts";
+import { type QueryIterator, type QueryOptions, queryRecords } from "./query.ts";
 import { SObjectClient } from "./sobject.ts";
 import { cachedDescribe } from "./_describe_cache.ts";
 
@@ -58,7 +58,8 @@ export class ToolingClient {
    *
    * @param soql The query, e.g. `SELECT Id, Name FROM ApexClass`.
    * @param options `batchSize` (200 to 2,000), `signal`.
-   * @returns An async iterable of records.
+   * @returns An async iterable of records; its `totalSize` is the query's row
+   *   count (the `COUNT()` value) once the first page has arrived.
    * @throws {TypeError} When `soql` is empty, or `includeAllRecords` is set
    *   (the Tooling API has no queryAll).
    * @throws {SalesforceError} When a page request fails (e.g. `INVALID_TYPE`).
@@ -85,7 +86,7 @@ export class ToolingClient {
   query<T = Record<string, unknown>>(
     soql: string,
     options: ToolingQueryOptions = {},
-  ): AsyncGenerator<T, void, undefined> {
+  ): QueryIterator<T> {
     if ((options as QueryOptions)?.includeAllRecords) {
       throw new TypeError(
         `Cannot run Tooling API query: "includeAllRecords" is not supported (the Tooling API has no queryAll)`,

@@ -157,12 +157,52 @@ Deno.test("an aborted signal rejects the pending page promptly", async () => {
   await assert.rejects(pending, reason);
 });
 
-Deno.test("COUNT() queries yield no records", async () => {
+Deno.test("COUNT() queries yield no records and tell the count in totalSize", async () => {
   const { org, sf } = setup();
   org.insert("Account", names(3));
+  org.insert("Account", [{ Name: "Other" }]);
+  const query = sf.query("SELECT COUNT() FROM Account WHERE Name LIKE 'Account%'");
+  assert.equal(query.totalSize, undefined);
   const records = [];
-  for await (const r of sf.query("SELECT COUNT() FROM Account")) records.push(r);
+  for await (const r of query) records.push(r);
   assert.deepEqual(records, []);
+  assert.equal(query.totalSize, 3);
+});
+
+Deno.test("totalSize is the whole query's row count from the first page on", async () => {
+  const { org, sf, pageRequests } = setup(200);
+  org.insert("Account", names(450));
+  const query = sf.query("SELECT Name FROM Account");
+  const iterator = query[Symbol.asyncIterator]();
+  assert.equal(iterator, query);
+  assert.equal((await iterator.next()).done, false);
+  assert.equal(query.totalSize, 450);
+  await iterator.return();
+  assert.ok(pageRequests() < 3, "left after the first page");
+  assert.equal(query.totalSize, 450);
+  assert.ok(Object.keys(query).includes("totalSize"), "enumerable, so it shows when logged");
+});
+
+Deno.test("totalSize stays undefined when the first page fails", async () => {
+  const { sf } = setup();
+  const query = sf.query("SELECT Id FORM Account");
+  await assert.rejects(async () => {
+    for await (const _ of query) { /* never reached */ }
+  }, SalesforceError);
+  assert.equal(query.totalSize, undefined);
+});
+
+Deno.test("Tooling queries tell totalSize too", async () => {
+  const { org, sf } = setup();
+  org.insertTooling("ApexLog", [
+    { Operation: "Api", Status: "Success", LogLength: 1 },
+    { Operation: "Api", Status: "Success", LogLength: 2 },
+  ]);
+  const query = sf.tooling.query("SELECT Id FROM ApexLog");
+  let count = 0;
+  for await (const _ of query) count++;
+  assert.equal(count, 2);
+  assert.equal(query.totalSize, 2);
 });
 
 /** A body in two parts: `head` at once, `rest` when `gate` resolves. */
