@@ -41,6 +41,16 @@ console.log("A 503, then a row lock; both are retried by the default policy:");
 org.inject({ path: /\/limits$/, status: 503, errorCode: "SERVER_UNAVAILABLE" });
 org.inject({ path: /\/limits$/, errorCode: "UNABLE_TO_LOCK_ROW" });
 await sf.getLimits();
+console.log("A 429 with Retry-After: 1 is retried after the second Salesforce asked for:");
+org.inject({
+  path: /\/limits$/,
+  status: 429,
+  errorCode: "REQUEST_LIMIT_EXCEEDED",
+  headers: { "Retry-After": "1" },
+});
+const asked = performance.now();
+await sf.getLimits();
+console.log(`  answered after ${((performance.now() - asked) / 1000).toFixed(1)} s`);
 console.log("A dropped connection (fetch throws a TypeError) is retried too:");
 org.inject({ drop: true });
 await sf.getLimits();
