@@ -42,7 +42,10 @@ const stores = new WeakMap<object, StoreCaches>();
 
 /** Record texts of one projection of one store, and the pages made of them. */
 export class RecordBytes {
-  #entries = new WeakMap<StoredRecord, Entry>();
+  // A Map, not a WeakMap: its lookups are about a third faster, which a page served again is
+  // made of. It keeps a purged record's entry alive only until the store's next mutation
+  // starts the caches afresh (or the org is reset); a purged record is never served again.
+  #entries = new Map<StoredRecord, Entry>();
   #owner: StoreCaches;
   #separatorText: string;
   #separator: Uint8Array<ArrayBuffer>;
