@@ -50,9 +50,6 @@ export interface SalesforceOptions {
   version?: string;
   /**
    * The `fetch` to send requests with, e.g. `org.fetch` of a `FakeSalesforce`.
-   * It is called as `fetch(request, { signal })`: the signal (the attempt's
-   * timeout joined with the caller's) comes in `init`, not on the request, so a
-   * custom `fetch` must honour `init.signal` as the standard one does.
    *
    * @default {globalThis.fetch}
    */
@@ -469,10 +466,13 @@ export class Salesforce {
     const prepared: Prepared = { caller: signal };
     if (typeof body === "string") prepared.text = body;
     // Without a body, or with one to send afresh, the first attempt can send the request itself.
-    prepared.sendable = body === undefined || body === null || prepared.text !== undefined;
-    // The engine passes each attempt's signal to `fetch` beside the request: a Request built
-    // with a signal makes a signal that follows it, and `fetch` would make another.
-    init.signal = null;
+    if (body === undefined || body === null || prepared.text !== undefined) {
+      const first = new AbortController();
+      prepared.first = first;
+      init.signal = signal === null ? first.signal : AbortSignal.any([signal, first.signal]);
+    } else {
+      init.signal = null;
+    }
     const request = new Request(input, init);
     setPrepared(request, prepared);
     return request;

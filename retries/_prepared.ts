@@ -4,8 +4,8 @@
 //   an "abort" listener that lives until the Request is collected: thousands on
 //   one shared signal), so the client leaves it off and the engine joins it to
 //   each attempt's signal itself; without one, an attempt needs no join at all.
-// - whether the first attempt can send the request itself instead of a copy (a GET,
-//   or a body kept as text); the request has no signal of its own to abort.
+// - a controller that aborts the request's own signal, so the first attempt can
+//   send the request itself instead of a copy (a GET, or a body kept as text).
 // - the body as text, so later attempts send it afresh without cloning.
 
 /** A request the client prepared for the engine. */
@@ -13,10 +13,10 @@ export interface Prepared {
   /** The caller's signal, or null when it passed none. */
   caller: AbortSignal | null;
   /**
-   * True while the request itself may be sent (a GET, or a body kept as text, before its
-   * first attempt). It carries no signal: each attempt's goes to `fetch` in its init.
+   * Aborts `request.signal` (it follows `caller` too): the first attempt sends
+   * the request itself under this controller's timeout. Taken by that attempt.
    */
-  sendable?: boolean;
+  first?: AbortController;
   /** The body, when it is text: each later attempt sends it afresh. */
   text?: string;
 }

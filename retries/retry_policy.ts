@@ -319,7 +319,7 @@ export class RetryPolicy {
    * `policy.createContext().sendRequestWithRetries(client, request)`.
    *
    * @param client The client whose `fetch`, `eventBus` and `timeout` to use.
-   * @param request The request; one with a body is copied for every attempt, never sent itself.
+   * @param request The request; it is copied for every attempt, never sent itself.
    * @returns The final response (2xx, 401, or one no rule retries).
    * @throws The caller's `signal.reason` on abort; the last error when no rule retries it.
    */
@@ -421,19 +421,17 @@ export class RetryContext {
   /**
    * Sends a request through `client.fetch`, retrying as the policy says.
    *
-   * Every attempt of a request with a body sends a fresh copy of it (so a retry
-   * has its body: a clone, or for a body stream that can replay itself a fresh
-   * stream of it); a GET or HEAD is sent itself. Each attempt is limited to
-   * `client.timeout` until the response headers arrive, by a signal joined with
-   * the request's own `signal` and passed as `client.fetch(attempt, { signal })`.
-   * (A request built by `Salesforce.request` is sent itself on its first
-   * attempt, and its caller's signal travels beside it; the effect is the
-   * same.) After each response to a REST or Apex REST
+   * Every attempt sends a fresh copy of the request (so a retry has its body:
+   * a clone, or for a body stream that can replay itself a fresh stream of it),
+   * limited to `client.timeout` until the response headers arrive and joined
+   * with the request's own `signal`. (A request built by `Salesforce.request`
+   * is sent itself on its first attempt, and its caller's signal travels beside
+   * it; the effect is the same.) After each response to a REST or Apex REST
    * call it publishes a `RestApiCallConsumptionEvent`; before each retry a
    * `RetryEvent`. A response below 400 and a 401 are returned at once.
    *
    * @param client The client whose `fetch`, `eventBus` and `timeout` to use.
-   * @param request The request; one with a body is copied for every attempt, never sent itself.
+   * @param request The request; it is copied for every attempt, never sent itself.
    * @returns The final response, body unread.
    * @throws The request signal's `reason`, unchanged, when the caller aborts.
    * @throws The last attempt's error when no rule retries it, including the
@@ -447,7 +445,7 @@ export class RetryContext {
     const text = prepared?.text;
     const bus = client.eventBus;
     const method = request.method;
-    // GET and HEAD have no body: every attempt can send the request itself.
+    // GET and HEAD have no body, so wrapping the request is already a fresh copy.
     const hasBody = method !== "GET" && method !== "HEAD";
     const replay = hasBody && text === undefined ? replayOf(request) : undefined;
     const isWrite = method === "POST" || method === "PATCH";
@@ -455,29 +453,35 @@ export class RetryContext {
     const timeout = client.timeout;
     for (;;) {
       signal?.throwIfAborted();
-      const controller = new AbortController();
-      const attemptSignal = signal === null
-        ? controller.signal
-        : AbortSignal.any([signal, controller.signal]);
-      let attempt = request;
-      if (prepared?.sendable) {
-        // The first attempt of a prepared request sends the request itself.
-        prepared.sendable = false;
-      } else if (text !== undefined) {
-        attempt = new Request(request, { body: text });
-      } else if (replay !== undefined) {
-        attempt = new Request(request, { body: replay(), duplex: "half" } as RequestInit);
-      } else if (hasBody) {
-        // A body is sent from a copy, so the request keeps its own for the next attempt.
-        attempt = request.clone();
+      const first = prepared?.first;
+      let controller: AbortController;
+      let attempt: Request;
+      if (first !== undefined) {
+        // The first attempt of a prepared request sends it: its signal is this controller's.
+        prepared!.first = undefined;
+        controller = first;
+        attempt = request;
+      } else {
+        controller = new AbortController();
+        const attemptSignal = signal === null
+          ? controller.signal
+          : AbortSignal.any([signal, controller.signal]);
+        attempt = text !== undefined
+          ? new Request(request, { body: text, signal: attemptSignal })
+          : replay === undefined
+          ? new Request(hasBody ? request.clone() : request, { signal: attemptSignal })
+          : new Request(request, {
+            body: replay(),
+            signal: attemptSignal,
+            duplex: "half",
+          } as RequestInit);
       }
       const deadline = timeout <= MAX_DELAY ? setDeadline(controller, timeout) : undefined;
       let response!: Response;
       let failed = false;
       let error: unknown;
       try {
-        // The attempt's signal goes beside the request: see retries/_prepared.ts.
-        response = await client.fetch(attempt, { signal: attemptSignal });
+        response = await client.fetch(attempt);
       } catch (caught) {
         failed = true;
         error = caught;

@@ -540,6 +540,24 @@ Deno.test("A request without a caller signal still times out after the client's 
   });
 });
 
+Deno.test("A fetch that reads only the request still gets the timeout and the caller's abort", async () => {
+  // A logging wrapper that forwards its first argument only: the signal must be on the request.
+  const onlyTheRequest = (options: Partial<SalesforceOptions>) =>
+    new Salesforce({
+      baseUrl: BASE,
+      auth: new CountingAuth(),
+      fetch: (input: RequestInfo | URL) => hang(input as Request),
+      retryPolicy: null,
+      ...options,
+    });
+  await assert.rejects(onlyTheRequest({ timeout: 1 }).request("limits"), { name: "TimeoutError" });
+  const controller = new AbortController();
+  const reason = new Error("caller gave up");
+  const pending = onlyTheRequest({}).request("limits", { signal: controller.signal });
+  controller.abort(reason);
+  await assert.rejects(pending, reason);
+});
+
 Deno.test("A retried attempt gets a fresh timeout after the first one timed out", async () => {
   const sleep = mock.method(clock, "sleep", () => Promise.resolve());
   try {
