@@ -96,31 +96,51 @@ export function jobResult(
   const result = (error === undefined ? { jobInfo } : { jobInfo, error }) as JobResult;
   for (let i = 0; i < SETS.length; i++) {
     const key = SETS[i];
-    let source: RowSource | undefined = sources[i];
-    const settle = (rows: Record<string, string>[]) => {
-      source = undefined; // the bytes go once the rows exist
-      Object.defineProperty(result, key, {
-        value: rows,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
-      return rows;
-    };
+    const source = sources[i];
     if (Array.isArray(source)) {
       result[key] = source;
       continue;
     }
+    let bytes: RowSource | undefined = source;
+    let rows: Record<string, string>[] | undefined;
+    const settle = (value: Record<string, string>[]) => {
+      rows = value;
+      bytes = undefined; // the bytes go once the rows exist
+      // A frozen or sealed result keeps the accessor, which goes on returning the same rows.
+      if (Object.getOwnPropertyDescriptor(result, key)?.configurable) {
+        Object.defineProperty(result, key, {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      }
+      return value;
+    };
     Object.defineProperty(result, key, {
       get: () => {
-        const { chunks, sfError } = source as Exclude<RowSource, unknown[]>;
+        if (rows !== undefined) return rows;
+        const { chunks, sfError } = bytes as Exclude<RowSource, unknown[]>;
         return settle(rowsOf(chunks, sfError));
       },
-      set: (rows: Record<string, string>[]) => void settle(rows),
+      set: (value: Record<string, string>[]) => {
+        if (!Object.getOwnPropertyDescriptor(result, key)?.configurable) {
+          throw new TypeError(`Cannot assign to read only property '${key}' of object`);
+        }
+        settle(value);
+      },
       enumerable: true,
       configurable: true,
     });
   }
+  // Printed (console.log, Deno.inspect, util.inspect) as the plain object it stands for, not
+  // as accessors: reading each set parses it, as any other read would.
+  const plain = () => ({ ...result });
+  Object.defineProperty(result, Symbol.for("Deno.customInspect"), {
+    value: (inspect: (value: unknown, options?: unknown) => string, options?: unknown) =>
+      inspect(plain(), options),
+  });
+  Object.defineProperty(result, Symbol.for("nodejs.util.inspect.custom"), { value: plain });
   return result;
 }
 

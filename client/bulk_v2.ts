@@ -107,7 +107,8 @@ export interface JobInfo {
  * `successfulResults` (likewise the two others) parses it once into a real array of
  * plain objects, which every later read returns, and which can be changed or replaced
  * like any property. A set never read costs its CSV size, not the 2 to 3 times as much
- * its rows take as objects.
+ * its rows take as objects. Printing a result (`console.log`) reads every set; a frozen
+ * result still parses a set on first read and returns that array from then on.
  *
  * @example
  * ```ts

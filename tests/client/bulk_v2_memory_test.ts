@@ -184,3 +184,38 @@ Deno.test("a JobResult's row sets, read on first access, behave as ordinary arra
     assert.equal(other.successfulResults.length, 2);
   });
 });
+
+Deno.test("a frozen JobResult gives its rows, the same array on every read, and refuses writes", async () => {
+  await withInstantSleep(async () => {
+    const { sf } = setup();
+    const [first] = await Array.fromAsync(
+      sf.bulkV2.ingest.performOperation("insert", "Account", [{ Name: "Acme" }, { Name: "" }]),
+    );
+    const job = Object.freeze(first);
+    assert.equal(job.successfulResults.length, 1);
+    assert.equal(job.successfulResults, job.successfulResults);
+    assert.equal(job.failedResults[0].Name, "");
+    assert.throws(() => {
+      (job as { successfulResults: unknown[] }).successfulResults = [];
+    }, TypeError);
+    assert.equal(job.successfulResults.length, 1);
+  });
+});
+
+Deno.test("a JobResult prints its rows, not accessors, before anything read them", async () => {
+  await withInstantSleep(async () => {
+    const { sf } = setup();
+    const [job] = await Array.fromAsync(
+      sf.bulkV2.ingest.performOperation("insert", "Account", [{ Name: "Printed Co" }]),
+    );
+    const text = Deno.inspect(job, { depth: 4 });
+    assert.doesNotMatch(text, /Getter|Setter/);
+    assert.match(text, /Printed Co/);
+    assert.deepEqual(Object.keys(job), [
+      "jobInfo",
+      "successfulResults",
+      "failedResults",
+      "unprocessedRecords",
+    ]);
+  });
+});
