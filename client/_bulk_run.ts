@@ -133,14 +133,11 @@ export function jobResult(
       configurable: true,
     });
   }
-  // Printed (console.log, Deno.inspect, util.inspect) as the plain object it stands for, not
-  // as accessors: reading each set parses it, as any other read would.
-  const plain = () => ({ ...result });
-  Object.defineProperty(result, Symbol.for("Deno.customInspect"), {
-    value: (inspect: (value: unknown, options?: unknown) => string, options?: unknown) =>
-      inspect(plain(), options),
+  // Printed (console.log, util.inspect; Deno and Bun honour the same symbol) as the plain object
+  // it stands for, not as accessors: reading each set parses it, as any other read would.
+  Object.defineProperty(result, Symbol.for("nodejs.util.inspect.custom"), {
+    value: () => ({ ...result }),
   });
-  Object.defineProperty(result, Symbol.for("nodejs.util.inspect.custom"), { value: plain });
   return result;
 }
 
