@@ -2,7 +2,7 @@
 // query result pages written straight from the stored records, without building REST
 // records first. Cells go through the project's one CSV writer.
 
-import { formatCsvCell, formatCsvRow } from "../client/_csv_writer.ts";
+import { formatCsvCell, formatCsvRow } from "../client/_csv_format.ts";
 import type { IngestJob } from "./_bulk_jobs.ts";
 import type { Schema } from "./_objects.ts";
 import type { ObjectDef, SoqlDataSource, StoredRecord } from "./_schema.ts";

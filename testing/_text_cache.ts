@@ -11,7 +11,7 @@
 // changes only when the record's fields change, which the store counts (`mutations`: updates,
 // deletes, rollbacks). When that count moves, every cache of the store starts afresh.
 
-import { utf8ByteLength } from "../client/_csv_writer.ts";
+import { utf8ByteLength } from "../client/_csv_format.ts";
 import type { SoqlDataSource, StoredRecord } from "./_schema.ts";
 
 /** Bytes kept per store at most, counting a fixed overhead per record. */

@@ -1,7 +1,7 @@
 // Query pages and bulk results pages are written from cached record bytes: the same bytes as a
 // serialisation from scratch, on the first serve and every later one, and never stale.
 import assert from "node:assert/strict";
-import { formatCsvRow } from "../../client/_csv_writer.ts";
+import { formatCsvRow } from "../../client/_csv_format.ts";
 import type { FakeSalesforce } from "../../testing/mod.ts";
 import { call, loggedIn, V } from "./_fake.ts";
 
