@@ -10,11 +10,6 @@ export {
   type SoqlQuery,
   type SoqlSelectItem,
 } from "./_parser.ts";
-export {
-  rowValues,
-  runSoql,
-  type SoqlChildRelationships,
-  type SoqlResult,
-  type SoqlRunOptions,
-} from "./_evaluate.ts";
+export { rowValues, runSoql, type SoqlResult, type SoqlRunOptions } from "./_evaluate.ts";
+export type { SoqlChildRelationships } from "./_plan.ts";
 export { unescapeSoqlString } from "./_literals.ts";
