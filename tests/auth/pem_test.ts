@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
 import {
-  childrenOf,
-  encodeDer,
   fromBase64Url,
   importPrivateKey,
   KeyError,
-  oidOf,
-  parseDer,
   parsePrivateKeyPem,
   RS256,
   toBase64Url,
   wrapPkcs1,
 } from "../../auth/_pem.ts";
+import { childrenOf, encodeDer, oidOf, parseDer } from "../../auth/_der.ts";
 import {
   encryptedPkcs8Pem,
   fixture,
