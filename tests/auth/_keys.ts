@@ -1,5 +1,5 @@
 // Keys for the JWT tests, made in the test with WebCrypto and exported to each
-// PEM form with a tiny DER writer of our own (independent of auth/_pem.ts), the
+// PEM form with a tiny DER writer of our own (independent of auth/_der.ts), the
 // OpenSSL fixtures, and a JWT checker that verifies RS256 with the public key.
 
 export const FIXTURES = new URL("./fixtures/", import.meta.url);
