@@ -1,9 +1,9 @@
 // The only library file that uses a runtime API: serves a fetch handler on loopback
-// with Deno.serve. Other runtimes would get their own file beside this one.
+// with Deno.serve, or with node:http (Node, Bun, and Deno when asked) for `org.listen()`.
 
 /** What `org.serve()` says on a runtime without Deno.serve. */
 export const NO_DENO_SERVE =
-  "Cannot serve FakeSalesforce: org.serve() needs Deno.serve (Deno); on Node or Bun pass org.fetch to new Salesforce({ fetch }) instead";
+  "Cannot serve FakeSalesforce: org.serve() needs Deno.serve (Deno); on Node or Bun use await org.listen(), or pass org.fetch to new Salesforce({ fetch })";
 
 /** Throws a plain Error naming what is needed when this runtime has no Deno.serve. */
 export function checkServe(): void {
@@ -57,5 +57,127 @@ export function serve(
       closing.abort(new DOMException("FakeSalesforce server closed", "AbortError"));
       return server.shutdown();
     },
+  };
+}
+
+/** The parts of node:http the server below uses. */
+interface NodeHttp {
+  createServer(
+    listener: (request: NodeIncoming, response: NodeOutgoing) => void,
+  ): NodeServer;
+}
+interface NodeIncoming extends AsyncIterable<Uint8Array> {
+  method?: string;
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+  socket: { destroy(): void };
+}
+interface NodeOutgoing {
+  writableEnded: boolean;
+  writeHead(status: number, headers: Array<[string, string]>): void;
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+  on(event: "close", listener: () => void): void;
+  once(event: "drain", listener: () => void): void;
+}
+interface NodeServer {
+  listen(port: number, hostname: string, callback: () => void): void;
+  once(event: "error", listener: (error: Error) => void): void;
+  address(): { address: string; port: number } | string | null;
+  close(callback: () => void): void;
+  closeAllConnections?(): void;
+}
+
+/** The node:http module, loaded only when asked for (a computed name: bundles leave it be). */
+async function nodeHttp(): Promise<NodeHttp> {
+  const name = "node:http";
+  try {
+    return await import(name) as NodeHttp;
+  } catch (cause) {
+    throw new Error(
+      "Cannot serve FakeSalesforce: this runtime has neither Deno.serve nor node:http; pass org.fetch to new Salesforce({ fetch }) instead",
+      { cause },
+    );
+  }
+}
+
+/** The request body, read whole (uploads to the fake are held in memory anyway). */
+async function bodyOf(incoming: NodeIncoming): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  if (incoming.method === "GET" || incoming.method === "HEAD") return undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of incoming) {
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
+}
+
+/**
+ * Serves `handler` with node:http until `close()`. A rejected handler promise (a dropped-
+ * connection fault) destroys the socket without an answer, as a real dropped connection
+ * does: the client's fetch rejects with a TypeError. A client that hangs up aborts the
+ * request's signal, so injected latency ends with it.
+ */
+export async function listenNode(
+  handler: (request: Request) => Promise<Response>,
+  options: { port: number; hostname: string },
+): Promise<{ url: string; close(): Promise<void> }> {
+  const http = await nodeHttp();
+  const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
+  let port = options.port; // the port bound, once listening
+  const server = http.createServer((incoming, outgoing) => {
+    const hangUp = new AbortController();
+    outgoing.on("close", () => {
+      if (!outgoing.writableEnded) hangUp.abort(new DOMException("Client hung up", "AbortError"));
+    });
+    answer(incoming, outgoing, hangUp.signal).catch(() => incoming.socket.destroy());
+  });
+  async function answer(
+    incoming: NodeIncoming,
+    outgoing: NodeOutgoing,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(incoming.headers)) {
+      if (value === undefined) continue;
+      for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+    }
+    const body = await bodyOf(incoming);
+    const request = new Request(`http://${host}:${port}${incoming.url ?? "/"}`, {
+      method: incoming.method,
+      headers,
+      body,
+      signal,
+    });
+    // A drop fault rejects: the caller destroys the socket without a word.
+    const response = await handler(request);
+    outgoing.writeHead(response.status, [...response.headers]);
+    if (response.body !== null && incoming.method !== "HEAD") {
+      for await (const chunk of response.body) {
+        if (!outgoing.write(chunk)) await new Promise<void>((go) => outgoing.once("drain", go));
+      }
+    }
+    outgoing.end();
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.hostname, resolve);
+  });
+  const address = server.address();
+  if (typeof address === "object" && address !== null) port = address.port;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      }),
   };
 }

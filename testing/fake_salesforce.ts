@@ -15,7 +15,7 @@ import { type ApexHandler, registerApexRoute } from "./_routes/apex.ts";
 import { registerJwtKey } from "./_routes/oauth.ts";
 import { toolingStore } from "./_routes/tooling.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
-import { checkServe, serve as serveHandler } from "./_serve.ts";
+import { checkServe, listenNode, serve as serveHandler } from "./_serve.ts";
 import type { RecordStore } from "./_store.ts";
 
 export type { FieldDef, FieldType, StoredRecord } from "./_schema.ts";
@@ -173,6 +173,8 @@ export interface FakeFault {
    * the client's `fetch` resolves with that 200 while reading its body rejects with a
    * TypeError (`error reading a body from connection` in Deno). A client that retries only
    * when `fetch` itself rejects sees that TypeError from the body instead of a retry.
+   * Served by `node:http` ({@linkcode FakeSalesforce.listen} on Node or Bun, or with
+   * `useNodeHttp`), the socket is destroyed without an answer and `fetch` rejects.
    * @default false
    */
   drop?: boolean;
@@ -323,6 +325,34 @@ export interface ServeOptions {
   port?: number;
   /** Interface to listen on. @default "127.0.0.1" */
   hostname?: string;
+}
+
+/**
+ * Options of {@linkcode FakeSalesforce.listen}: those of `serve`, and which server to use.
+ *
+ * @example A server whose dropped connections close the socket, on Deno too
+ * ```ts
+ * import { FakeSalesforce, type ListenOptions } from "@x/aiosalesforce/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ListenOptions = { port: 0, useNodeHttp: true };
+ * const org = new FakeSalesforce();
+ * const server = await org.listen(options);
+ * try {
+ *   org.inject({ path: "/services/data/", drop: true });
+ *   await assert.rejects(fetch(`${server.url}/services/data/`), TypeError);
+ * } finally {
+ *   await server.close();
+ * }
+ * ```
+ */
+export interface ListenOptions extends ServeOptions {
+  /**
+   * Serve with `node:http` even where `Deno.serve` exists, so that a `drop` fault closes the
+   * socket without an answer. `node:http` is what serves on Node and Bun anyway.
+   * @default false
+   */
+  useNodeHttp?: boolean;
 }
 
 /**
@@ -857,8 +887,8 @@ export class FakeSalesforce {
   /**
    * Serves the org over HTTP on loopback until `close()`; meanwhile {@linkcode baseUrl}
    * (and the instance URLs the org reports) is the server's URL. One server at a time.
-   * Needs `Deno.serve`: on Node or Bun, pass {@linkcode fetch} to `new Salesforce({ fetch })`
-   * instead (no network needed).
+   * Needs `Deno.serve`: on Node or Bun, use {@linkcode listen} (asynchronous), or pass
+   * {@linkcode fetch} to `new Salesforce({ fetch })` (no network needed).
    *
    * @param options Port (0 = any free port) and hostname.
    * @returns The server's URL and `close()`.
@@ -883,8 +913,75 @@ export class FakeSalesforce {
    */
   serve(options: ServeOptions = {}): FakeServer {
     checkServe();
+    const { port, hostname } = this.#serveOptions(options);
+    const running = serveHandler((request) => dispatch(this.#org, request), { port, hostname });
+    return this.#started(running);
+  }
+
+  /**
+   * Serves the org over HTTP on loopback, on any runtime: with `Deno.serve` where there is
+   * one (as {@linkcode serve} does), else with `node:http` (Node, Bun). Resolves once the
+   * server listens; meanwhile {@linkcode baseUrl} is its URL. One server at a time.
+   *
+   * Served by `node:http` (also on Deno with `useNodeHttp: true`, slower than `Deno.serve`), a
+   * `drop` fault destroys the socket without an answer, so the client's `fetch` rejects with
+   * a `TypeError`, as it does in fetch mode. (`Deno.serve` must answer: see the `drop` option.)
+   *
+   * @param options Port (0 = any free port), hostname, and `useNodeHttp`.
+   * @returns The server's URL and `close()`, once listening.
+   * @throws {Error} When the org is already serving, or the runtime has neither `Deno.serve`
+   *   nor `node:http` (the message names `org.fetch` as the alternative).
+   *
+   * @example Serve on any runtime, e.g. for a client that is not ours
+   * ```ts
+   * import { Salesforce } from "@x/aiosalesforce";
+   * import { FakeSalesforce } from "@x/aiosalesforce/testing";
+   * import assert from "node:assert/strict";
+   *
+   * const org = new FakeSalesforce();
+   * org.insert("Account", [{ Name: "Acme" }]);
+   * const server = await org.listen({ port: 0 });
+   * try {
+   *   const sf = new Salesforce({ baseUrl: server.url, auth: org.auth() });
+   *   const names = [];
+   *   for await (const account of sf.query<{ Name: string }>("SELECT Name FROM Account")) {
+   *     names.push(account.Name);
+   *   }
+   *   assert.deepEqual(names, ["Acme"]);
+   * } finally {
+   *   await server.close();
+   * }
+   * ```
+   */
+  async listen(options: ListenOptions = {}): Promise<FakeServer> {
+    const deno = (globalThis as { Deno?: { serve?: unknown } }).Deno;
+    if (options.useNodeHttp !== true && typeof deno?.serve === "function") {
+      return this.serve(options);
+    }
+    const { port, hostname } = this.#serveOptions(options);
+    // Taken before the await, so a second call meanwhile fails as a second serve() would.
+    const pending: FakeServer = { url: "", close: () => Promise.resolve() };
+    this.#server = pending;
+    try {
+      const running = await listenNode((request) => dispatch(this.#org, request), {
+        port,
+        hostname,
+      });
+      this.#server = undefined;
+      return this.#started(running);
+    } catch (error) {
+      if (this.#server === pending) this.#server = undefined;
+      throw error;
+    }
+  }
+
+  #serveOptions(options: ServeOptions): { port: number; hostname: string } {
     if (this.#server !== undefined) {
-      throw new Error(`Cannot serve FakeSalesforce: it is already serving at ${this.#server.url}`);
+      throw new Error(
+        `Cannot serve FakeSalesforce: it is already serving${
+          this.#server.url === "" ? "" : ` at ${this.#server.url}`
+        }`,
+      );
     }
     const port = checkInteger("Cannot serve FakeSalesforce", "port", options.port ?? 0, 0, 65_535);
     const hostname = options.hostname ?? "127.0.0.1";
@@ -895,10 +992,10 @@ export class FakeSalesforce {
         }`,
       );
     }
-    const running = serveHandler((request) => dispatch(this.#org, request), {
-      port,
-      hostname,
-    });
+    return { port, hostname };
+  }
+
+  #started(running: { url: string; close(): Promise<void> }): FakeServer {
     const server: FakeServer = {
       url: running.url,
       close: async () => {

@@ -4,6 +4,8 @@
 // Runtimes come from env: NODE_BIN (Node >= 22) and BUN_BIN; a missing one fails.
 // With WORKERD_DIR (an npm prefix with miniflare installed) it also runs the
 // scenario inside Cloudflare's workerd via tests/runtimes/workerd/run.mjs (on NODE_BIN).
+// Under Node and Bun it also runs tests/runtimes/listen_scenario.ts: the fake org served from
+// inside that runtime with org.listen() (node:http), our client against it.
 import { FakeSalesforce } from "../../testing/mod.ts";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -38,6 +40,21 @@ const built = await run(Deno.execPath(), [
 ]);
 if (built.code !== 0) {
   console.error(built.stderr);
+  Deno.exit(1);
+}
+// org.listen() inside Node and Bun (node:http there), our client against it.
+const listenBundle = `${outDir}/listen_scenario.mjs`;
+const listenBuilt = await run(Deno.execPath(), [
+  "bundle",
+  "--platform",
+  "browser",
+  "--quiet",
+  `${here}listen_scenario.ts`,
+  "-o",
+  listenBundle,
+]);
+if (listenBuilt.code !== 0) {
+  console.error(listenBuilt.stderr);
   Deno.exit(1);
 }
 if (workerdDir) {
@@ -117,10 +134,23 @@ try {
         `FAIL ${name} ${version} (exit ${result.code})\n${result.stdout}\n${result.stderr}`,
       );
     }
+    if (name === "node" || name === "bun") {
+      const listened = await run(bin, [listenBundle]);
+      if (listened.code === 0 && listened.stdout.includes('"ok":true')) {
+        console.log(`ok   ${name} org.listen(): ${listened.stdout}`);
+      } else {
+        failures++;
+        console.log(
+          `FAIL ${name} org.listen() (exit ${listened.code})\n${listened.stdout}\n${listened.stderr}`,
+        );
+      }
+    }
   }
 } finally {
   await server.close();
   Deno.removeSync(outDir, { recursive: true });
 }
-console.log(`${runtimes.length - failures} passed, ${failures} failed`);
+const checks = runtimes.length +
+  runtimes.filter(([name]) => name === "node" || name === "bun").length;
+console.log(`${checks - failures} passed, ${failures} failed`);
 Deno.exit(failures === 0 ? 0 : 1);

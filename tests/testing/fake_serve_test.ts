@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mock } from "node:test";
+import { SoapLogin } from "../../auth/soap_login.ts";
 import { Salesforce } from "../../client/salesforce.ts";
 import { clock } from "../../retries/_clock.ts";
 import { FakeSalesforce } from "../../testing/mod.ts";
@@ -115,7 +116,7 @@ Deno.test("FakeSalesforce.serve on a runtime without Deno.serve says what it nee
     assert.throws(() => org.serve(), {
       name: "Error",
       message:
-        "Cannot serve FakeSalesforce: org.serve() needs Deno.serve (Deno); on Node or Bun pass org.fetch to new Salesforce({ fetch }) instead",
+        "Cannot serve FakeSalesforce: org.serve() needs Deno.serve (Deno); on Node or Bun use await org.listen(), or pass org.fetch to new Salesforce({ fetch })",
     });
   } finally {
     Object.defineProperty(Deno, "serve", original);
@@ -123,6 +124,118 @@ Deno.test("FakeSalesforce.serve on a runtime without Deno.serve says what it nee
   assert.equal(typeof Deno.serve, "function");
   // Nothing was started: the org still answers at its instance URL.
   assert.equal(org.baseUrl, "https://fake.my.salesforce.com");
+});
+
+Deno.test("FakeSalesforce.listen on a runtime without Deno.serve serves with node:http", async () => {
+  const org = new FakeSalesforce();
+  const original = Object.getOwnPropertyDescriptor(Deno, "serve")!;
+  Object.defineProperty(Deno, "serve", { value: undefined, configurable: true, writable: true });
+  let server;
+  try {
+    server = await org.listen();
+  } finally {
+    Object.defineProperty(Deno, "serve", original);
+  }
+  try {
+    assert.equal(org.baseUrl, server.url);
+    const sf = new Salesforce({ baseUrl: server.url, auth: org.auth() });
+    assert.ok((await sf.getLimits()).DailyApiRequests.Max > 0);
+  } finally {
+    await server.close();
+  }
+  assert.equal(org.baseUrl, "https://fake.my.salesforce.com");
+});
+
+Deno.test("FakeSalesforce.listen uses Deno.serve on Deno unless asked for node:http", async () => {
+  const org = new FakeSalesforce();
+  const server = await org.listen({ port: 0 });
+  try {
+    assert.equal(org.baseUrl, server.url);
+    // Deno.serve must answer a drop: a 200 whose body breaks (see the drop option).
+    org.inject({ path: "/services/data/", drop: true });
+    const response = await fetch(`${server.url}/services/data/`);
+    assert.equal(response.status, 200);
+    await assert.rejects(response.text(), TypeError);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Over node:http the client does a whole session: SOAP login, pages, bulk upload, composite", async () => {
+  const org = new FakeSalesforce({ pageSize: 200 });
+  org.insert("Account", Array.from({ length: 450 }, (_, i) => ({ Name: `Node ${i}` })));
+  const server = await org.listen({ useNodeHttp: true });
+  try {
+    const { username, password, securityToken } = org.credentials;
+    const sf = new Salesforce({
+      baseUrl: server.url,
+      auth: new SoapLogin({ username, password, securityToken }),
+    });
+    let count = 0;
+    for await (const _ of sf.query("SELECT Id FROM Account")) count++;
+    assert.equal(count, 450);
+    // A bulk upload is a streamed PUT body.
+    const rows = Array.from({ length: 1_000 }, (_, i) => ({ LastName: `Bulk ${i}` }));
+    const result = await sf.bulkV2.insert("Contact", rows, { pollingInterval: 1 });
+    assert.equal(result.successfulResults.length, 1_000);
+    const batch = sf.composite.batch();
+    const created = batch.sobject.create("Contact", { LastName: "Composite" });
+    await batch.execute();
+    assert.match(created.id, /^003/);
+    assert.equal(org.records("Contact").length, 1_001);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("Over node:http a dropped connection is a network error, and the client gets through", async () => {
+  const sleep = mock.method(clock, "sleep", () => Promise.resolve());
+  const org = new FakeSalesforce();
+  const server = await org.listen({ useNodeHttp: true });
+  try {
+    // A fresh connection: fetch itself rejects, as on a real network failure.
+    org.inject({ path: "/services/data/", drop: true });
+    await assert.rejects(fetch(`${server.url}/services/data/`), TypeError);
+    assert.equal(org.faults.length, 0);
+    // On a kept-alive connection the runtime may resend the request itself; either way the
+    // client's call succeeds once the fault is spent.
+    const sf = new Salesforce({ baseUrl: server.url, auth: org.auth() });
+    await sf.getLimits();
+    org.inject({ path: /\/limits$/, drop: true });
+    assert.ok((await sf.getLimits()).DailyApiRequests.Max > 0);
+    assert.equal(org.faults.length, 0);
+  } finally {
+    sleep.mock.restore();
+    await server.close();
+  }
+});
+
+Deno.test("Over node:http a client that hangs up cuts the injected latency short", async () => {
+  const org = new FakeSalesforce();
+  const server = await org.listen({ useNodeHttp: true });
+  try {
+    // An hour of latency: if the hang-up did not end it, its timer would outlive the test.
+    org.inject({ path: "/services/data/", latencyMs: 3_600_000 });
+    const controller = new AbortController();
+    const pending = fetch(`${server.url}/services/data/`, { signal: controller.signal });
+    while (org.faults.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    controller.abort();
+    await assert.rejects(pending, { name: "AbortError" });
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("FakeSalesforce.listen refuses a second server and a bad port", async () => {
+  const org = new FakeSalesforce();
+  await assert.rejects(org.listen({ port: 70_000, useNodeHttp: true }), RangeError);
+  const server = await org.listen({ useNodeHttp: true });
+  try {
+    await assert.rejects(org.listen({ useNodeHttp: true }), /already serving at http:/);
+    assert.throws(() => org.serve(), /already serving at http:/);
+  } finally {
+    await server.close();
+  }
 });
 
 Deno.test("A dropped connection reaches the client as a network error in fetch mode and as a broken 200 body when served", async () => {
