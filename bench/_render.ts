@@ -210,8 +210,10 @@ function fakeSection(results: BenchResults): string {
     "bench/fake_bench.ts `runFakeBench()`, in one process: the fake's time to serve a page (from",
     "`org.fetch` of the page URL to the last body byte) against the client's time to consume the same",
     "bytes (replayed through `sf.query` / `sf.bulkV2.query`). The fake keeps each record's serialised",
-    'bytes once served, so "records served before" is a query or job over records read before (every',
-    'bench run after the first); "first serve" is a fresh org.',
+    'bytes once served, so "records served before" is a query or job over records read before;',
+    '"first serve" is a fresh org. The bench servers run each measured query once, untimed, before',
+    "the clients start (bench/_server.ts --warm-soql, bulk_bench.ts), so the clients' pages come from",
+    "cached bytes and the fake does not set their pace.",
     "",
     fake.result === undefined ? (fake.notMeasured ?? "not measured") : renderFakeBench(fake.result),
   ].join("\n");

@@ -9,9 +9,14 @@
 // It stops when its stdin closes (the harness exits or closes it) or after
 // --max-seconds, whichever comes first, and prints its final stats on stderr.
 //
+// With --warm-soql Q it first runs query Q once in process, untimed, so that the pages the
+// clients then fetch are served from the org's cached record bytes (a fake org that serves
+// a record for the first time is about as slow as a client reading it: see fake_bench.ts).
+//
 // Usage: deno run --allow-net=127.0.0.1 bench/_server.ts [--accounts N] [--contacts N]
-//        [--page-size N] [--max-seconds S]
+//        [--page-size N] [--max-seconds S] [--warm-soql Q]
 import process from "node:process";
+import { Salesforce } from "../client/salesforce.ts";
 import { FakeSalesforce } from "../testing/mod.ts";
 
 function flag(name: string, fallback: number): number {
@@ -56,6 +61,12 @@ org.insert(
     Email: `contact${i}@example.com`,
   })),
 );
+
+const warmIndex = Deno.args.indexOf("--warm-soql");
+if (warmIndex !== -1) {
+  const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth(), fetch: org.fetch });
+  for await (const _ of sf.query(Deno.args[warmIndex + 1])) { /* served once, untimed */ }
+}
 
 const server = org.serve({ port: 0, hostname: "127.0.0.1" });
 

@@ -156,6 +156,8 @@ async function main(): Promise<void> {
       String(QUERY.expected),
       "--page-size",
       String(PAGE_SIZE),
+      "--warm-soql",
+      QUERY.soql,
     ]);
     const context: Context = {
       server,
