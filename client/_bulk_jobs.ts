@@ -5,15 +5,7 @@
 import { clock } from "../retries/_clock.ts";
 import type { BulkJobState, JobInfo } from "./bulk_v2.ts";
 import type { Salesforce } from "./salesforce.ts";
-import {
-  checkHeader,
-  chunksOf,
-  CsvParser,
-  decode,
-  pushPieces,
-  readCsvRecords,
-  recordMaker,
-} from "./_csv.ts";
+import { checkHeader, chunksOf, CsvParser, decode, pushPieces, recordMaker } from "./_csv.ts";
 import { checkDuration, checkFunction, checkRecordId } from "./_validate.ts";
 
 /** States after which a job never changes. */
@@ -173,12 +165,9 @@ export class JobResource {
   }
 
   /** GETs a CSV resource and parses it as it streams in; an early stop cancels the body. */
-  async csv(
-    path: string,
-    signal?: AbortSignal,
-  ): Promise<{ response: Response; rows: AsyncGenerator<Record<string, string>> }> {
-    const response = await this.client.request(path, { headers: { Accept: "text/csv" }, signal });
-    return { response, rows: readCsvRecords(response.body ?? []) };
+  /** A CSV resource (query results), body unread. */
+  async csv(path: string, signal?: AbortSignal): Promise<Response> {
+    return await this.client.request(path, { headers: { Accept: "text/csv" }, signal });
   }
 }
 

@@ -5,6 +5,7 @@ import type { BulkQueryOptions, JobInfo, ListJobsOptions, QueryResultsOptions } 
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
+import { type RecordMaker, recordMaker, rowBatches } from "./_csv_reader.ts";
 import { checkInteger, received } from "./_validate.ts";
 
 function checkSoql(context: string, soql: unknown): string {
@@ -73,25 +74,45 @@ export class QueryJobs {
         `${context}: "locator" must be a string: received ${received(options.locator)}`,
       );
     }
-    return this.#pages(path, options.maxRecords, options.locator, options.signal);
+    return this.#rows(
+      () => Promise.resolve(path),
+      options.maxRecords,
+      options.locator,
+      options.signal,
+    );
   }
 
-  /** Pages one at a time: the next is requested once the current body has been read. */
-  async *#pages(
-    path: string,
+  /**
+   * Rows of the results at the path `pathOf` resolves to, pages one at a time: the next is
+   * requested once the current body has been read. One generator from the first page to the
+   * last row (no generator delegating to another): each row costs one async step.
+   */
+  async *#rows(
+    pathOf: () => Promise<string>,
     maxRecords: number | undefined,
     locator: string | undefined,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<Record<string, string>, void, undefined> {
+    const path = await pathOf();
     let next = locator;
     for (;;) {
       const params = new URLSearchParams();
       if (maxRecords !== undefined) params.set("maxRecords", String(maxRecords));
       if (next !== undefined) params.set("locator", next);
       const query = params.toString();
-      const { response, rows } = await this.#jobs.csv(query ? `${path}?${query}` : path, signal);
+      const response = await this.#jobs.csv(query ? `${path}?${query}` : path, signal);
       const header = response.headers.get("Sforce-Locator");
-      yield* rows;
+      let columns: readonly string[] | undefined;
+      let make: RecordMaker | undefined;
+      for await (const rows of rowBatches(response.body ?? [])) {
+        let i = 0;
+        if (columns === undefined && rows.length > 0) {
+          columns = rows[0];
+          make = recordMaker(columns);
+          i = 1;
+        }
+        for (; i < rows.length; i++) yield make!(columns!, rows[i]);
+      }
       // The last page says so with the literal string "null".
       if (header === null || header === "" || header === "null") return;
       next = header;
@@ -108,15 +129,21 @@ export class QueryJobs {
       checkInteger(context, "maxRecords", options.maxRecords, 1);
     }
     const polling = checkPolling(context, options);
-    return this.#query(context, soql, options, polling);
+    return this.#rows(
+      () => this.#run(context, soql, options, polling),
+      options.maxRecords,
+      undefined,
+      options.signal,
+    );
   }
 
-  async *#query(
+  /** Creates the job and waits for it to complete; resolves to its results path. */
+  async #run(
     context: string,
     soql: string,
     options: BulkQueryOptions,
     polling: ReturnType<typeof checkPolling>,
-  ): AsyncGenerator<Record<string, string>, void, undefined> {
+  ): Promise<string> {
     const { signal } = options;
     const created = await this.create(soql, {
       includeAllRecords: options.includeAllRecords,
@@ -139,6 +166,6 @@ export class QueryJobs {
         { errorMessage: info.errorMessage },
       );
     }
-    yield* this.results(info.id, { maxRecords: options.maxRecords, signal });
+    return this.#jobs.path(context, info.id, "/results");
   }
 }

@@ -398,7 +398,12 @@ export function pushPieces(
 }
 
 // Yields the rows completed by each piece, so a consumer pays one await per piece, not per row.
-async function* rowBatches(
+/**
+ * Rows of strings (the header row included) in batches, as the bytes arrive: a caller that
+ * makes records itself yields each one from its own generator, one async step per record.
+ * @throws {SyntaxError} When the bytes are not valid UTF-8 CSV.
+ */
+export async function* rowBatches(
   source: CsvSource,
 ): AsyncGenerator<readonly string[][], void, undefined> {
   const parser = new CsvParser();
