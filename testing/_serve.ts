@@ -69,7 +69,7 @@ interface NodeHttp {
 interface NodeIncoming extends AsyncIterable<Uint8Array> {
   method?: string;
   url?: string;
-  headers: Record<string, string | string[] | undefined>;
+  rawHeaders: string[];
   socket: { destroy(): void };
 }
 interface NodeOutgoing {
@@ -79,6 +79,7 @@ interface NodeOutgoing {
   end(): void;
   on(event: "close", listener: () => void): void;
   once(event: "drain", listener: () => void): void;
+  off(event: "drain", listener: () => void): void;
 }
 interface NodeServer {
   listen(port: number, hostname: string, callback: () => void): void;
@@ -99,6 +100,19 @@ async function nodeHttp(): Promise<NodeHttp> {
       { cause },
     );
   }
+}
+
+/** Resolves when the socket takes more data, or when the client has hung up. */
+function drained(outgoing: NodeOutgoing, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((go) => {
+    const done = () => {
+      outgoing.off("drain", done);
+      signal.removeEventListener("abort", done);
+      go();
+    };
+    outgoing.once("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** The request body, read whole (uploads to the fake are held in memory anyway). */
@@ -144,11 +158,11 @@ export async function listenNode(
     outgoing: NodeOutgoing,
     signal: AbortSignal,
   ): Promise<void> {
+    // From the raw pairs: `incoming.headers` keeps only the first of some repeated headers
+    // (Authorization, Content-Type, ...), where fetch and Deno.serve join them all.
     const headers = new Headers();
-    for (const [name, value] of Object.entries(incoming.headers)) {
-      if (value === undefined) continue;
-      for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
-    }
+    const raw = incoming.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
     const body = await bodyOf(incoming);
     const request = new Request(`http://${host}:${port}${incoming.url ?? "/"}`, {
       method: incoming.method,
@@ -161,9 +175,13 @@ export async function listenNode(
     outgoing.writeHead(response.status, [...response.headers]);
     if (response.body !== null && incoming.method !== "HEAD") {
       for await (const chunk of response.body) {
-        if (!outgoing.write(chunk)) await new Promise<void>((go) => outgoing.once("drain", go));
+        if (signal.aborted) break; // the client hung up: leaving the loop cancels the body
+        if (!outgoing.write(chunk)) await drained(outgoing, signal);
       }
+    } else {
+      await response.body?.cancel();
     }
+    signal.throwIfAborted();
     outgoing.end();
   }
   await new Promise<void>((resolve, reject) => {
