@@ -29,50 +29,29 @@ async function run(command: string, args: string[], timeoutMs = 60_000) {
   };
 }
 
-const built = await run(Deno.execPath(), [
-  "bundle",
-  "--platform",
-  "browser",
-  "--quiet",
-  `${here}scenario.ts`,
-  "-o",
-  bundle,
-]);
-if (built.code !== 0) {
-  console.error(built.stderr);
-  Deno.exit(1);
-}
-// org.listen() inside Node and Bun (node:http there), our client against it.
-const listenBundle = `${outDir}/listen_scenario.mjs`;
-const listenBuilt = await run(Deno.execPath(), [
-  "bundle",
-  "--platform",
-  "browser",
-  "--quiet",
-  `${here}listen_scenario.ts`,
-  "-o",
-  listenBundle,
-]);
-if (listenBuilt.code !== 0) {
-  console.error(listenBuilt.stderr);
-  Deno.exit(1);
-}
-if (workerdDir) {
-  // The Workers module imports the scenario as a function, not as a CLI.
-  const core = await run(Deno.execPath(), [
+/** Bundles `entry` (beside this file) to plain ESM at `out`; exits when that fails. */
+async function bundleTo(entry: string, out: string): Promise<void> {
+  const built = await run(Deno.execPath(), [
     "bundle",
     "--platform",
     "browser",
     "--quiet",
-    `${here}scenario_core.ts`,
+    `${here}${entry}`,
     "-o",
-    coreBundle,
+    out,
   ]);
-  if (core.code !== 0) {
-    console.error(core.stderr);
+  if (built.code !== 0) {
+    console.error(built.stderr);
     Deno.exit(1);
   }
 }
+
+await bundleTo("scenario.ts", bundle);
+// org.listen() inside Node and Bun (node:http there), our client against it.
+const listenBundle = `${outDir}/listen_scenario.mjs`;
+await bundleTo("listen_scenario.ts", listenBundle);
+// The Workers module imports the scenario as a function, not as a CLI.
+if (workerdDir) await bundleTo("scenario_core.ts", coreBundle);
 
 const org = new FakeSalesforce({ pageSize: 200 });
 org.insert(
