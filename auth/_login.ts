@@ -4,12 +4,12 @@
 
 import { AuthenticationError, createSalesforceError, SalesforceError } from "../client/errors.ts";
 import type { Salesforce } from "../client/salesforce.ts";
+import { redactAll } from "../client/_redact.ts";
 import { checkDuration } from "../client/_validate.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
 import { clock } from "../retries/_clock.ts";
+import { markSecretBody } from "../retries/_prepared.ts";
 import { escapeXml } from "./_xml.ts";
-
-const REDACTED = "[redacted]";
 
 /** Describes a rejected credential without showing it. */
 function shapeOf(value: unknown): string {
@@ -72,14 +72,14 @@ function variantsOf(secret: string): string[] {
   return variants;
 }
 
+/** Every wire form of each secret. */
+function allForms(secrets: readonly string[]): string[] {
+  return secrets.filter((s) => s !== "").flatMap(variantsOf);
+}
+
 /** Replaces every secret, in each of its wire forms (longest first), with a marker. */
 export function redact(text: string, secrets: readonly string[]): string {
-  const all = secrets.filter((s) => s !== "").flatMap(variantsOf);
-  let out = text;
-  for (const secret of all.sort((a, b) => b.length - a.length)) {
-    if (out.includes(secret)) out = out.replaceAll(secret, REDACTED);
-  }
-  return out;
+  return redactAll(text, allForms(secrets));
 }
 
 /** A login response read once. */
@@ -106,6 +106,8 @@ export async function sendLoginRequest(
   secrets: readonly string[],
 ): Promise<LoginResponse> {
   await client.eventBus.publishEvent(new RequestEvent(request));
+  // Its retries' events carry no response body: a server may echo the credentials in it.
+  markSecretBody(request);
   const response = await client.retryPolicy.sendRequestWithRetries(client, request);
   let text: string;
   try {
@@ -137,12 +139,16 @@ export async function discard(response: Response): Promise<void> {
 
 /**
  * The error a failed login maps to by status (an HTML page from a proxy, a 5xx):
- * `createSalesforceError` of the response, or, when the server echoed a secret,
- * of a copy carrying the redacted text (its URL is lost).
+ * `createSalesforceError` of the response, with every wire form of the secrets hidden in
+ * what it says (after parsing, so an echo the body escaped is caught too).
  */
 export async function loginFailure(login: LoginResponse, action: string): Promise<SalesforceError> {
-  const response = await responseForMapping(login);
-  return await createSalesforceError(response, { method: login.request.method, action });
+  return await createSalesforceError(login.response, {
+    method: login.request.method,
+    url: login.request.url,
+    action,
+    secrets: allForms(login.secrets),
+  });
 }
 
 /**
@@ -176,18 +182,6 @@ export async function noToken(
     `${action}: the response holds no ${field} ${where(response, request)}`,
     { response },
   );
-}
-
-async function responseForMapping(login: LoginResponse): Promise<Response> {
-  const text = redact(login.text, login.secrets);
-  if (text === login.text) return login.response;
-  const { response } = login;
-  await discard(response);
-  return new Response(text, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
 }
 
 /** Checks the `timeout` option of an OAuth flow: undefined, or a number of milliseconds > 0. */

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { redactAll, redactJson } from "./_redact.ts";
+
 /** One entry of a Salesforce error list. */
 export interface SalesforceErrorDetail {
   /** What went wrong, as Salesforce wrote it. */
@@ -217,6 +219,12 @@ export interface RaiseSalesforceErrorOptions {
   action?: string;
   /** The request URL, for when `response.url` is empty (a constructed response). */
   url?: string;
+  /**
+   * Strings the error must never show, such as the access token the request carried: each
+   * becomes `[redacted]` in the message, `errorMessage` and `errors`, however the body
+   * escaped it (they are replaced after the body is parsed).
+   */
+  secrets?: readonly string[];
 }
 
 /**
@@ -297,14 +305,15 @@ function plainMessage(json: unknown): string | undefined {
 }
 
 /** Turns an HTML page or long text into one short readable line. */
-function readableText(text: string): string {
+function readableText(text: string, secrets: readonly string[]): string {
   let plain = text;
   if (/^\s*</.test(text)) {
     // An HTML page from the edge (maintenance, CDN): keep its visible words.
     plain = text.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ")
       .replace(/&nbsp;/g, " ").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
   }
-  plain = plain.replace(/\s+/g, " ").trim();
+  // Hidden before the cut at 300 characters, which could leave part of a secret.
+  plain = redactAll(plain.replace(/\s+/g, " ").trim(), secrets);
   return plain.length > 300 ? `${plain.slice(0, 297)}...` : plain;
 }
 
@@ -374,7 +383,13 @@ export async function createSalesforceError(
     // The body could not be read (connection closed mid-body): map by status alone.
     text = `(body unreadable: ${error instanceof Error ? error.message : String(error)})`;
   }
-  const { errors, json } = describeBody(text);
+  const secrets = (options.secrets ?? []).filter((secret) => secret !== "");
+  const parsed = describeBody(text);
+  // After parsing, so that a secret the body escaped (`\/`, `&amp;`) is found as it reads.
+  const errors = secrets.length === 0
+    ? parsed.errors
+    : redactJson(parsed.errors, secrets) as SalesforceErrorDetail[];
+  const json = secrets.length === 0 ? parsed.json : redactJson(parsed.json, secrets);
   const first = errors[0];
   const plain = first === undefined ? plainMessage(json) : undefined;
   const status = response.status;
@@ -390,7 +405,7 @@ export async function createSalesforceError(
     ? `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""} with an empty body`
     : status === 300 && Array.isArray(json)
     ? "the external id matched more than one record"
-    : readableText(plain ?? text);
+    : readableText(plain ?? text, secrets);
   const message = `${options.action ? `${options.action}: ` : ""}${detail} (${where})`;
   const init: SalesforceErrorOptions = { response, errors };
   if (first !== undefined) {

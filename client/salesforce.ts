@@ -397,7 +397,12 @@ export class Salesforce {
       this.#semaphore.release();
     }
     if (!response.ok) {
-      throw await createSalesforceError(response, { method: request.method, url: request.url });
+      // The token is hidden in case the server echoed the request's headers.
+      throw await createSalesforceError(response, {
+        method: request.method,
+        url: request.url,
+        secrets: [token],
+      });
     }
     if (isObserved(bus, "response")) await bus.publishEvent(new ResponseEvent(response));
     return response;
