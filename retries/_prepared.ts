@@ -32,3 +32,22 @@ export function setPrepared(request: Request, details: Prepared): void {
 export function preparedOf(request: Request): Prepared | undefined {
   return prepared.get(request);
 }
+
+// Requests whose answers may echo a secret (a login sends a password or a client secret): a
+// RetryEvent for them carries the response without its body. Auth flows mark them.
+const secretBodies = new WeakSet<Request>();
+
+/** Marks a request whose response body must not reach events (it may echo a secret). */
+export function markSecretBody(request: Request): void {
+  secretBodies.add(request);
+}
+
+/** The response to show in an event about `request`: without its body when that may hold a secret. */
+export function shownResponse(request: Request, response: Response): Response {
+  if (!secretBodies.has(request)) return response;
+  return new Response(null, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}

@@ -9,7 +9,7 @@ import { checkDuration, checkInteger, received } from "../client/_validate.ts";
 import { RestApiCallConsumptionEvent, RetryEvent } from "../events/events.ts";
 import { isObserved } from "../events/_observed.ts";
 import { backoff, retryAfter } from "./_backoff.ts";
-import { preparedOf } from "./_prepared.ts";
+import { preparedOf, shownResponse } from "./_prepared.ts";
 import { clock } from "./_clock.ts";
 import { clearDeadline, setDeadline } from "./_deadlines.ts";
 import { ExceptionRule, ResponseRule } from "./rules.ts";
@@ -522,7 +522,13 @@ export class RetryContext {
       );
       if (delay === undefined) return response;
       if (isObserved(bus, "retry")) {
-        await bus.publishEvent(new RetryEvent({ attempt: this.#retries, request, response }));
+        await bus.publishEvent(
+          new RetryEvent({
+            attempt: this.#retries,
+            request,
+            response: shownResponse(request, response),
+          }),
+        );
       }
       discard(response);
       await clock.sleep(delay, signal ?? undefined);

@@ -46,3 +46,23 @@ Deno.test("retryAfter ignores a missing or unreadable header", () => {
   assert.equal(retryAfter("soon", 0), undefined);
   assert.equal(retryAfter("2026", 0), 2_026_000);
 });
+
+Deno.test("retryAfter reads the three HTTP date forms, all as GMT", () => {
+  const now = Date.UTC(1994, 10, 6, 8, 49, 30);
+  assert.equal(retryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now), 7000);
+  assert.equal(retryAfter("Sunday, 06-Nov-94 08:49:37 GMT", now), 7000);
+  assert.equal(retryAfter("Sun Nov  6 08:49:37 1994", now), 7000);
+  // A two-digit year more than 50 years ahead is in the past century, so it has passed.
+  assert.equal(retryAfter("Tuesday, 01-Jan-80 00:00:00 GMT", Date.UTC(2026, 0, 1)), 0);
+});
+
+Deno.test("retryAfter refuses text that is not delay-seconds or an HTTP date", () => {
+  // Date.parse reads each of these as some date in 2001, which would mean "retry now".
+  for (
+    const garbage of ["soon 5", "Retry later 2", "tomorrow 3", "later", "2026-11-29T10:00:00Z"]
+  ) {
+    assert.equal(retryAfter(garbage, Date.UTC(2026, 10, 29)), undefined, garbage);
+  }
+  assert.equal(retryAfter("Sun, 32 Nov 1994 08:49:37 GMT", 0), undefined);
+  assert.equal(retryAfter("Sun, 06 Nov 1994 25:49:37 GMT", 0), undefined);
+});
