@@ -26,7 +26,7 @@ import {
   runJob,
   upload,
 } from "./_bulk_run.ts";
-import { checkApiName, checkInteger, checkRecordId, received } from "./_validate.ts";
+import { checkApiName, checkInteger, checkRecordId, optionsOf, received } from "./_validate.ts";
 
 const OPERATIONS = new Set(["insert", "update", "upsert", "delete", "hardDelete"]);
 
@@ -131,16 +131,19 @@ export class IngestJobs {
     sobject: string,
     options: CreateJobOptions = {},
   ): Promise<JobInfo> {
+    options = optionsOf("Cannot create ingest job", options);
     const context = "Cannot create ingest job";
     const body = createBody(context, operation, sobject, options);
     return await this.#jobs.create(body, checkSignal(context, options.signal));
   }
 
   async getJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    options = optionsOf("Cannot get ingest job", options);
     return await this.#jobs.get("Cannot get ingest job", jobId, options.signal);
   }
 
   listJobs(options: ListJobsOptions = {}): AsyncGenerator<JobInfo, void, undefined> {
+    options = optionsOf("Cannot list ingest jobs", options);
     const params = new URLSearchParams();
     if (options.isPkChunkingEnabled !== undefined) {
       params.set("isPkChunkingEnabled", String(options.isPkChunkingEnabled));
@@ -153,10 +156,12 @@ export class IngestJobs {
   }
 
   async abortJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    options = optionsOf("Cannot abort ingest job", options);
     return await this.#jobs.setState("Cannot abort ingest job", jobId, "Aborted", options.signal);
   }
 
   async deleteJob(jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    options = optionsOf("Cannot delete ingest job", options);
     await this.#jobs.delete("Cannot delete ingest job", jobId, options.signal);
   }
 
@@ -165,6 +170,7 @@ export class IngestJobs {
     data: string | Uint8Array | Iterable<Uint8Array>,
     options: UploadJobDataOptions = {},
   ): Promise<JobInfo> {
+    options = optionsOf("Cannot upload job data", options);
     const context = "Cannot upload ingest job data";
     let chunks: readonly Uint8Array[];
     if (typeof data === "string") {
@@ -198,6 +204,7 @@ export class IngestJobs {
     records: Iterable<object> | AsyncIterable<object>,
     options: PerformOperationOptions = {},
   ): AsyncGenerator<JobResult, void, undefined> {
+    options = optionsOf("Cannot run bulk operation", options);
     const context = `Cannot ${operation} ${sobject} records`;
     const body = createBody(context, operation, sobject, options);
     if (

@@ -6,7 +6,7 @@ import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
 import { type RecordMaker, recordMaker, rowBatches } from "./_csv_reader.ts";
-import { checkInteger, received } from "./_validate.ts";
+import { checkInteger, optionsOf, received } from "./_validate.ts";
 
 function checkSoql(context: string, soql: unknown): string {
   if (typeof soql !== "string" || soql.trim() === "") {
@@ -29,6 +29,7 @@ export class QueryJobs {
     soql: string,
     options: { includeAllRecords?: boolean; signal?: AbortSignal } = {},
   ): Promise<JobInfo> {
+    options = optionsOf("Cannot create query job", options);
     const context = "Cannot create query job";
     return await this.#jobs.create({
       operation: options.includeAllRecords ? "queryAll" : "query",
@@ -40,10 +41,12 @@ export class QueryJobs {
   }
 
   async get(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    options = optionsOf("Cannot get query job", options);
     return await this.#jobs.get("Cannot get query job", jobId, options.signal);
   }
 
   list(options: ListJobsOptions = {}): AsyncGenerator<JobInfo, void, undefined> {
+    options = optionsOf("Cannot list query jobs", options);
     const params = new URLSearchParams();
     if (options.jobType !== undefined) params.set("jobType", options.jobType);
     if (options.concurrencyMode !== undefined) {
@@ -53,10 +56,12 @@ export class QueryJobs {
   }
 
   async abort(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    options = optionsOf("Cannot abort query job", options);
     return await this.#jobs.setState("Cannot abort query job", jobId, "Aborted", options.signal);
   }
 
   async delete(jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    options = optionsOf("Cannot delete query job", options);
     await this.#jobs.delete("Cannot delete query job", jobId, options.signal);
   }
 
@@ -64,6 +69,7 @@ export class QueryJobs {
     jobId: string,
     options: QueryResultsOptions = {},
   ): AsyncGenerator<Record<string, string>, void, undefined> {
+    options = optionsOf("Cannot read query job results", options);
     const context = "Cannot read query job results";
     const path = this.#jobs.path(context, jobId, "/results");
     if (options.maxRecords !== undefined) {

@@ -11,6 +11,7 @@ import {
   encodeExternalId,
   isPlainObject,
   received,
+  toArray,
   withoutExternalId,
 } from "./_validate.ts";
 
@@ -90,7 +91,8 @@ export function getSpec<B>(
   const path = recordPath(context, name, id, options.externalIdField, rules);
   let query = "";
   if (options.fields !== undefined) {
-    const fields = [...options.fields].map((field, i) =>
+    // toArray refuses a string, which would otherwise spread into its letters.
+    const fields = toArray(context, "fields", options.fields).map((field, i) =>
       checkFieldPath(context, `fields[${i}]`, field)
     );
     if (fields.length > 0) query = `?fields=${fields.join(",")}`;

@@ -119,6 +119,15 @@ export function checkOptions(context: string, options: unknown): Record<string, 
   return options as Record<string, unknown>;
 }
 
+/**
+ * An options argument: `{}` when omitted, the object itself when it is one; a TypeError
+ * naming `options` otherwise (`null` included: `= {}` defaults only replace `undefined`).
+ */
+export function optionsOf<T extends object>(context: string, options: T | undefined): T {
+  if (options === undefined) return {} as T;
+  return checkOptions(context, options) as T;
+}
+
 /** Copies an iterable object (an array, a Set, a generator...) into an array. */
 export function toArray<T>(context: string, name: string, values: Iterable<T>): T[] {
   if (
@@ -203,7 +212,14 @@ export function encodeExternalId(context: string, name: string, value: unknown):
       }`,
     );
   }
-  return encodeURIComponent(text);
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    // A lone surrogate has no UTF-8 form (URIError).
+    throw new TypeError(
+      `${context}: "${name}" must be well-formed Unicode text: received ${received(value)}`,
+    );
+  }
 }
 
 /** A copy of `data` without the external id field when it equals `id`; refuses a different value. */

@@ -7,6 +7,7 @@
 import type { Salesforce } from "./salesforce.ts";
 import { IngestJobs } from "./_bulk_ingest.ts";
 import { QueryJobs } from "./_bulk_query.ts";
+import { optionsOf } from "./_validate.ts";
 
 /**
  * States of a Bulk API 2.0 job. `JobComplete`, `Failed` and `Aborted` are final.
@@ -617,12 +618,13 @@ export class BulkClientV2 {
    * assert.equal(successfulResults[0].sf__Created, "true");
    * ```
    */
-  insert(
+  async insert(
     sobject: string,
     records: Iterable<object> | AsyncIterable<object>,
     options: IngestOptions = {},
   ): Promise<IngestResult> {
-    return this.#run("insert", sobject, records, options);
+    options = optionsOf("Cannot run bulk insert", options);
+    return await this.#run("insert", sobject, records, options);
   }
 
   /**
@@ -649,12 +651,13 @@ export class BulkClientV2 {
    * assert.equal(org.records("Account")[0].Phone, null);
    * ```
    */
-  update(
+  async update(
     sobject: string,
     records: Iterable<object> | AsyncIterable<object>,
     options: IngestOptions = {},
   ): Promise<IngestResult> {
-    return this.#run("update", sobject, records, options);
+    options = optionsOf("Cannot run bulk update", options);
+    return await this.#run("update", sobject, records, options);
   }
 
   /**
@@ -681,13 +684,14 @@ export class BulkClientV2 {
    * assert.deepEqual(r.successfulResults.map((row) => row.sf__Created), ["false", "true"]);
    * ```
    */
-  upsert(
+  async upsert(
     sobject: string,
     records: Iterable<object> | AsyncIterable<object>,
     externalIdField: string,
     options: IngestOptions = {},
   ): Promise<IngestResult> {
-    return this.#run("upsert", sobject, records, {
+    options = optionsOf("Cannot run bulk upsert", options);
+    return await this.#run("upsert", sobject, records, {
       ...options,
       externalIdFieldName: externalIdField,
     });
@@ -716,13 +720,14 @@ export class BulkClientV2 {
    * assert.equal(org.records("Account").length, 0);
    * ```
    */
-  delete(
+  async delete(
     sobject: string,
     records: Iterable<object> | AsyncIterable<object>,
     options: DeleteOptions = {},
   ): Promise<IngestResult> {
+    options = optionsOf("Cannot run bulk delete", options);
     const { hard, ...rest } = options;
-    return this.#run(hard ? "hardDelete" : "delete", sobject, records, rest);
+    return await this.#run(hard ? "hardDelete" : "delete", sobject, records, rest);
   }
 
   /**
@@ -757,6 +762,7 @@ export class BulkClientV2 {
     soql: string,
     options: BulkQueryOptions = {},
   ): AsyncGenerator<Record<string, string>, void, undefined> {
+    options = optionsOf("Cannot run bulk query", options);
     return this.#query.query(soql, options);
   }
 }

@@ -24,6 +24,7 @@ import {
   checkFieldPath,
   checkOptions,
   isPlainObject,
+  optionsOf,
   toArray,
 } from "./_validate.ts";
 
@@ -372,6 +373,7 @@ export class CollectionsClient {
    * ```
    */
   async delete(ids: Iterable<string>, options: CollectionsOptions = {}): Promise<SaveResult[]> {
+    options = optionsOf("Cannot delete records", options);
     const context = "Cannot delete records";
     const list = checkIds(context, toArray(context, "ids", ids), false);
     const allOrNone = checkBoolean(context, "allOrNone", options.allOrNone);
@@ -424,6 +426,7 @@ export class CollectionsClient {
     fields: Iterable<string>,
     options: CollectionsGetOptions = {},
   ): Promise<(T | null)[]> {
+    options = optionsOf("Cannot get records", options);
     const context = "Cannot get records";
     checkApiName(context, "sobject", sobject);
     const list = checkIds(context, toArray(context, "ids", ids), true);

@@ -67,8 +67,9 @@ export interface CompositeBatchOptions {
 
 /**
  * A Composite Batch: independent subrequests, 25 per `/composite/batch` call.
- * More are split into several calls (concurrent, or one after another with
- * `haltOnError`); results come back in the order subrequests were added.
+ * More are split into several calls, sent one after another so that the
+ * subrequests run in the order they were added, as in one batch (with
+ * `haltOnError`, calls after a failure are not sent); results come back in that order.
  *
  * @example Thirty queries in one batch
  * ```ts
@@ -157,11 +158,9 @@ export class CompositeBatch extends SubrequestBuilder {
           }
         }
       } else {
-        const sent = await Promise.allSettled(
-          chunks.map((chunk) => this.#send(chunk, options.signal)),
-        );
-        const failure = sent.find((result) => result.status === "rejected");
-        if (failure !== undefined) throw failure.reason;
+        // One call after another: Salesforce runs a batch's subrequests in order, so a later
+        // one may rely on an earlier one's effect (a query after a create) across calls too.
+        for (const chunk of chunks) await this.#send(chunk, options.signal);
       }
       executed = true;
     } finally {

@@ -6,7 +6,7 @@
  */
 
 import type { Salesforce } from "./salesforce.ts";
-import { checkInteger, checkSoql } from "./_validate.ts";
+import { checkInteger, checkSoql, optionsOf } from "./_validate.ts";
 
 /** Options for {@linkcode Salesforce.query}. */
 export interface QueryOptions {
@@ -105,6 +105,7 @@ export function queryRecords<T = Record<string, unknown>>(
   basePath = `/services/data/v${client.version}`,
 ): QueryIterator<T> {
   const context = "Cannot run query";
+  options = optionsOf(context, options);
   checkSoql(context, soql);
   let headers: Record<string, string> | undefined;
   if (options.batchSize !== undefined) {

@@ -27,6 +27,7 @@ import {
   checkFunction,
   checkInteger,
   checkVersion,
+  optionsOf,
   received,
 } from "./_validate.ts";
 
@@ -317,6 +318,7 @@ export class Salesforce {
    * ```
    */
   describeGlobal(options: { signal?: AbortSignal } = {}): Promise<DescribeGlobal> {
+    options = optionsOf("Cannot describe the org", options);
     return cachedDescribe<DescribeGlobal>(this, `${this.#dataPath}sobjects`, options.signal);
   }
 
@@ -372,6 +374,13 @@ export class Salesforce {
    * ```
    */
   async request(pathOrUrl: string | URL, init: RequestInit = {}): Promise<Response> {
+    // As fetch does, a null init is no init; anything else that is not an object is refused.
+    if (init === null) init = {};
+    else if (typeof init !== "object") {
+      throw new TypeError(
+        `Cannot send request: "init" must be a RequestInit object: received ${received(init)}`,
+      );
+    }
     const url = this.#resolve(pathOrUrl);
     const signal = init.signal ?? null;
     signal?.throwIfAborted();
@@ -429,6 +438,7 @@ export class Salesforce {
   async getLimits(
     options: { signal?: AbortSignal } = {},
   ): Promise<Record<string, { Max: number; Remaining: number; [app: string]: unknown }>> {
+    options = optionsOf("Cannot read limits", options);
     const response = await this.request("limits", { signal: options.signal });
     return await response.json();
   }

@@ -17,6 +17,7 @@ import {
   updateSpec,
   upsertSpec,
 } from "./_sobject_spec.ts";
+import { optionsOf } from "./_validate.ts";
 
 /** A record body: an object to serialise, or JSON text / bytes sent as they are. */
 export type RecordData = Record<string, unknown> | string | Uint8Array;
@@ -150,6 +151,7 @@ export class SObjectClient {
     data: RecordData,
     options: SObjectCallOptions = {},
   ): Promise<string> {
+    options = optionsOf("Cannot create record", options);
     const response = await this.#send(createSpec(sobject, data, RULES), options.signal);
     const result = await response.json() as { id: string };
     return result.id;
@@ -184,6 +186,7 @@ export class SObjectClient {
     id: string,
     options: SObjectGetOptions = {},
   ): Promise<T> {
+    options = optionsOf("Cannot get record", options);
     const response = await this.#send(getSpec(sobject, id, options, RULES), options.signal);
     return await response.json() as T;
   }
@@ -217,6 +220,7 @@ export class SObjectClient {
     data: RecordData,
     options: SObjectCallOptions = {},
   ): Promise<void> {
+    options = optionsOf("Cannot update record", options);
     const response = await this.#send(updateSpec(sobject, id, data, RULES), options.signal);
     await response.body?.cancel();
   }
@@ -244,6 +248,7 @@ export class SObjectClient {
    * ```
    */
   async delete(sobject: string, id: string, options: SObjectDeleteOptions = {}): Promise<void> {
+    options = optionsOf("Cannot delete record", options);
     const response = await this.#send(deleteSpec(sobject, id, options, RULES), options.signal);
     await response.body?.cancel();
   }
@@ -281,6 +286,7 @@ export class SObjectClient {
     data: RecordData,
     options: SObjectUpsertOptions = {},
   ): Promise<UpsertResult> {
+    options = optionsOf("Cannot upsert record", options);
     const spec = upsertSpec(sobject, id, externalIdField, data, options, RULES);
     const response = await this.#send(spec, options.signal);
     if (response.status === 204) {
@@ -320,6 +326,7 @@ export class SObjectClient {
    * ```
    */
   async describe(sobject: string, options: SObjectCallOptions = {}): Promise<SObjectDescribe> {
+    options = optionsOf("Cannot describe object", options);
     const path = `${this.#basePath}/${describeSpec(sobject).path}`;
     return await cachedDescribe<SObjectDescribe>(this.#client, path, options.signal);
   }

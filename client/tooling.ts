@@ -9,6 +9,7 @@ import type { DescribeGlobal, Salesforce } from "./salesforce.ts";
 import { type QueryIterator, type QueryOptions, queryRecords } from "./query.ts";
 import { SObjectClient } from "./sobject.ts";
 import { cachedDescribe } from "./_describe_cache.ts";
+import { optionsOf } from "./_validate.ts";
 
 /** Options for {@linkcode ToolingClient.query}: those of `sf.query` but `includeAllRecords`. */
 export type ToolingQueryOptions = Omit<QueryOptions, "includeAllRecords">;
@@ -116,6 +117,7 @@ export class ToolingClient {
    * ```
    */
   describeGlobal(options: { signal?: AbortSignal } = {}): Promise<DescribeGlobal> {
+    options = optionsOf("Cannot describe the Tooling API", options);
     return cachedDescribe<DescribeGlobal>(
       this.#client,
       `${this.#basePath}/sobjects`,

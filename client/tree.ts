@@ -6,7 +6,7 @@
 
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { checkApiName, isPlainObject, received, toArray } from "./_validate.ts";
+import { checkApiName, isPlainObject, optionsOf, received, toArray } from "./_validate.ts";
 
 /** Records across all trees of one call (the platform's limit). */
 const MAX_TREE_RECORDS = 200;
@@ -291,6 +291,7 @@ export async function createTree(
   records: Iterable<TreeRecord>,
   options: TreeOptions = {},
 ): Promise<TreeResult[]> {
+  options = optionsOf("Cannot create record tree", options);
   const context = `Cannot create ${typeof sobject === "string" ? sobject : "sObject"} tree`;
   checkApiName(context, "sobject", sobject);
   const list = toArray(context, "records", records);
