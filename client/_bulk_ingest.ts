@@ -243,6 +243,7 @@ export class IngestJobs {
         150_000_000,
       ),
       maxRecords: checkInteger(context, "maxRecords", options.maxRecords ?? 150_000_000, 1),
+      unread: {} as { payload?: JobPayload },
     };
     const maxJobs = checkInteger(context, "maxConcurrentJobs", options.maxConcurrentJobs ?? 4, 1);
     const polling = checkPolling(context, options);
@@ -255,13 +256,14 @@ export class IngestJobs {
       polling,
       signal: signal ?? new AbortController().signal,
     };
-    return this.#run(job, splitRecords(records, split), maxJobs);
+    return this.#run(job, splitRecords(records, split), maxJobs, split.unread);
   }
 
   async *#run(
     run: JobContext,
     payloads: AsyncGenerator<JobPayload, void, undefined>,
     maxJobs: number,
+    unread: { payload?: JobPayload },
   ): AsyncGenerator<JobResult, void, undefined> {
     // `stop` ends the jobs when the caller leaves the loop early; it joins the caller's signal.
     const stop = new AbortController();
@@ -280,6 +282,8 @@ export class IngestJobs {
     let fatal = false;
     let finished = false;
     let reading = false;
+    let inputClosed = false;
+    let pendingRead: Promise<unknown> | undefined;
     // Held in `let`s cleared after use, never in block-scoped consts: a suspended generator
     // keeps every local it ever set, so a const would keep the last job's results (or
     // payload) alive while the next job's are downloaded.
@@ -303,6 +307,7 @@ export class IngestJobs {
         const stopping = stopError !== undefined;
         if (!stopping && pending === undefined && !inputDone) {
           const read = payloads.next();
+          pendingRead = read;
           reading = true;
           // Raced with the abort below, which may leave it pending: its end is noted, not awaited.
           read.then(() => reading = false, () => reading = false);
@@ -343,7 +348,14 @@ export class IngestJobs {
       finished = true;
       if (stopError === undefined) return;
       if (!fatal && started === 0) throw stopError;
-      const leftover = pending === undefined ? [] : payloadRows(pending, stopError);
+      // Closing the input makes the splitter hand back the records it read for the next job.
+      if (!reading) {
+        inputClosed = true;
+        await payloads.return();
+      }
+      const leftover = [pending, unread.payload].flatMap((rest) =>
+        rest === undefined ? [] : payloadRows(rest, stopError)
+      );
       // A throwing onProgress is the cause as what it threw.
       const cause = stopError instanceof CallbackError ? stopError.cause : stopError;
       throw this.#stopError(`${run.context}: ${describeError(stopError)}`, cause, {
@@ -358,8 +370,12 @@ export class IngestJobs {
         stop.abort(new DOMException("The bulk operation was stopped", "AbortError"));
         await Promise.all(running);
       }
-      // Closes the caller's iterator too; not while it is still producing (it may never end).
-      if (!reading) await payloads.return();
+      // Closes the caller's iterator too; while it is still producing (it may never end), once
+      // the pending read settles.
+      if (!inputClosed) {
+        if (!reading) await payloads.return();
+        else pendingRead?.then(() => payloads.return(), () => {}).catch(() => {});
+      }
     }
   }
 }

@@ -253,7 +253,7 @@ export async function collectCsv(
   resource: JobResource,
   path: string,
   signal: AbortSignal,
-): Promise<Uint8Array[]> {
+): Promise<{ chunks: Uint8Array[]; rows: number }> {
   const response = await resource.client.request(path, {
     headers: { Accept: "text/csv" },
     signal,
@@ -261,10 +261,13 @@ export async function collectCsv(
   const parser = new CsvParser();
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   let header = true;
+  let count = 0;
   const check = (rows: readonly string[][]) => {
+    count += rows.length;
     if (header && rows.length > 0) {
       checkHeader(rows[0]);
       header = false;
+      count--;
     }
   };
   const chunks: Uint8Array[] = [];
@@ -274,7 +277,7 @@ export async function collectCsv(
   }
   check(parser.push(decode(decoder)));
   check(parser.end());
-  return chunks;
+  return { chunks, rows: count };
 }
 
 /**

@@ -56,6 +56,10 @@ export interface FinishedJob {
   fatal?: unknown;
   /** Salesforce has no results for it: its rows all go to `unprocessedRecords`. */
   unsent?: true;
+  /** With `unsent`: its CSV was uploaded, so the org may have processed it all the same. */
+  uploaded?: boolean;
+  /** Its state could not be read: its results count only if they account for every record. */
+  tentative?: boolean;
 }
 
 /** Errors after which no other job can do better: auth, permissions, limits, a throwing callback. */
@@ -227,24 +231,46 @@ async function abortQuietly(job: JobContext, jobId: string): Promise<JobInfo | u
   }
 }
 
+/**
+ * The outcome of a job whose results are not known: its payload's rows, each with `sf__Error`.
+ * `unknown` says why the org may have processed them anyway (the upload went through), so
+ * that nobody sends them again unchecked.
+ */
 function fallback(
   info: JobInfo | null,
   payload: JobPayload,
   error: unknown,
   fatal: unknown,
+  unknown?: string,
 ): Outcome {
-  const unprocessed = { chunks: payload.chunks, sfError: describeError(error) };
+  const sfError = unknown === undefined
+    ? describeError(error)
+    : `Outcome unknown: ${unknown}. Salesforce may have saved these records: check the job's results before sending them again. ${
+      describeError(error)
+    }`;
+  const unprocessed = { chunks: payload.chunks, sfError };
   return { result: jobResult(info, error, [[], [], unprocessed]), fatal };
+}
+
+/** A job's info read again, or undefined when that fails too. */
+async function reread(job: JobContext, jobId: string): Promise<JobInfo | undefined> {
+  try {
+    return await job.jobs.get(job.context, jobId);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs a job until Salesforce is done with it; the results are fetched by {@linkcode finishJob}. */
 export async function runJob(job: JobContext, payload: JobPayload): Promise<FinishedJob | Outcome> {
   const { client, jobs, context, signal } = job;
   let info: JobInfo | null = null;
+  let uploaded = false;
   let closed = false;
   try {
     info = await jobs.create(job.body, signal);
     await upload(client, jobs, context, info.id, payload.chunks, payload.count, signal);
+    uploaded = true;
     info = await jobs.setState(context, info.id, "UploadComplete", signal);
     closed = true;
     info = await jobs.wait(context, info.id, job.polling, signal);
@@ -258,18 +284,29 @@ export async function runJob(job: JobContext, payload: JobPayload): Promise<Fini
     // After an auth or limit error no call can succeed: do not try.
     const reachable = fatal === undefined || error instanceof CallbackError;
     if (info !== null && !isFinalState(info.state) && reachable) {
-      info = await abortQuietly(job, info.id) ?? info;
+      // An abort refused (the job finished meanwhile, or the close went through unanswered)
+      // leaves the job's state to read again.
+      info = await abortQuietly(job, info.id) ?? await reread(job, info.id) ?? info;
     }
-    if (closed && reachable && info !== null && isFinalState(info.state)) {
-      // Aborted after its upload: Salesforce's results will say which rows it processed.
-      return { info, payload, error, fatal };
+    if (reachable && info !== null && uploaded) {
+      // Only an Open job aborted before any processing surely saved nothing. Any other job
+      // whose CSV went up may have: its results, when they account for every record, say
+      // which (even when its state could not be read: `tentative`).
+      const untouched = info.state === "Aborted" && !closed &&
+        (info.numberRecordsProcessed ?? 0) === 0;
+      if (!untouched) {
+        return { info, payload, error, fatal, tentative: !isFinalState(info.state) };
+      }
     }
-    return { info, payload, error, fatal, unsent: true };
+    return { info, payload, error, fatal, unsent: true, uploaded };
   }
 }
 
 /** The three result sets, downloaded at once; one failing cancels the others. */
-async function results(job: JobContext, jobId: string): Promise<Uint8Array[][]> {
+async function results(
+  job: JobContext,
+  jobId: string,
+): Promise<Array<{ chunks: Uint8Array[]; rows: number }>> {
   const local = new AbortController();
   const both = AbortSignal.any([job.signal, local.signal]);
   const downloads = RESULT_SETS.map((name) =>
@@ -287,19 +324,41 @@ async function results(job: JobContext, jobId: string): Promise<Uint8Array[][]> 
 /** Downloads a finished job's results; without them, its rows go to unprocessed with the error. */
 export async function finishJob(job: JobContext, finished: FinishedJob): Promise<Outcome> {
   const { info, payload, error, fatal } = finished;
-  if (finished.unsent || info === null) return fallback(info, payload, error, fatal);
+  if (finished.unsent || info === null) {
+    const unknown = finished.uploaded && info !== null
+      ? `job ${info.id} was uploaded and its state on Salesforce could not be confirmed`
+      : undefined;
+    return fallback(info, payload, error, fatal, unknown);
+  }
   try {
     const [successful, failed, unprocessed] = await results(job, info.id);
+    const rows = successful.rows + failed.rows + unprocessed.rows;
+    if (rows !== payload.count) {
+      // An empty or cut results file would otherwise drop records without a word.
+      throw new Error(
+        `the results of job ${info.id} account for ${rows} of its ${payload.count} records`,
+      );
+    }
     const sfError = error === undefined ? undefined : describeError(error);
     const result = jobResult(info, error, [
-      { chunks: successful },
-      { chunks: failed },
-      { chunks: unprocessed, sfError },
+      { chunks: successful.chunks },
+      { chunks: failed.chunks },
+      { chunks: unprocessed.chunks, sfError },
     ]);
     return error === undefined ? { result } : { result, fatal };
   } catch (failure) {
     if (job.signal.aborted) return { aborted: true };
     const reason = error ?? failure;
-    return fallback(info, payload, reason, fatal ?? (isFatal(failure) ? failure : undefined));
+    // The org had the job's CSV: its records may well be saved; say so, not just "unprocessed".
+    const unknown = finished.tentative
+      ? `job ${info.id} was uploaded and its state on Salesforce could not be confirmed`
+      : `job ${info.id} ended ${info.state} on Salesforce`;
+    return fallback(
+      info,
+      payload,
+      reason,
+      fatal ?? (isFatal(failure) ? failure : undefined),
+      `${unknown}, and its results could not be read (${describeError(failure)})`,
+    );
   }
 }

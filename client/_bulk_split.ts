@@ -44,6 +44,11 @@ export interface SplitOptions {
   fieldNames?: readonly string[];
   maxSizeBytes: number;
   maxRecords: number;
+  /**
+   * Filled when the consumer closes the splitter early (`return()`): the records read for
+   * the next payload, which no payload holds, so that a stopped operation can report them.
+   */
+  unread?: { payload?: JobPayload };
 }
 
 function checkRecord(record: unknown, index: number): asserts record is object {
@@ -135,10 +140,18 @@ async function* splitFixed(
     index++;
     return sealed;
   };
+  let done = false;
   try {
     yield* sealedPayloads(records, step);
+    done = true;
   } catch (error) {
+    done = true;
     throw new SplitError(error, builder?.seal(max));
+  } finally {
+    // Closed early by the consumer: hand back what was read for the next payload.
+    if (!done && builder !== undefined && options.unread) {
+      options.unread.payload = builder.seal(max);
+    }
   }
   if (builder !== undefined) yield builder.seal(max);
 }
@@ -231,9 +244,12 @@ async function* splitInferred(
     index++;
     return sealed;
   };
+  let done = false;
   try {
     yield* sealedPayloads(records, step);
+    done = true;
   } catch (error) {
+    done = true;
     let unsent: JobPayload | undefined;
     try {
       unsent = buffered.length > 0 ? seal() : undefined;
@@ -241,6 +257,15 @@ async function* splitInferred(
       // Buffered records without a single field: nothing to report as rows.
     }
     throw new SplitError(error, unsent);
+  } finally {
+    // Closed early by the consumer: hand back what was read for the next payload.
+    if (!done && buffered.length > 0 && options.unread) {
+      try {
+        options.unread.payload = seal();
+      } catch {
+        // Records without a single field: nothing to report as rows.
+      }
+    }
   }
   if (buffered.length > 0) yield seal();
 }

@@ -129,7 +129,11 @@ export interface JobResult {
   successfulResults: Record<string, string>[];
   /** Rows refused: `sf__Id`, `sf__Error` (`CODE:message:fields --`), then the uploaded columns. */
   failedResults: Record<string, string>[];
-  /** Rows never processed (the job was aborted or failed). */
+  /**
+   * Rows never processed (the job was aborted or failed), or rows the client could not
+   * account for: their `sf__Error` then starts with `Outcome unknown:` when the job's CSV
+   * reached Salesforce (it may have saved them: check the job's results before resending).
+   */
   unprocessedRecords: Record<string, string>[];
 }
 

@@ -1,0 +1,116 @@
+// Bulk ingest when the answers about a job go missing: records the org may have saved are
+// never silently dropped, nor reported as plainly unprocessed, and a stopped operation hands
+// back every record it read.
+import assert from "node:assert/strict";
+import { Salesforce } from "../../client/salesforce.ts";
+import { FakeSalesforce } from "../../testing/mod.ts";
+import { accounts, withInstantSleep } from "./_bulk_v2.ts";
+
+type Around = (
+  request: Request,
+  next: (request: Request) => Promise<Response>,
+) => Promise<Response>;
+
+/** A client whose requests pass through `around`, when set, on their way to the org. */
+function rig() {
+  const org = new FakeSalesforce();
+  const state: { around?: Around } = {};
+  const sf = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: org.auth(),
+    fetch: (input, init) => {
+      const request = new Request(input, init);
+      const next = (r: Request) => org.fetch(r);
+      return state.around ? state.around(request, next) : next(request);
+    },
+  });
+  return { org, sf, state };
+}
+
+Deno.test("an empty results file does not drop records: they come back marked outcome unknown", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org } = rig();
+    org.inject({
+      method: "GET",
+      path: /successfulResults/,
+      status: 200,
+      body: "",
+      contentType: "text/csv",
+    });
+    const result = await sf.bulkV2.insert("Account", accounts(5));
+    assert.equal(result.successfulResults.length + result.failedResults.length, 0);
+    assert.equal(result.unprocessedRecords.length, 5);
+    for (const row of result.unprocessedRecords) {
+      assert.match(row.sf__Error, /^Outcome unknown: job 750\w+ ended JobComplete on Salesforce/);
+      assert.match(row.sf__Error, /account for 0 of its 5 records/);
+    }
+  });
+});
+
+Deno.test("a job whose state cannot be read still gets its results when they account for every record", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org, state } = rig();
+    // Every read of the job (polls, and the check after them) loses its answer.
+    state.around = async (request, next) => {
+      const response = await next(request);
+      if (request.method === "GET" && /jobs\/ingest\/750\w+$/.test(request.url)) {
+        await response.body?.cancel();
+        throw new TypeError("connection reset");
+      }
+      return response;
+    };
+    const result = await sf.bulkV2.insert("Account", accounts(5));
+    assert.equal(result.successfulResults.length, 5);
+    assert.equal(result.unprocessedRecords.length, 0);
+    assert.equal(org.records("Account").length, 5);
+  });
+});
+
+Deno.test("records the org may have saved are marked outcome unknown when nothing can be read", async () => {
+  await withInstantSleep(async () => {
+    const { sf, state } = rig();
+    state.around = async (request, next) => {
+      const response = await next(request);
+      if (request.method === "GET" && /jobs\/ingest\/750/.test(request.url)) {
+        await response.body?.cancel();
+        throw new TypeError("connection reset");
+      }
+      return response;
+    };
+    const result = await sf.bulkV2.insert("Account", accounts(5));
+    assert.equal(result.unprocessedRecords.length, 5);
+    for (const row of result.unprocessedRecords) {
+      assert.match(row.sf__Error, /^Outcome unknown: job 750\w+ was uploaded/);
+      assert.match(row.sf__Error, /check the job's results before sending them again/);
+    }
+  });
+});
+
+Deno.test("an operation aborted while the input is producing closes the input once it yields", async () => {
+  await withInstantSleep(async () => {
+    const { sf } = rig();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => release = resolve);
+    let closed = false;
+    async function* input() {
+      try {
+        yield* accounts(25);
+        await gate; // a slow source
+        yield* accounts(10, 25);
+      } finally {
+        closed = true;
+      }
+    }
+    const controller = new AbortController();
+    const running = sf.bulkV2.insert("Account", input(), {
+      maxRecords: 10,
+      signal: controller.signal,
+      onProgress: () => controller.abort(new Error("stop")),
+    });
+    await assert.rejects(running, /stop/);
+    assert.equal(closed, false);
+    release();
+    for (let i = 0; i < 20 && !closed; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.ok(closed, "the input's finally ran");
+  });
+});
