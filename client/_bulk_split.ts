@@ -138,6 +138,13 @@ async function* splitFixed(
     builder ??= new PayloadBuilder(header, headerBytes, index);
     builder.add(row, bytes);
     index++;
+    if (builder.count >= maxRecords) {
+      // Full: sent now, not when the next record arrives (a slow input may take its time).
+      // (With maxRecords 1 no builder is left over, so this never seals twice in one step.)
+      if (sealed !== undefined) throw new Error("Bulk split sealed two payloads in one step");
+      sealed = builder.seal(max);
+      builder = undefined;
+    }
     return sealed;
   };
   let done = false;
@@ -242,6 +249,17 @@ async function* splitInferred(
     buffered.push(record);
     rowCells += cells;
     index++;
+    if (buffered.length >= maxRecords) {
+      // Full: sent now, not when the next record arrives (see splitFixed).
+      if (sealed !== undefined) throw new Error("Bulk split sealed two payloads in one step");
+      sealed = seal();
+      buffered = [];
+      columns = [];
+      seen = new Set();
+      headerCells = 0;
+      rowCells = 0;
+      firstIndex = index;
+    }
     return sealed;
   };
   let done = false;

@@ -114,3 +114,62 @@ Deno.test("an operation aborted while the input is producing closes the input on
     assert.ok(closed, "the input's finally ran");
   });
 });
+
+Deno.test("a stop on a fatal error hands back the record read ahead to find a job full by size", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org, state } = rig();
+    let creates = 0;
+    state.around = (request, next) => {
+      if (request.method === "POST" && request.url.endsWith("/jobs/ingest") && ++creates === 2) {
+        org.inject({
+          method: "POST",
+          path: "/services/data/v64.0/jobs/ingest",
+          errorCode: "REQUEST_LIMIT_EXCEEDED",
+          status: 403,
+          times: 10,
+        });
+      }
+      return next(request);
+    };
+    const read: string[] = [];
+    function* input() {
+      for (const record of accounts(60)) {
+        read.push(record.Name);
+        yield record;
+      }
+    }
+    // "Name" plus 10 rows of 22 bytes: a job is full when an 11th row would not fit.
+    const error = await sf.bulkV2.insert("Account", input(), {
+      maxSizeBytes: 240,
+      maxConcurrentJobs: 1,
+    }).then(() => undefined, (error) => error);
+    assert.equal(error?.name, "BulkIngestError", String(error));
+    const { successfulResults, failedResults, unprocessedRecords } = error.result;
+    const accounted = [...successfulResults, ...failedResults, ...unprocessedRecords]
+      .map((row: Record<string, string>) => row.Name).sort();
+    // Every record read from the input, the one read ahead included, is in the result once.
+    assert.deepEqual(accounted, [...read].sort());
+    assert.ok(read.length > 30 && read.length < 60, `read ${read.length}`);
+  });
+});
+
+Deno.test("a job that reaches maxRecords is sent at once, not when the next record arrives", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org } = rig();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => release = resolve);
+    async function* input() {
+      yield* accounts(10);
+      await gate; // the next record takes its time
+      yield* accounts(5, 10);
+    }
+    const running = sf.bulkV2.insert("Account", input(), { maxRecords: 10 });
+    for (let i = 0; i < 50 && org.records("Account").length < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    assert.equal(org.records("Account").length, 10, "the first job ran while the input waited");
+    release();
+    const result = await running;
+    assert.equal(result.successfulResults.length, 15);
+  });
+});
