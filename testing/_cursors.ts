@@ -60,6 +60,6 @@ export class CursorStore {
 
   clear(): void {
     this.#cursors.clear();
-    this.#sequence = 0;
+    // The sequence goes on: a locator from before must not name a new query's cursor.
   }
 }

@@ -288,16 +288,33 @@ class Parser {
     return { field, descending, nullsFirst };
   }
 
+  // SOQL has no precedence between AND and OR: mixing them at one level without parentheses
+  // (`a AND b OR c`) is MALFORMED_QUERY at the second operator, as Salesforce answers.
   #or(): SoqlCondition {
-    let left = this.#and();
-    while (this.#acceptWord("OR")) left = { kind: "or", left, right: this.#and() };
+    const first = this.#and();
+    let left = first.condition;
+    for (;;) {
+      const operator = this.#peek;
+      if (!this.#acceptWord("OR")) break;
+      if (first.and !== undefined) this.#fail(operator);
+      const next = this.#and();
+      if (next.and !== undefined) this.#fail(next.and);
+      left = { kind: "or", left, right: next.condition };
+    }
     return left;
   }
 
-  #and(): SoqlCondition {
+  /** A run of conditions joined by AND; `and` is its first AND, when it has one. */
+  #and(): { condition: SoqlCondition; and?: Token } {
     let left = this.#not();
-    while (this.#acceptWord("AND")) left = { kind: "and", left, right: this.#not() };
-    return left;
+    let and: Token | undefined;
+    for (;;) {
+      const operator = this.#peek;
+      if (!this.#acceptWord("AND")) break;
+      and ??= operator;
+      left = { kind: "and", left, right: this.#not() };
+    }
+    return { condition: left, and };
   }
 
   #not(): SoqlCondition {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { call, loggedIn, V, wire } from "./_fake.ts";
+import { call, loggedIn, tokenFor, V, wire } from "./_fake.ts";
 
 const q = (soql: string) => `${V}/query?q=${encodeURIComponent(soql)}`;
 
@@ -188,4 +188,23 @@ Deno.test("FakeSalesforce serves a 2,000-row page of a 200,000-row query from it
   assert.equal(pages, 100);
   assert.equal(count, 200_000);
   assert.equal(body.records.at(-1).Name, "Account 199999");
+});
+
+Deno.test("FakeSalesforce refuses a locator from before reset(), even once new queries run", async () => {
+  const { org, token } = await loggedIn({ pageSize: 3 });
+  org.insert("Account", Array.from({ length: 8 }, (_, i) => ({ Name: `A${i}` })));
+  const first = JSON.parse(
+    (await wire(await call(org, token, "GET", q("SELECT Id FROM Account")))).text,
+  );
+  const stale: string = first.nextRecordsUrl;
+  org.reset();
+  const fresh = await tokenFor(org);
+  org.insert("Contact", Array.from({ length: 8 }, (_, i) => ({ LastName: `C${i}` })));
+  const other = JSON.parse(
+    (await wire(await call(org, fresh, "GET", q("SELECT Id FROM Contact")))).text,
+  );
+  assert.notEqual(other.nextRecordsUrl, stale);
+  const answer = await wire(await call(org, fresh, "GET", stale));
+  assert.equal(answer.status, 400);
+  assert.equal(JSON.parse(answer.text)[0].errorCode, "INVALID_QUERY_LOCATOR");
 });

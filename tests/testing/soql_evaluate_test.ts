@@ -548,9 +548,9 @@ Deno.test("runSoql matches IN and NOT IN lists", () => {
   assert.deepEqual(names("Founded__c IN (2001-05-01, 2024-03-15)"), ["Acme", "100% Pure_Co"]);
 });
 
-Deno.test("runSoql gives NOT precedence over AND, and AND over OR", () => {
+Deno.test("runSoql gives NOT precedence over AND, and needs parentheses to mix AND with OR", () => {
   assert.deepEqual(
-    names("Industry = 'Energy' OR Industry = 'Banking' AND AnnualRevenue > 2000000"),
+    names("Industry = 'Energy' OR (Industry = 'Banking' AND AnnualRevenue > 2000000)"),
     ["Acme"],
   );
   assert.deepEqual(

@@ -113,8 +113,23 @@ Deno.test("parseSoql treats keywords case-insensitively", () => {
   assert.equal(q.offset, 2);
 });
 
-Deno.test("parseSoql gives NOT precedence over AND, and AND over OR", () => {
-  const q = parseSoql("SELECT Id FROM Account WHERE A = 1 OR NOT B = 2 AND C = 3");
+Deno.test("parseSoql gives NOT precedence over AND, and refuses AND mixed with OR unparenthesised", () => {
+  // Salesforce: "Client applications must specify parentheses when nesting operators."
+  for (
+    const [where, token] of [
+      ["A = 1 OR NOT B = 2 AND C = 3", "AND"],
+      ["A = 1 AND B = 2 OR C = 3", "OR"],
+      ["(A = 1 OR B = 2) AND C = 3 OR D = 4", "OR"],
+    ]
+  ) {
+    assert.throws(() => parseSoql(`SELECT Id FROM Account WHERE ${where}`), (error: unknown) => {
+      assert.ok(error instanceof SoqlError);
+      assert.equal(error.errorCode, "MALFORMED_QUERY");
+      assert.match(error.message, new RegExp(`unexpected token: '${token}'`));
+      return true;
+    });
+  }
+  const q = parseSoql("SELECT Id FROM Account WHERE A = 1 OR (NOT B = 2 AND C = 3)");
   const shape = (c: NonNullable<SoqlQuery["where"]>): unknown => {
     switch (c.kind) {
       case "and":
