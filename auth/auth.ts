@@ -112,6 +112,16 @@ export abstract class Auth {
         }
       }
     }
+    // A class field (`getAccessToken = () => ...`) lands on the instance after this
+    // constructor returns: fixed here, the two methods make such a field throw at `new`.
+    for (const name of FINAL_METHODS) {
+      Object.defineProperty(this, name, {
+        value: Auth.prototype[name],
+        writable: false,
+        configurable: false,
+        enumerable: false,
+      });
+    }
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 
 import type { Salesforce } from "../client/salesforce.ts";
-import { AuthenticationError } from "../client/errors.ts";
+import { AuthenticationError, SalesforceError } from "../client/errors.ts";
 import { Auth } from "./auth.ts";
 import {
   checkCredential,
@@ -24,6 +24,15 @@ import { escapeXml, find, parseXml, type XmlElement } from "./_xml.ts";
 
 const CONTEXT = "Cannot create SoapLogin";
 const ACTION = "Cannot log in with SOAP";
+
+/**
+ * The API version of the SOAP endpoint: the client's, but at most 64.0. Salesforce has
+ * announced that `login()` is gone from 65.0 on (salesforce-api.md §4.1), while a session
+ * from an older endpoint works with every REST version.
+ */
+function loginVersion(version: string): string {
+  return Number.parseFloat(version) > 64 ? "64.0" : version;
+}
 
 /** Options for {@linkcode SoapLogin}. */
 export interface SoapLoginOptions {
@@ -133,15 +142,18 @@ export class SoapLogin extends Auth {
    * @throws {SalesforceError} When the answer is not a SOAP envelope (an HTML error page).
    */
   protected override async _acquireNewAccessToken(client: Salesforce): Promise<string> {
-    const request = new Request(`${client.baseUrl}/services/Soap/u/${client.version}`, {
-      method: "POST",
-      headers: {
-        "Content-Type": "text/xml; charset=UTF-8",
-        "SOAPAction": "login",
-        "Accept": "text/xml",
+    const request = new Request(
+      `${client.baseUrl}/services/Soap/u/${loginVersion(client.version)}`,
+      {
+        method: "POST",
+        headers: {
+          "Content-Type": "text/xml; charset=UTF-8",
+          "SOAPAction": "login",
+          "Accept": "text/xml",
+        },
+        body: this.#envelope(),
       },
-      body: this.#envelope(),
-    });
+    );
     const startedAt = this.#lifetime.start();
     const secrets = [this.#password + this.#securityToken, this.#password, this.#securityToken];
     const login = await sendLoginRequest(client, request, secrets);
@@ -149,7 +161,17 @@ export class SoapLogin extends Auth {
     let root: XmlElement;
     try {
       root = parseXml(login.text);
-    } catch {
+    } catch (error) {
+      // A success the strict reader refuses may still hold the session id: never show its body.
+      if (response.ok) {
+        await discard(response);
+        throw new SalesforceError(
+          `${ACTION}: the answer is not the SOAP envelope expected (${
+            error instanceof Error ? error.message : String(error)
+          }) ${where(response, request)}`,
+          { response },
+        );
+      }
       // Not XML: an HTML page from the edge or a proxy. Map it by status.
       throw await loginFailure(login, ACTION);
     }

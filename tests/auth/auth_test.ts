@@ -248,6 +248,17 @@ Deno.test("Auth refuses a subclass that overrides its final methods", () => {
   }
 });
 
+Deno.test("Auth refuses a class field that would replace a final method", () => {
+  class Field extends Auth {
+    protected override _acquireNewAccessToken(): Promise<string> {
+      return Promise.resolve("x");
+    }
+    // @ts-ignore: the type allows it; the runtime must not.
+    getAccessToken = () => Promise.resolve("bypassing the shared acquisition");
+  }
+  assert.throws(() => new Field(), TypeError);
+});
+
 Deno.test("One Auth serves several clients with one token", async () => {
   const { auth, sf } = setup();
   const other = clientWith(auth, () => new Response()).sf;

@@ -309,3 +309,31 @@ for (const [what, options, message] of INVALID_OPTIONS) {
     });
   });
 }
+
+Deno.test("SoapLogin never shows a success answer it cannot read: it may hold the session id", async () => {
+  for (
+    const body of [
+      soapSuccess().replace("<soapenv:Envelope", "<!DOCTYPE x><soapenv:Envelope"),
+      soapSuccess().replace("<userEmail>", "<userEmail>&#x1;"),
+    ]
+  ) {
+    const auth = new SoapLogin(CREDENTIALS);
+    const { sf } = clientWith(auth, () => xmlResponse(200, body));
+    const error = await auth.getAccessToken(sf).then(() => undefined, (e) => e);
+    assert.ok(error instanceof SalesforceError, String(error));
+    const shown = [String(error), error.stack, JSON.stringify(error), Deno.inspect(error)].join();
+    assert.ok(!shown.includes(SESSION_ID), shown);
+    assert.match(error.message, /the answer is not the SOAP envelope expected/);
+  }
+});
+
+Deno.test("SoapLogin logs in at version 64.0 at most: login() is gone from 65.0 on", async () => {
+  for (
+    const [version, path] of [["66.0", "/services/Soap/u/64.0"], ["60.0", "/services/Soap/u/60.0"]]
+  ) {
+    const auth = new SoapLogin(CREDENTIALS);
+    const { sf, requests } = clientWith(auth, () => xmlResponse(200, soapSuccess()), { version });
+    assert.equal(await auth.getAccessToken(sf), SESSION_ID);
+    assert.equal(new URL(requests[0].url).pathname, path);
+  }
+});
