@@ -31,8 +31,9 @@ export interface RefreshTokenFlowOptions {
    * access token is handed out, so the application can persist `refreshToken`:
    * with refresh-token rotation each grant returns a new one and the old one is
    * dead. `refreshToken` is always set: the one to use next (the same one when
-   * Salesforce did not rotate it). A rejection reaches the caller of `getAccessToken`; the new tokens are
-   * kept anyway and the next call uses them without a round trip.
+   * Salesforce did not rotate it). A rejection reaches the caller of `getAccessToken`; the new
+   * tokens are kept, and the next call offers them to `onTokens` again (no round trip): no
+   * access token is handed out before `onTokens` has taken the refresh token that goes with it.
    *
    * @default {undefined}
    */
@@ -116,8 +117,10 @@ export class RefreshTokenFlow extends Auth {
   #refreshToken: string;
   #onTokens: ((tokens: TokenSet) => void | Promise<void>) | undefined;
   #lifetime: TokenLifetime;
-  // An access token obtained while onTokens rejected: handed out next time, no round trip.
-  #undelivered: string | undefined;
+  // Tokens obtained while onTokens rejected: delivered again next time (no round trip), and
+  // the access token handed out only once onTokens has taken them (its refresh token is the
+  // only live one after a rotation: losing it would strand the app at its next start).
+  #undelivered: TokenSet | undefined;
 
   /**
    * Checks the options; nothing is sent until a token is needed.
@@ -173,11 +176,7 @@ export class RefreshTokenFlow extends Auth {
   }
 
   async #grant(client: Salesforce): Promise<string> {
-    if (this.#undelivered !== undefined) {
-      const token = this.#undelivered;
-      this.#undelivered = undefined;
-      return token;
-    }
+    if (this.#undelivered !== undefined) return await this.#deliver(this.#undelivered);
     const form: Record<string, string> = {
       grant_type: "refresh_token",
       client_id: this.#clientId,
@@ -194,14 +193,20 @@ export class RefreshTokenFlow extends Auth {
     // Rotation: the token just sent is dead once a new one is issued.
     if (tokens.refreshToken !== undefined) this.#refreshToken = tokens.refreshToken;
     this.#lifetime.issued(startedAt);
+    return await this.#deliver({ ...tokens, refreshToken: this.#refreshToken });
+  }
+
+  /** Calls onTokens with `tokens`; on failure keeps them to deliver again, and rejects. */
+  async #deliver(tokens: TokenSet): Promise<string> {
     if (this.#onTokens !== undefined) {
       try {
-        await this.#onTokens({ ...tokens, refreshToken: this.#refreshToken });
+        await this.#onTokens(tokens);
       } catch (error) {
-        this.#undelivered = tokens.accessToken;
+        this.#undelivered = tokens;
         throw error;
       }
     }
+    this.#undelivered = undefined;
     return tokens.accessToken;
   }
 }

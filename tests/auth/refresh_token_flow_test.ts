@@ -166,7 +166,7 @@ Deno.test("RefreshTokenFlow calls onTokens with the token set of every grant bef
   ]);
 });
 
-Deno.test("RefreshTokenFlow surfaces an onTokens rejection but keeps the new tokens for the next call", async () => {
+Deno.test("RefreshTokenFlow hands out no token until onTokens has taken the tokens it rotated", async () => {
   const failure = new Error("database down");
   let fail = true;
   const saved: string[] = [];
@@ -182,23 +182,29 @@ Deno.test("RefreshTokenFlow surfaces an onTokens rejection but keeps the new tok
   for (const waiter of waiters) await assert.rejects(waiter, (error) => error === failure);
   assert.equal(fetch.mock.callCount(), 1);
   assert.equal(auth.expired, true);
-  // The token obtained during the failed call is handed out without a round trip.
+  // Still failing: the next call offers the same tokens again, without a round trip.
+  await assert.rejects(auth.getAccessToken(sf), (error) => error === failure);
+  assert.equal(fetch.mock.callCount(), 1);
+  // Once onTokens takes them (the rotated refresh token is saved), the token is handed out.
+  fail = false;
   assert.equal(await auth.getAccessToken(sf), "token-1");
+  assert.deepEqual(saved, ["5Aep861Rotated1"]);
   assert.equal(fetch.mock.callCount(), 1);
   assert.equal(auth.expired, false);
   // The next refresh sends the rotated refresh token, never the consumed one.
-  fail = false;
   assert.equal(await auth.refreshAccessToken(sf, "token-1"), "token-2");
   assert.deepEqual(endpoint.sent, [FIRST_REFRESH, "5Aep861Rotated1"]);
-  assert.deepEqual(saved, ["5Aep861Rotated2"]);
+  assert.deepEqual(saved, ["5Aep861Rotated1", "5Aep861Rotated2"]);
   assert.equal(endpoint.reused, 0);
 });
 
-Deno.test("RefreshTokenFlow hands over the token kept after an onTokens rejection on refresh too", async () => {
+Deno.test("RefreshTokenFlow offers the tokens of a refresh onTokens rejected again, without a round trip", async () => {
   let fail = false;
+  const saved: string[] = [];
   const auth = flow({
-    onTokens: () => {
+    onTokens: (tokens) => {
       if (fail) return Promise.reject(new Error("disk full"));
+      saved.push(tokens.refreshToken!);
     },
   });
   const endpoint = rotatingEndpoint();
@@ -206,9 +212,11 @@ Deno.test("RefreshTokenFlow hands over the token kept after an onTokens rejectio
   const first = await auth.getAccessToken(sf);
   fail = true;
   await assert.rejects(auth.refreshAccessToken(sf, first), /disk full/);
+  fail = false;
   // A caller still holding the first token is refused by Salesforce and refreshes: no round trip.
   assert.equal(await auth.refreshAccessToken(sf, first), "token-2");
   assert.equal(fetch.mock.callCount(), 2);
+  assert.deepEqual(saved, ["5Aep861Rotated1", "5Aep861Rotated2"]);
 });
 
 Deno.test("RefreshTokenFlow sends one refresh for 1,000 concurrent callers refused with the same token", async () => {
