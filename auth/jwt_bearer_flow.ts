@@ -69,9 +69,8 @@ export interface JwtBearerFlowOptions {
 /** `https://test.salesforce.com` for sandboxes, `https://login.salesforce.com` otherwise. */
 function defaultAudience(baseUrl: string): string {
   const host = new URL(baseUrl).hostname.toLowerCase();
-  return host.endsWith(".sandbox.my.salesforce.com") || host === "test.salesforce.com"
-    ? SANDBOX_AUDIENCE
-    : PRODUCTION_AUDIENCE;
+  // (A client's baseUrl is never a login host: the client refuses them.)
+  return host.endsWith(".sandbox.my.salesforce.com") ? SANDBOX_AUDIENCE : PRODUCTION_AUDIENCE;
 }
 
 function encodeJson(value: unknown): string {

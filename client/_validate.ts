@@ -50,8 +50,19 @@ export function checkBaseUrl(context: string, value: unknown): string {
       `${context}: "baseUrl" must be ${accepted}: received ${received(url.origin)}`,
     );
   }
+  if (LOGIN_HOSTS.has(url.hostname.toLowerCase())) {
+    // Requests would go to the login host, which serves no data: every call would fail.
+    throw new TypeError(
+      `${context}: "baseUrl" must be your org's own URL, such as https://acme.my.salesforce.com (its My Domain), not a login host: received ${
+        received(url.origin)
+      }`,
+    );
+  }
   return url.origin;
 }
+
+/** Hosts that log users in but serve no org's data. */
+const LOGIN_HOSTS = new Set(["login.salesforce.com", "test.salesforce.com"]);
 
 /** Normalises an API version: "64", "64.", "64.0", "v64.0" and 64 all become "64.0". */
 export function checkVersion(context: string, value: unknown): string {

@@ -133,8 +133,6 @@ for (
     ["https://acme.my.salesforce.com", "https://login.salesforce.com"],
     ["https://acme--uat.sandbox.my.salesforce.com", "https://test.salesforce.com"],
     ["https://ACME--UAT.SANDBOX.MY.SALESFORCE.COM", "https://test.salesforce.com"],
-    ["https://test.salesforce.com", "https://test.salesforce.com"],
-    ["https://login.salesforce.com", "https://login.salesforce.com"],
     ["https://sandbox.my.salesforce.com.evil.example", "https://login.salesforce.com"],
   ]
 ) {

@@ -80,6 +80,16 @@ const badOptions: Array<[string, Record<string, unknown>, RegExp]> = [
     /"baseUrl" must not contain a user name or password$/,
   ],
   [
+    "the production login host, which serves no data",
+    { baseUrl: "https://login.salesforce.com" },
+    /"baseUrl" must be your org's own URL, such as https:\/\/acme\.my\.salesforce\.com .*not a login host: received "https:\/\/login\.salesforce\.com"/,
+  ],
+  [
+    "the sandbox login host",
+    { baseUrl: "https://TEST.salesforce.com/" },
+    /not a login host: received "https:\/\/test\.salesforce\.com"/,
+  ],
+  [
     "a minor version",
     { version: "64.1" },
     /"version" must look like "64.0", "64" or "v64.0": received "64.1"/,
