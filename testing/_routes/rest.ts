@@ -5,6 +5,7 @@ import { json, notFound } from "../_http.ts";
 import { OLDEST_VERSION, type OrgState } from "../_org.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import type { FieldDef, FieldType, ObjectDef } from "../_schema.ts";
+import { isLongText } from "../_soql/_compile.ts";
 
 const SEASONS = ["Spring", "Summer", "Winter"];
 
@@ -223,7 +224,7 @@ function describeField(def: FieldDef): Record<string, unknown> {
     defaultedOnCreate: def.defaultedOnCreate === true,
     digits: def.type === "int" ? 9 : 0,
     externalId: def.externalId === true,
-    filterable: def.type !== "textarea",
+    filterable: !isLongText(def),
     groupable: !numeric && def.type !== "textarea" && def.type !== "datetime",
     idLookup: def.type === "id" || def.externalId === true,
     label: def.label ?? def.name,
@@ -236,7 +237,7 @@ function describeField(def: FieldDef): Record<string, unknown> {
     relationshipName: def.relationshipName ?? null,
     scale: numeric ? 2 : 0,
     soapType: SOAP_TYPES[def.type],
-    sortable: def.type !== "textarea",
+    sortable: !isLongText(def),
     type: def.type,
     unique: def.unique === true,
     updateable: def.updateable !== false,

@@ -41,6 +41,11 @@ export interface ResolvedPath {
   written: string;
 }
 
+/** A long text area (more than 255 characters): neither filterable nor sortable. */
+export function isLongText(field: FieldDef): boolean {
+  return field.type === "textarea" && (field.length ?? 0) > 255;
+}
+
 function categoryOf(type: FieldType): Category {
   switch (type) {
     case "id":
@@ -237,16 +242,16 @@ export class Compiler {
         return (r) => !a(r);
       }
       case "compare": {
-        const resolved = this.resolve(condition.field);
+        const resolved = this.#filterable(condition.field);
         return this.#compare(resolved, condition.op, condition.value);
       }
       case "in": {
-        const resolved = this.resolve(condition.field);
+        const resolved = this.#filterable(condition.field);
         const p = this.#in(resolved, condition.values);
         return condition.negated ? (r) => !p(r) : p;
       }
       case "like": {
-        const resolved = this.resolve(condition.field);
+        const resolved = this.#filterable(condition.field);
         const category = categoryOf(resolved.field.type);
         if (category !== "text" && category !== "id") {
           this.#typeError(resolved, condition.pattern);
@@ -453,7 +458,35 @@ export class Compiler {
     };
   }
 
+  /** A WHERE field: Salesforce refuses to filter on a long text area. */
+  #filterable(path: SoqlFieldPath): ResolvedPath {
+    const resolved = this.resolve(path);
+    if (isLongText(resolved.field)) {
+      throw soqlErrorAt(
+        this.query.text,
+        path.start,
+        "INVALID_FIELD",
+        `field '${resolved.field.name}' can not be filtered in query call`,
+      );
+    }
+    return resolved;
+  }
+
   // ---- ORDER BY -------------------------------------------------------------------------
+
+  /** An ORDER BY key of `path`: Salesforce refuses to sort on a long text area. */
+  orderKey(path: SoqlFieldPath): Getter {
+    const resolved = this.resolve(path);
+    if (isLongText(resolved.field)) {
+      throw soqlErrorAt(
+        this.query.text,
+        path.start,
+        "INVALID_FIELD",
+        `field '${resolved.field.name}' can not be sorted in a query call`,
+      );
+    }
+    return this.sortKey(resolved);
+  }
 
   sortKey(resolved: ResolvedPath): Getter {
     const get = this.getter(resolved);

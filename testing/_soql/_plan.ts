@@ -114,7 +114,7 @@ export function buildPlan(
       });
     }
   }
-  const sortKeys = query.orderBy.map((o) => compiler.sortKey(compiler.resolve(o.field)));
+  const sortKeys = query.orderBy.map((o) => compiler.orderKey(o.field));
   const plan: Plan = {
     root,
     where: query.where === undefined ? undefined : compiler.predicate(query.where),

@@ -208,3 +208,34 @@ Deno.test("FakeSalesforce refuses a locator from before reset(), even once new q
   assert.equal(answer.status, 400);
   assert.equal(JSON.parse(answer.text)[0].errorCode, "INVALID_QUERY_LOCATOR");
 });
+
+Deno.test("FakeSalesforce refuses to filter or sort on a long text area, as Salesforce does", async () => {
+  const { org, token } = await loggedIn();
+  org.insert("Account", [{ Name: "A", Description: "x" }]);
+  for (
+    const [where, message] of [
+      ["WHERE Description = 'x'", "can not be filtered in query call"],
+      ["WHERE Description LIKE 'x%'", "can not be filtered in query call"],
+      ["WHERE Description IN ('x')", "can not be filtered in query call"],
+      ["ORDER BY Description", "can not be sorted in a query call"],
+    ]
+  ) {
+    const answer = await wire(await call(org, token, "GET", q(`SELECT Id FROM Account ${where}`)));
+    assert.equal(answer.status, 400, where);
+    const [error] = JSON.parse(answer.text);
+    assert.equal(error.errorCode, "INVALID_FIELD");
+    assert.match(error.message, new RegExp(`field 'Description' ${message}$`));
+  }
+  // Selecting it is fine, and describe says the same.
+  const selected = await call(org, token, "GET", q("SELECT Description FROM Account"));
+  assert.equal(selected.status, 200);
+  await selected.body?.cancel();
+  const describe = JSON.parse(
+    (await wire(await call(org, token, "GET", `${V}/sobjects/Account/describe`))).text,
+  );
+  const field = describe.fields.find((f: { name: string }) => f.name === "Description");
+  assert.equal(field.filterable, false);
+  assert.equal(field.sortable, false);
+  const name = describe.fields.find((f: { name: string }) => f.name === "Name");
+  assert.equal(name.filterable, true);
+});
