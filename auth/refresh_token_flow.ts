@@ -34,6 +34,8 @@ export interface RefreshTokenFlowOptions {
    * Salesforce did not rotate it). A rejection reaches the caller of `getAccessToken`; the new
    * tokens are kept, and the next call offers them to `onTokens` again (no round trip): no
    * access token is handed out before `onTokens` has taken the refresh token that goes with it.
+   * Do not call the client from `onTokens`: the request would wait for the very grant
+   * `onTokens` is part of.
    *
    * @default {undefined}
    */
