@@ -84,6 +84,13 @@ export interface SoqlQuery {
   offsetStart?: number;
 }
 
+// Valid SOQL the fake org does not implement: its errors say so, so that a user does not look
+// for a mistake in a query Salesforce would run.
+const UNSUPPORTED =
+  " (FakeSalesforce does not implement GROUP BY, HAVING, aggregate functions, semi-joins or currency literals)";
+const NOT_IMPLEMENTED = new Set(["GROUP", "HAVING", "ROLLUP", "CUBE", "TYPEOF", "WITH"]);
+const AGGREGATES = new Set(["AVG", "COUNT", "COUNT_DISTINCT", "MAX", "MIN", "SUM"]);
+
 // Salesforce's reserved keywords: never a field or object name.
 const RESERVED = new Set([
   "AND",
@@ -143,7 +150,31 @@ class Parser {
 
   #fail(token: Token): never {
     const shown = token.kind === "eof" ? "<EOF>" : `'${token.text}'`;
-    throw soqlErrorAt(this.#text, token.start, "MALFORMED_QUERY", `unexpected token: ${shown}`);
+    throw soqlErrorAt(
+      this.#text,
+      token.start,
+      "MALFORMED_QUERY",
+      `unexpected token: ${shown}${this.#unsupported(token) ? UNSUPPORTED : ""}`,
+    );
+  }
+
+  /** True where valid SOQL that this engine does not implement fails (say so, not just fail). */
+  #unsupported(token: Token): boolean {
+    if (token.kind === "ident" && NOT_IMPLEMENTED.has(token.upper)) return true;
+    // A currency literal such as USD5000.
+    if (token.kind === "ident" && /^[A-Z]{3}\d/i.test(token.text)) return true;
+    const index = this.#tokens.indexOf(token);
+    const before = this.#tokens[index - 1];
+    const opened = before?.kind === "punct" && before.text === "(";
+    // An aggregate call, SUM(Amount) (failing at "(") or COUNT(Id) (failing inside it).
+    // (Not COUNT: `COUNT()` where it is not allowed, as in a subquery, is invalid SOQL.)
+    if (token.kind === "punct" && token.text === "(" && before?.kind === "ident") {
+      return before.upper !== "COUNT" && AGGREGATES.has(before.upper);
+    }
+    const name = this.#tokens[index - 2];
+    if (opened && name?.kind === "ident" && AGGREGATES.has(name.upper)) return true;
+    // A semi-join: IN (SELECT ...).
+    return opened && token.kind === "ident" && token.upper === "SELECT";
   }
 
   #isWord(word: string, token: Token = this.#peek): boolean {

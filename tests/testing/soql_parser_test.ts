@@ -427,3 +427,29 @@ Deno.test("parseSoql reads a child subquery in the field list, one level deep", 
     "\nSELECT Id, (SELECT COUNT() FROM Contacts) FROM Account\n                        ^\nERROR at Row:1:Column:25\nunexpected token: '('",
   );
 });
+
+Deno.test("parseSoql says so when valid SOQL uses what the fake does not implement", () => {
+  const unsupported = /\(FakeSalesforce does not implement GROUP BY, HAVING, aggregate functions/;
+  for (
+    const soql of [
+      "SELECT Industry FROM Account GROUP BY Industry",
+      "SELECT COUNT(Id) FROM Account",
+      "SELECT SUM(AnnualRevenue) FROM Account",
+      "SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact)",
+      "SELECT Id FROM Account WHERE AnnualRevenue > USD5000",
+    ]
+  ) {
+    assert.throws(() => parseSoql(soql), (error: unknown) => {
+      assert.ok(error instanceof SoqlError);
+      assert.equal(error.errorCode, "MALFORMED_QUERY");
+      assert.match(error.message, unsupported, soql);
+      return true;
+    });
+  }
+  // A plain mistake is not blamed on the fake.
+  assert.throws(() => parseSoql("SELECT Id FORM Account"), (error: unknown) => {
+    assert.ok(error instanceof SoqlError);
+    assert.doesNotMatch(error.message, unsupported);
+    return true;
+  });
+});
