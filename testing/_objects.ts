@@ -218,7 +218,8 @@ export const STATIC_DEFAULTS: Record<string, Record<string, string | boolean>> =
   ApexClass: { Status: "Active", IsValid: true },
   Lead: { Status: "Open - Not Contacted" },
   Case: { Status: "New", Priority: "Medium" },
-  User: { IsActive: true, TimeZoneSidKey: "America/Los_Angeles" },
+  // GMT: date literals such as TODAY are resolved in UTC days, which is then the user's zone.
+  User: { IsActive: true, TimeZoneSidKey: "GMT" },
 };
 
 const CUSTOM_PREFIX_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
