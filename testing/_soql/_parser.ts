@@ -87,8 +87,17 @@ export interface SoqlQuery {
 // Valid SOQL the fake org does not implement: its errors say so, so that a user does not look
 // for a mistake in a query Salesforce would run.
 const UNSUPPORTED =
-  " (FakeSalesforce does not implement GROUP BY, HAVING, aggregate functions, semi-joins or currency literals)";
-const NOT_IMPLEMENTED = new Set(["GROUP", "HAVING", "ROLLUP", "CUBE", "TYPEOF", "WITH"]);
+  " (FakeSalesforce does not implement GROUP BY, HAVING, aggregate functions, semi-joins, INCLUDES, EXCLUDES or currency literals)";
+const NOT_IMPLEMENTED = new Set([
+  "GROUP",
+  "HAVING",
+  "ROLLUP",
+  "CUBE",
+  "TYPEOF",
+  "WITH",
+  "INCLUDES",
+  "EXCLUDES",
+]);
 const AGGREGATES = new Set(["AVG", "COUNT", "COUNT_DISTINCT", "MAX", "MIN", "SUM"]);
 
 // Salesforce's reserved keywords: never a field or object name.
@@ -167,9 +176,11 @@ class Parser {
     const before = this.#tokens[index - 1];
     const opened = before?.kind === "punct" && before.text === "(";
     // An aggregate call, SUM(Amount) (failing at "(") or COUNT(Id) (failing inside it).
-    // (Not COUNT: `COUNT()` where it is not allowed, as in a subquery, is invalid SOQL.)
+    // (COUNT only with a field inside: `COUNT()` where it is not allowed, as in a subquery, is
+    // invalid SOQL, not an aggregate.)
     if (token.kind === "punct" && token.text === "(" && before?.kind === "ident") {
-      return before.upper !== "COUNT" && AGGREGATES.has(before.upper);
+      if (before.upper === "COUNT") return this.#tokens[index + 1]?.kind === "ident";
+      return AGGREGATES.has(before.upper);
     }
     const name = this.#tokens[index - 2];
     if (opened && name?.kind === "ident" && AGGREGATES.has(name.upper)) return true;

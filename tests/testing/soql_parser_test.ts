@@ -437,6 +437,8 @@ Deno.test("parseSoql says so when valid SOQL uses what the fake does not impleme
       "SELECT SUM(AnnualRevenue) FROM Account",
       "SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact)",
       "SELECT Id FROM Account WHERE AnnualRevenue > USD5000",
+      "SELECT Name, COUNT(Id) FROM Account GROUP BY Name",
+      "SELECT Id FROM Account WHERE Name INCLUDES ('a')",
     ]
   ) {
     assert.throws(() => parseSoql(soql), (error: unknown) => {
