@@ -131,7 +131,8 @@ async function* splitFixed(
     const bytes = utf8ByteLength(row);
     if (headerBytes + bytes > max) throw tooLarge(index, headerBytes + bytes, max);
     let sealed: JobPayload | undefined;
-    if (builder !== undefined && (builder.size + bytes > max || builder.count >= maxRecords)) {
+    // (A builder never holds maxRecords here: it is sealed as soon as it is full, below.)
+    if (builder !== undefined && builder.size + bytes > max) {
       sealed = builder.seal(max);
       builder = undefined;
     }
@@ -198,6 +199,17 @@ async function* splitInferred(
     }
     return builder.seal(max);
   };
+  // Seals the buffered records and starts the next payload at the record `index` names.
+  const cut = (): JobPayload => {
+    const payload = seal();
+    buffered = [];
+    columns = [];
+    seen = new Set();
+    headerCells = 0;
+    rowCells = 0;
+    firstIndex = index;
+    return payload;
+  };
 
   let index = 0;
   const step = (record: unknown): JobPayload | undefined => {
@@ -231,15 +243,8 @@ async function* splitInferred(
     const n = buffered.length;
     const k = columns.length + newCount;
     const size = headerCells + newCells + rowCells + cells + (n + 2) * k;
-    if (n > 0 && (size > max || n >= maxRecords)) {
-      sealed = seal();
-      buffered = [];
-      columns = [];
-      seen = new Set();
-      headerCells = 0;
-      rowCells = 0;
-      firstIndex = index;
-    }
+    // (The buffer never holds maxRecords here: it is cut as soon as it is full, below.)
+    if (n > 0 && size > max) sealed = cut();
     for (const column of own) {
       if (seen.has(column)) continue;
       seen.add(column);
@@ -252,13 +257,7 @@ async function* splitInferred(
     if (buffered.length >= maxRecords) {
       // Full: sent now, not when the next record arrives (see splitFixed).
       if (sealed !== undefined) throw new Error("Bulk split sealed two payloads in one step");
-      sealed = seal();
-      buffered = [];
-      columns = [];
-      seen = new Set();
-      headerCells = 0;
-      rowCells = 0;
-      firstIndex = index;
+      sealed = cut();
     }
     return sealed;
   };
