@@ -6,6 +6,7 @@
  */
 
 import type { Salesforce } from "./salesforce.ts";
+import { concatBytes } from "./_bytes.ts";
 import { checkInteger, checkSoql, optionsOf } from "./_validate.ts";
 
 /** Options for {@linkcode Salesforce.query}. */
@@ -157,14 +158,12 @@ async function readPage<T>(
   if (response.body === null) return await response.json();
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
-  let size = 0;
   let head: string | undefined = "";
   const headDecoder = new TextDecoder();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
     chunks.push(value);
-    size += value.length;
     if (head !== undefined) {
       head += headDecoder.decode(value.subarray(0, HEAD_MAX), { stream: true });
       const match = HEAD.exec(head);
@@ -176,16 +175,7 @@ async function readPage<T>(
       }
     }
   }
-  let bytes = chunks[0] ?? new Uint8Array();
-  if (chunks.length > 1) {
-    bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-  }
-  return JSON.parse(DECODER.decode(bytes)) as QueryPage<T>;
+  return JSON.parse(DECODER.decode(concatBytes(chunks))) as QueryPage<T>;
 }
 
 function requestPage<T>(

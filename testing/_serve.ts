@@ -1,6 +1,8 @@
 // The only library file that uses a runtime API: serves a fetch handler on loopback
 // with Deno.serve, or with node:http (Node, Bun, and Deno when asked) for `org.listen()`.
 
+import { concatBytes } from "../client/_bytes.ts";
+
 /** What `org.serve()` says on a runtime without Deno.serve. */
 export const NO_DENO_SERVE =
   "Cannot serve FakeSalesforce: org.serve() needs Deno.serve (Deno); on Node or Bun use await org.listen(), or pass org.fetch to new Salesforce({ fetch })";
@@ -119,18 +121,9 @@ function drained(outgoing: NodeOutgoing, signal: AbortSignal): Promise<void> {
 async function bodyOf(incoming: NodeIncoming): Promise<Uint8Array<ArrayBuffer> | undefined> {
   if (incoming.method === "GET" || incoming.method === "HEAD") return undefined;
   const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of incoming) {
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
+  for await (const chunk of incoming) chunks.push(chunk);
+  // The Request the handler gets copies it: a pooled Buffer of node:http is safe to pass on.
+  return concatBytes(chunks) as Uint8Array<ArrayBuffer>;
 }
 
 /**
