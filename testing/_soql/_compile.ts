@@ -460,13 +460,18 @@ export class Compiler {
 
   /** A WHERE field: Salesforce refuses to filter on a long text area. */
   #filterable(path: SoqlFieldPath): ResolvedPath {
+    return this.#notLongText(path, "can not be filtered in query call");
+  }
+
+  /** `path` resolved, or INVALID_FIELD with `refusal` when it is a long text area. */
+  #notLongText(path: SoqlFieldPath, refusal: string): ResolvedPath {
     const resolved = this.resolve(path);
     if (isLongText(resolved.field)) {
       throw soqlErrorAt(
         this.query.text,
         path.start,
         "INVALID_FIELD",
-        `field '${resolved.field.name}' can not be filtered in query call`,
+        `field '${resolved.field.name}' ${refusal}`,
       );
     }
     return resolved;
@@ -476,16 +481,7 @@ export class Compiler {
 
   /** An ORDER BY key of `path`: Salesforce refuses to sort on a long text area. */
   orderKey(path: SoqlFieldPath): Getter {
-    const resolved = this.resolve(path);
-    if (isLongText(resolved.field)) {
-      throw soqlErrorAt(
-        this.query.text,
-        path.start,
-        "INVALID_FIELD",
-        `field '${resolved.field.name}' can not be sorted in a query call`,
-      );
-    }
-    return this.sortKey(resolved);
+    return this.sortKey(this.#notLongText(path, "can not be sorted in a query call"));
   }
 
   sortKey(resolved: ResolvedPath): Getter {
