@@ -24,7 +24,7 @@
 //        [--max-size-bytes N] [--max-concurrent-jobs N] [--consumer for-await|next]
 import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import { Salesforce } from "../client/salesforce.ts";
-import { FakeSalesforce } from "../testing/mod.ts";
+import { FakeSalesforce, type FakeSalesforceOptions } from "../testing/mod.ts";
 
 /** The bulk queries' SOQL, without its LIMIT. */
 const BULK_QUERY = "SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, " +
@@ -122,8 +122,9 @@ function* records(count: number): Generator<Record<string, string | number>> {
   }
 }
 
-function seedOrg(accounts: number): FakeSalesforce {
-  const org = new FakeSalesforce({ dailyApiLimit: 1_000_000_000 });
+/** An org of `accounts` Accounts with 8 filled fields, as the bulk and fake benches read them. */
+export function seedOrg(accounts: number, options: FakeSalesforceOptions = {}): FakeSalesforce {
+  const org = new FakeSalesforce({ dailyApiLimit: 1_000_000_000, ...options });
   org.insert(
     "Account",
     (function* () {
@@ -135,7 +136,7 @@ function seedOrg(accounts: number): FakeSalesforce {
           NumberOfEmployees: i % 5_000,
           Phone: `+1 555 01${String(i % 100).padStart(2, "0")}`,
           Website: `https://example.com/${i}`,
-          Description: "Seeded for the bulk bench",
+          Description: "Seeded for the benchmarks",
         };
       }
     })(),

@@ -13,7 +13,8 @@
 // Run: deno run -A bench/fake_bench.ts [--quick]
 import { AccessTokenAuth } from "../auth/access_token_auth.ts";
 import { Salesforce } from "../client/salesforce.ts";
-import { FakeSalesforce } from "../testing/mod.ts";
+import type { FakeSalesforce } from "../testing/mod.ts";
+import { seedOrg } from "./bulk_bench.ts";
 
 /** Per-page timings of one side, in milliseconds. */
 export interface FakeBenchTiming {
@@ -73,27 +74,7 @@ const SOQL = "SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone
 
 /** Accounts seeded like bench/_server.ts and bench/bulk_bench.ts seed theirs. */
 function seededOrg(accounts: number): FakeSalesforce {
-  const org = new FakeSalesforce({
-    pageSize: REST_PAGE,
-    dailyApiLimit: 1_000_000_000,
-  });
-  org.insert(
-    "Account",
-    (function* () {
-      for (let i = 0; i < accounts; i++) {
-        yield {
-          Name: `Bench Account ${i}`,
-          Industry: i % 2 ? "Technology" : "Retail",
-          AnnualRevenue: 1_000 * i,
-          NumberOfEmployees: i % 5_000,
-          Phone: `+1 555 01${String(i % 100).padStart(2, "0")}`,
-          Website: `https://example.com/${i}`,
-          Description: "Seeded for the benchmarks",
-        };
-      }
-    })(),
-  );
-  return org;
+  return seedOrg(accounts, { pageSize: REST_PAGE });
 }
 
 /** A response as the fake sent it. */
