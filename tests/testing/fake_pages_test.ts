@@ -1,7 +1,10 @@
-// Query pages and bulk results pages are written from cached record bytes: the same bytes as a
-// serialisation from scratch, on the first serve and every later one, and never stale.
+// Query pages and bulk results pages are written from cached record bytes, and a page served
+// again over the same records from the page kept whole: the same bytes as a serialisation from
+// scratch, on the first serve and every later one, and never stale.
 import assert from "node:assert/strict";
 import { formatCsvRow } from "../../client/_csv_format.ts";
+import type { SoqlDataSource, StoredRecord } from "../../testing/_schema.ts";
+import { recordBytes } from "../../testing/_text_cache.ts";
 import type { FakeSalesforce } from "../../testing/mod.ts";
 import { call, loggedIn, V } from "./_fake.ts";
 
@@ -194,9 +197,10 @@ async function bulkPages(
   soql: string,
   lineEnding: "LF" | "CRLF",
   maxRecords: number,
+  operation: "query" | "queryAll" = "query",
 ): Promise<Uint8Array[]> {
   const created = await call(org, token, "POST", `${V}/jobs/query`, {
-    operation: "query",
+    operation,
     query: soql,
     lineEnding,
   });
@@ -303,4 +307,339 @@ Deno.test("Bulk results pages in another order, with relationships, and after an
   assert.ok(text.startsWith(`"LastName","Account.Name"\n"LPlain","Renamed, ""now"""\n`));
   // The fifth contact has no account.
   assert.ok(text.includes(`\n"LTab\there",""\n`));
+});
+
+// ---- pages served again (kept whole: _text_cache.ts segments) ---------------------------------
+
+interface RestPage {
+  totalSize: number;
+  done: boolean;
+  nextRecordsUrl?: string;
+  records: Record<string, unknown>[];
+}
+
+/**
+ * Every page of a REST query, each checked: the bytes JSON.stringify writes, totalSize the
+ * same on each, done only on the last, each nextRecordsUrl naming the first cursor and the
+ * count served so far. Returns the records with their attributes checked and removed.
+ */
+async function servedRecords(
+  org: FakeSalesforce,
+  token: string,
+  soql: string,
+  { all = false, batchSize }: { all?: boolean; batchSize?: number } = {},
+): Promise<{ pages: number[]; records: Record<string, unknown>[] }> {
+  const headers: Record<string, string> = batchSize === undefined
+    ? {}
+    : { "Sforce-Query-Options": `batchSize=${batchSize}` };
+  const pages: number[] = [];
+  const records: Record<string, unknown>[] = [];
+  let path: string | undefined = `${V}/${all ? "queryAll" : "query"}?q=${encodeURIComponent(soql)}`;
+  let locator: string | undefined;
+  let total: number | undefined;
+  while (path !== undefined) {
+    const raw = await bytes(await call(org, token, "GET", path, undefined, headers));
+    assert.deepEqual(raw, stringified(raw));
+    const page: RestPage = JSON.parse(new TextDecoder().decode(raw));
+    total ??= page.totalSize;
+    assert.equal(page.totalSize, total);
+    pages.push(page.records.length);
+    for (const { attributes, ...fields } of page.records) {
+      assert.deepEqual(attributes, {
+        type: "Account",
+        url: `${V}/sobjects/Account/${fields.Id}`,
+      });
+      records.push(fields);
+    }
+    path = page.nextRecordsUrl;
+    assert.equal(page.done, path === undefined);
+    if (path !== undefined) {
+      const match = /^\/services\/data\/v66\.0\/query\/(01g\w+)-(\d+)$/.exec(path);
+      assert.ok(match, path);
+      locator ??= match[1];
+      assert.equal(match[1], locator);
+      assert.equal(Number(match[2]), records.length);
+    }
+  }
+  assert.equal(records.length, total);
+  return { pages, records };
+}
+
+const FIELDS_BY_NAME = ["Id", "Name", "AnnualRevenue", "IsDeleted"];
+
+/** The live Accounts as a query of `fields` (Id, Name, ...) reads them, ordered by name. */
+function byName(org: FakeSalesforce, fields = FIELDS_BY_NAME): Record<string, unknown>[] {
+  return org.records("Account")
+    .sort((a, b) => (a.Name as string) < (b.Name as string) ? -1 : 1)
+    .map((record) => Object.fromEntries(fields.map((field) => [field, record[field]])));
+}
+
+function soqlByName(fields = FIELDS_BY_NAME): string {
+  return `SELECT ${fields.join(", ")} FROM Account ORDER BY Name`;
+}
+
+const BY_NAME = soqlByName();
+
+function named(count: number): { Name: string; AnnualRevenue: number }[] {
+  return Array.from({ length: count }, (_, i) => ({
+    Name: `N${String(i * 2).padStart(2, "0")}`,
+    AnnualRevenue: i,
+  }));
+}
+
+/** Serves the query twice (the second time from kept pages) and checks both against `expected`. */
+async function servedTwice(
+  org: FakeSalesforce,
+  token: string,
+  expected: Record<string, unknown>[],
+  message: string,
+  soql = BY_NAME,
+): Promise<void> {
+  for (const time of ["first", "again"]) {
+    const { records } = await servedRecords(org, token, soql);
+    assert.deepEqual(records, expected, `${message}, ${time}`);
+  }
+}
+
+Deno.test("REST pages served again show an insert, update, delete and rollback made since", async () => {
+  const { org, token } = await loggedIn({ pageSize: 3 });
+  org.insert("Account", named(8));
+  await servedTwice(org, token, byName(org), "seeded");
+
+  // An insert changes no stored record: the pages after it hold other records.
+  org.insert("Account", [{ Name: "N03", AnnualRevenue: 99 }]);
+  await servedTwice(org, token, byName(org), "after an insert");
+
+  const [, second] = byName(org);
+  const patched = await call(org, token, "PATCH", `${V}/sobjects/Account/${second.Id}`, {
+    Name: "N01",
+    AnnualRevenue: 7,
+  });
+  assert.equal(patched.status, 204);
+  await servedTwice(org, token, byName(org), "after an update");
+
+  const deleted = byName(org)[4].Id as string;
+  assert.equal((await call(org, token, "DELETE", `${V}/sobjects/Account/${deleted}`)).status, 204);
+  await servedTwice(org, token, byName(org), "after a delete");
+  const all = await servedRecords(org, token, BY_NAME, { all: true });
+  assert.deepEqual(all.records.filter((r) => r.IsDeleted).map((r) => r.Id), [deleted]);
+  assert.deepEqual(all.records.filter((r) => !r.IsDeleted), byName(org));
+  await servedTwice(org, token, byName(org), "query after queryAll");
+
+  // All-or-none composites that fail: the query inside each is the first to serve its
+  // projection's pages, over the records as they are between the writes; the rollback takes
+  // the writes back, so none of those pages may be served again.
+  const writes = [
+    // An insert undone: no stored record changes, one leaves the first page.
+    { method: "POST", url: `${V}/sobjects/Account`, body: { Name: "N001" } },
+    // An update undone: a record's fields change back.
+    { method: "PATCH", url: `${V}/sobjects/Account/${byName(org)[0].Id}`, body: { Name: "N99" } },
+  ];
+  for (const [i, write] of writes.entries()) {
+    const fields = ["Id", "Name", ...(i === 0 ? [] : ["AnnualRevenue"])];
+    const before = byName(org, fields);
+    const composite = await call(org, token, "POST", `${V}/composite`, {
+      allOrNone: true,
+      compositeRequest: [
+        { ...write, referenceId: "write" },
+        {
+          method: "GET",
+          url: `${V}/query?q=${encodeURIComponent(soqlByName(fields))}`,
+          referenceId: "read",
+        },
+        {
+          method: "PATCH",
+          url: `${V}/sobjects/Account/001000000000000AAA`,
+          referenceId: "fails",
+          body: { Name: "Nobody" },
+        },
+      ],
+    });
+    assert.equal(composite.status, 200);
+    const { compositeResponse } = await composite.json();
+    assert.equal(compositeResponse[2].httpStatusCode, 404);
+    const message = `after a rolled back ${write.method}`;
+    await servedTwice(org, token, before, message, soqlByName(fields));
+  }
+});
+
+Deno.test("REST pages of the same records under another LIMIT, OFFSET or batch size are right", async () => {
+  const { org, token } = await loggedIn({ pageSize: 500 });
+  org.insert("Account", named(450));
+  const expected = byName(org);
+  const cuts: [string, number | undefined, number[], Record<string, unknown>[]][] = [
+    ["", undefined, [450], expected],
+    ["", 200, [200, 200, 50], expected],
+    ["", 300, [300, 150], expected],
+    // The records of the 200-batch's second page, as the first page of a shorter result.
+    [" LIMIT 200 OFFSET 200", 300, [200], expected.slice(200, 400)],
+    [" LIMIT 260 OFFSET 190", 200, [200, 60], expected.slice(190, 450)],
+    [" LIMIT 3 OFFSET 1", undefined, [3], expected.slice(1, 4)],
+    ["", 200, [200, 200, 50], expected],
+  ];
+  for (const [clause, batchSize, pages, records] of cuts) {
+    for (const time of ["first", "again"]) {
+      const served = await servedRecords(org, token, BY_NAME + clause, { batchSize });
+      const message = `${clause || "all"}, batch ${batchSize ?? "default"}, ${time}`;
+      assert.deepEqual(served.pages, pages, message);
+      assert.deepEqual(served.records, records, message);
+    }
+  }
+});
+
+Deno.test("A REST page served again for another cursor leaves an earlier response's bytes alone", async () => {
+  const { org, token } = await loggedIn({ pageSize: 3 });
+  org.insert("Account", named(7));
+  const soql = encodeURIComponent(BY_NAME);
+  // Two cursors over the same records; their second pages differ only in the locator.
+  const firstPages = await Promise.all(
+    [0, 1].map(async () => await (await call(org, token, "GET", `${V}/query?q=${soql}`)).json()),
+  );
+  const urls: string[] = firstPages.map((page) => page.nextRecordsUrl);
+  assert.notEqual(urls[0], urls[1]);
+  // Both responses are made before either body is read.
+  const responses = [];
+  for (const url of [...urls, ...urls]) responses.push(await call(org, token, "GET", url));
+  const texts = await Promise.all(responses.map((response) => response.text()));
+  const expected = byName(org).slice(3, 6);
+  for (const [i, text] of texts.entries()) {
+    const page: RestPage = JSON.parse(text);
+    const locator = urls[i % 2].slice(0, urls[i % 2].lastIndexOf("-"));
+    assert.equal(page.nextRecordsUrl, `${locator}-6`);
+    assert.deepEqual(page.records.map(({ attributes: _, ...fields }) => fields), expected);
+  }
+  // The same records as the last page of a shorter query: another totalSize, no next page.
+  const last = await call(
+    org,
+    token,
+    "GET",
+    `${V}/query?q=${soql}${encodeURIComponent(" LIMIT 6")}`,
+  );
+  const lastPage: RestPage = await last.json();
+  assert.equal(lastPage.nextRecordsUrl?.endsWith("-3"), true);
+  const tail = await (await call(org, token, "GET", lastPage.nextRecordsUrl!)).text();
+  assert.equal(
+    tail,
+    JSON.stringify({
+      totalSize: 6,
+      done: true,
+      records: byName(org).slice(3, 6).map((r) => ({
+        attributes: { type: "Account", url: `${V}/sobjects/Account/${r.Id}` },
+        ...r,
+      })),
+    }),
+  );
+});
+
+Deno.test("Bulk results pages served again show an insert, update or delete made since", async () => {
+  const { org, token } = await loggedIn();
+  org.insert("Account", named(8));
+  const fields = ["Id", "Name", "AnnualRevenue"];
+  const header = referenceCsv(fields, [], "\n");
+  const check = async (
+    expected: Record<string, unknown>[],
+    message: string,
+    { clause = "", operation = "query" }: { clause?: string; operation?: "query" | "queryAll" } =
+      {},
+  ) => {
+    const soql = `${soqlByName(fields)}${clause}`;
+    const csv = referenceCsv(
+      fields,
+      expected.map((record) => fields.map((field) => record[field] as string | number)),
+      "\n",
+    );
+    for (const maxRecords of [3, 5, 3, 100, 3]) {
+      const pages = await bulkPages(org, token, soql, "LF", maxRecords, operation);
+      assert.equal(pages.length, Math.ceil(expected.length / maxRecords));
+      assert.deepEqual(
+        concat([header, ...pages.map((page) => body(page, header))]),
+        csv,
+        `${message}, maxRecords ${maxRecords}`,
+      );
+    }
+  };
+  await check(byName(org, fields), "seeded");
+  await check(byName(org, fields).slice(3, 7), "LIMIT 4 OFFSET 3", {
+    clause: " LIMIT 4 OFFSET 3",
+  });
+  // An insert changes no stored record: the pages after it hold other records.
+  org.insert("Account", [{ Name: "N03", AnnualRevenue: 99 }]);
+  await check(byName(org, fields), "after an insert");
+  const [, second] = byName(org);
+  await call(org, token, "PATCH", `${V}/sobjects/Account/${second.Id}`, { AnnualRevenue: -1 });
+  await check(byName(org, fields), "after an update");
+  const gone = byName(org, fields)[3];
+  assert.equal((await call(org, token, "DELETE", `${V}/sobjects/Account/${gone.Id}`)).status, 204);
+  await check(byName(org, fields), "after a delete");
+  const all = [...byName(org, fields), gone]
+    .sort((a, b) => (a.Name as string) < (b.Name as string) ? -1 : 1);
+  await check(all, "queryAll", { operation: "queryAll" });
+  await check(byName(org, fields), "query after queryAll");
+});
+
+Deno.test("Query pages served again over a server keep their Content-Length, with no chunked body", async () => {
+  const { org, token } = await loggedIn({ pageSize: 3 });
+  org.insert("Account", named(7));
+  const server = org.serve();
+  try {
+    const url = `${server.url}${V}/query?q=${encodeURIComponent(BY_NAME)}`;
+    const headers = { Authorization: `Bearer ${token}` };
+    const sizes: number[] = [];
+    for (let time = 0; time < 3; time++) {
+      // Each run opens a cursor: the page served again carries another nextRecordsUrl.
+      const response = await fetch(url, { headers });
+      const raw = new Uint8Array(await response.arrayBuffer());
+      assert.equal(response.headers.get("Content-Length"), String(raw.length));
+      assert.equal(response.headers.get("Transfer-Encoding"), null);
+      assert.deepEqual(raw, stringified(raw));
+      sizes.push(raw.length);
+    }
+    assert.equal(new Set(sizes).size, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+/** A store of `records` for the text cache alone; `mutations` as the test sets it. */
+function source(): SoqlDataSource & { mutations: number } {
+  return {
+    mutations: 0,
+    object: () => undefined,
+    records: () => [],
+    byId: () => undefined,
+  };
+}
+
+Deno.test("A page kept whole is written again between any prefix and suffix, long or short", () => {
+  const store = source();
+  const rows: StoredRecord[] = ["a", "bé", "c"].map((Name) => ({ Name }));
+  let serialised = 0;
+  const textOf = (record: StoredRecord) => {
+    serialised++;
+    return JSON.stringify(record.Name);
+  };
+  const page = (prefix: string, suffix: string, from = 0, to = rows.length) =>
+    new TextDecoder().decode(
+      recordBytes(store, "test", ",")!.page(rows, from, to, textOf, prefix, suffix),
+    );
+  const long = `{"p":"${"x".repeat(1000)}",[`;
+  const frames: [string, string][] = [
+    ["[", "]"],
+    ["[", "]"],
+    [long, "]}"],
+    ["{[", "]}"],
+    ["[", "]"],
+    [`${long}${long}`, "]"],
+  ];
+  for (const [prefix, suffix] of frames) {
+    assert.equal(page(prefix, suffix), `${prefix}"a","bé","c"${suffix}`);
+  }
+  assert.equal(page("<", ">", 1, 3), '<"bé","c">');
+  assert.equal(page("<", ">", 2, 2), "<>");
+  assert.equal(serialised, 3);
+  // A record changed: its text is written afresh.
+  rows[1].Name = "B";
+  store.mutations++;
+  assert.equal(page("[", "]"), '["a","B","c"]');
+  assert.equal(serialised, 6);
 });
