@@ -8,8 +8,14 @@ import type { Auth } from "../auth/auth.ts";
 import { EventBus, type EventCallback } from "../events/event_bus.ts";
 import { RequestEvent, ResponseEvent } from "../events/events.ts";
 import { isObserved } from "../events/_observed.ts";
-import { POLICY_DEFAULT, RetryPolicy } from "../retries/retry_policy.ts";
+import { POLICY_DEFAULT, type RetryContext, RetryPolicy } from "../retries/retry_policy.ts";
 import { type Prepared, preparedOf, setPrepared } from "../retries/_prepared.ts";
+import {
+  type Attempts,
+  directAttempts,
+  RequestAttempts,
+  sendAttempts,
+} from "../retries/_attempts.ts";
 import { ApexClient } from "./apex.ts";
 import { BulkClientV2 } from "./bulk_v2.ts";
 import { CompositeClient } from "./composite.ts";
@@ -51,6 +57,8 @@ export interface SalesforceOptions {
   version?: string;
   /**
    * The `fetch` to send requests with, e.g. `org.fetch` of a `FakeSalesforce`.
+   * A custom one is called with one `Request` that carries everything, its
+   * `signal` included; the standard one may be called as `fetch(url, init)`.
    *
    * @default {globalThis.fetch}
    */
@@ -193,6 +201,8 @@ export class Salesforce {
   /** The Tooling API: `query` and `sobject`, the data API's code on `/tooling/`. */
   readonly tooling: ToolingClient;
   #semaphore: Semaphore;
+  /** True when `fetch` is the standard one, which takes a URL and an init as well as a Request. */
+  #direct: boolean;
   #dataPath: string;
 
   /**
@@ -222,6 +232,7 @@ export class Salesforce {
     this.auth = options.auth;
     this.version = checkVersion(CONTEXT, options.version ?? "64.0");
     this.fetch = checkFunction(CONTEXT, "fetch", options.fetch ?? defaultFetch);
+    this.#direct = this.fetch === defaultFetch || this.fetch === globalThis.fetch;
     const policy = options.retryPolicy;
     if (policy !== undefined && policy !== null && !(policy instanceof RetryPolicy)) {
       throw new TypeError(
@@ -385,22 +396,22 @@ export class Salesforce {
     const signal = init.signal ?? null;
     signal?.throwIfAborted();
     let token = await abortable(this.auth.getAccessToken(this), signal);
-    let request = this.#build(url, init, token, signal);
+    let attempts = this.#attempts(url, init, token, signal);
     const bus = this.eventBus;
-    if (isObserved(bus, "request")) await bus.publishEvent(new RequestEvent(request));
+    if (isObserved(bus, "request")) await bus.publishEvent(new RequestEvent(attempts.request()));
 
     signal?.throwIfAborted();
     if (!this.#semaphore.tryAcquire()) await this.#semaphore.acquire(signal);
     let response: Response;
     try {
       const context = this.retryPolicy.createContext();
-      response = await context.sendRequestWithRetries(this, request);
+      response = await this.#send(context, attempts);
       if (response.status === 401) {
         // The token expired or was revoked: refresh it once and replay.
         await response.body?.cancel();
         token = await abortable(this.auth.refreshAccessToken(this, token), signal);
-        request = this.#rebuild(request, token, signal);
-        response = await context.sendRequestWithRetries(this, request);
+        attempts = this.#reattempts(attempts, url, init, token, signal);
+        response = await this.#send(context, attempts);
       }
     } finally {
       this.#semaphore.release();
@@ -408,8 +419,8 @@ export class Salesforce {
     if (!response.ok) {
       // The token is hidden in case the server echoed the request's headers.
       throw await createSalesforceError(response, {
-        method: request.method,
-        url: request.url,
+        method: attempts.method,
+        url: attempts.url,
         secrets: [token],
       });
     }
@@ -444,27 +455,65 @@ export class Salesforce {
   }
 
   /**
-   * Builds the request to send: the caller's init with the default headers and
-   * the token. What the retry engine needs beside it (the caller's signal, the
-   * first attempt's controller, a text body) goes aside: see retries/_prepared.ts.
+   * The attempts of a request: sent as `fetch(url, init)` when the client's `fetch` is the
+   * standard one and the request needs no Request (retries/_attempts.ts), otherwise as a
+   * Request built here.
    */
-  #build(url: string, init: RequestInit, token: string, signal: AbortSignal | null): Request {
-    const requestInit: RequestInit & { duplex?: "half" } = {
-      ...init,
-      headers: withDefaultHeaders(init.headers, token),
-    };
-    const body = init.body;
-    if (body instanceof ReadableStream) requestInit.duplex = "half";
-    return this.#prepare(url, requestInit, signal, body);
+  #attempts(url: string, init: RequestInit, token: string, signal: AbortSignal | null): Attempts {
+    const headers = withDefaultHeaders(init.headers, token);
+    if (this.#direct && !this.#customContexts()) {
+      const attempts = directAttempts(url, { ...init, headers }, signal);
+      if (attempts !== undefined) return attempts;
+    }
+    return new RequestAttempts(this.#build(url, init, headers, signal));
   }
 
-  /** The same request with a new token, for the replay after a 401. */
-  #rebuild(request: Request, token: string, signal: AbortSignal | null): Request {
+  /** True when the retry policy makes its own contexts: they get every request as a Request. */
+  #customContexts(): boolean {
+    return this.retryPolicy.createContext !== RetryPolicy.prototype.createContext;
+  }
+
+  /** Sends the attempts in `context`: through its own `sendRequestWithRetries` if it has one. */
+  #send(context: RetryContext, attempts: Attempts): Promise<Response> {
+    return this.#customContexts()
+      ? context.sendRequestWithRetries(this, attempts.request())
+      : sendAttempts(context, this, attempts);
+  }
+
+  /** The attempts of the replay after a 401, with the new token. */
+  #reattempts(
+    attempts: Attempts,
+    url: string,
+    init: RequestInit,
+    token: string,
+    signal: AbortSignal | null,
+  ): Attempts {
+    if (!(attempts instanceof RequestAttempts)) return this.#attempts(url, init, token, signal);
+    const request = attempts.request();
     const headers = new Headers(request.headers);
     headers.set("Authorization", `Bearer ${token}`);
     const text = preparedOf(request)?.text;
     // A text body is sent afresh; any other is taken over from the request, never sent itself.
-    return this.#prepare(request, { headers, body: text }, signal, text ?? request.body);
+    return new RequestAttempts(
+      this.#prepare(request, { headers, body: text }, signal, text ?? request.body),
+    );
+  }
+
+  /**
+   * Builds the request to send: the caller's init with the default headers and
+   * the token. What the retry engine needs beside it (the caller's signal, the
+   * first attempt's controller, a text body) goes aside: see retries/_prepared.ts.
+   */
+  #build(
+    url: string,
+    init: RequestInit,
+    headers: HeadersInit,
+    signal: AbortSignal | null,
+  ): Request {
+    const requestInit: RequestInit & { duplex?: "half" } = { ...init, headers };
+    const body = init.body;
+    if (body instanceof ReadableStream) requestInit.duplex = "half";
+    return this.#prepare(url, requestInit, signal, body);
   }
 
   #prepare(
@@ -474,7 +523,7 @@ export class Salesforce {
     body: BodyInit | null | undefined,
   ): Request {
     // A policy that makes its own contexts may read only `request.signal`.
-    if (this.retryPolicy.createContext !== RetryPolicy.prototype.createContext) {
+    if (this.#customContexts()) {
       init.signal = signal;
       return new Request(input, init);
     }
@@ -506,6 +555,12 @@ export class Salesforce {
     // the origin whatever follows; the Request parses and normalises it.
     if (!absolute && path[1] !== "/" && path[1] !== "\\") return this.baseUrl + path;
     const url = new URL(path, this.baseUrl);
+    if (url.username !== "" || url.password !== "") {
+      // Not echoed: the password is a secret (Node's Request would print it in its error).
+      throw new TypeError(
+        'Cannot send request: "pathOrUrl" must not contain a user name or password',
+      );
+    }
     if (url.origin !== this.baseUrl) {
       throw new TypeError(
         `Cannot send request: "pathOrUrl" must be on ${this.baseUrl}: received ${

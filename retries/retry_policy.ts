@@ -9,7 +9,8 @@ import { checkDuration, checkInteger, received } from "../client/_validate.ts";
 import { RestApiCallConsumptionEvent, RetryEvent } from "../events/events.ts";
 import { isObserved } from "../events/_observed.ts";
 import { backoff, retryAfter } from "./_backoff.ts";
-import { preparedOf, shownResponse } from "./_prepared.ts";
+import { shownResponse } from "./_prepared.ts";
+import { type Attempts, RequestAttempts, setSendAttempts } from "./_attempts.ts";
 import { clock } from "./_clock.ts";
 import { clearDeadline, setDeadline } from "./_deadlines.ts";
 import { ExceptionRule, ResponseRule } from "./rules.ts";
@@ -352,24 +353,6 @@ function isCountedApiCall(url: string): boolean {
 }
 
 /**
- * A request body stream may offer, under this key, a function that returns a fresh stream of
- * the same bytes (bulk uploads do: client/_bulk_run.ts sets it under the same `Symbol.for`
- * name). Such a request is never cloned: each attempt sends a fresh stream. Cloning tees the
- * body, and the request's own branch then keeps a copy of every chunk sent for as long as the
- * request lives: a second copy of a 100 MB upload per attempt.
- */
-const REPLAYABLE_BODY = Symbol.for("@x/aiosalesforce/replayable-body");
-
-/** The replay function of the request's body, when it has one. */
-function replayOf(request: Request): (() => ReadableStream<Uint8Array>) | undefined {
-  const body = request.body as
-    | (ReadableStream<Uint8Array> & { [REPLAYABLE_BODY]?: unknown })
-    | null;
-  const replay = body?.[REPLAYABLE_BODY];
-  return typeof replay === "function" ? replay as () => ReadableStream<Uint8Array> : undefined;
-}
-
-/**
  * Releases a body we will not read. Not awaited on purpose: cancelling one branch
  * of a tee (a body we cloned for a rule) settles only once every branch is
  * cancelled or the source ends, so awaiting could wait forever.
@@ -438,50 +421,30 @@ export class RetryContext {
    *   `TimeoutError` `DOMException` of an attempt that timed out.
    */
   async sendRequestWithRetries(client: Salesforce, request: Request): Promise<Response> {
-    // A request the client built carries neither the caller's signal nor, after
-    // its first attempt, its body: the client passes them aside.
-    const prepared = preparedOf(request);
-    const signal = prepared === undefined ? request.signal : prepared.caller;
-    const text = prepared?.text;
+    return await this.#send(client, new RequestAttempts(request));
+  }
+
+  static {
+    // The client sends its own requests through the same loop, some without a Request.
+    setSendAttempts((context, client, attempts) => context.#send(client, attempts));
+  }
+
+  async #send(client: Salesforce, attempts: Attempts): Promise<Response> {
+    const signal = attempts.caller;
     const bus = client.eventBus;
-    const method = request.method;
-    // GET and HEAD have no body, so wrapping the request is already a fresh copy.
-    const hasBody = method !== "GET" && method !== "HEAD";
-    const replay = hasBody && text === undefined ? replayOf(request) : undefined;
+    const method = attempts.method;
     const isWrite = method === "POST" || method === "PATCH";
-    const counted = isCountedApiCall(request.url);
+    const counted = isCountedApiCall(attempts.url);
     const timeout = client.timeout;
     for (;;) {
       signal?.throwIfAborted();
-      const first = prepared?.first;
-      let controller: AbortController;
-      let attempt: Request;
-      if (first !== undefined) {
-        // The first attempt of a prepared request sends it: its signal is this controller's.
-        prepared!.first = undefined;
-        controller = first;
-        attempt = request;
-      } else {
-        controller = new AbortController();
-        const attemptSignal = signal === null
-          ? controller.signal
-          : AbortSignal.any([signal, controller.signal]);
-        attempt = text !== undefined
-          ? new Request(request, { body: text, signal: attemptSignal })
-          : replay === undefined
-          ? new Request(hasBody ? request.clone() : request, { signal: attemptSignal })
-          : new Request(request, {
-            body: replay(),
-            signal: attemptSignal,
-            duplex: "half",
-          } as RequestInit);
-      }
+      const controller = attempts.controller();
       const deadline = timeout <= MAX_DELAY ? setDeadline(controller, timeout) : undefined;
       let response!: Response;
       let failed = false;
       let error: unknown;
       try {
-        response = await client.fetch(attempt);
+        response = await attempts.send(client, controller);
       } catch (caught) {
         failed = true;
         error = caught;
@@ -497,7 +460,9 @@ export class RetryContext {
         const delay = this.#plan(await this.#matchError(error), null);
         if (delay === undefined) throw error;
         if (isObserved(bus, "retry")) {
-          await bus.publishEvent(new RetryEvent({ attempt: this.#retries, request, error }));
+          await bus.publishEvent(
+            new RetryEvent({ attempt: this.#retries, request: attempts.request(), error }),
+          );
         }
         await clock.sleep(delay, signal ?? undefined);
         continue;
@@ -522,6 +487,7 @@ export class RetryContext {
       );
       if (delay === undefined) return response;
       if (isObserved(bus, "retry")) {
+        const request = attempts.request();
         await bus.publishEvent(
           new RetryEvent({
             attempt: this.#retries,
