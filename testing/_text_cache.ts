@@ -27,7 +27,11 @@
 import { utf8ByteLength } from "../client/_csv_format.ts";
 import type { SoqlDataSource, StoredRecord } from "./_schema.ts";
 
-/** Bytes kept per store at most, counting a fixed overhead per record. */
+/**
+ * Bytes kept per store at most: record texts and pages kept whole (which hold those texts
+ * again), counting a fixed overhead per record and per page. Past it, pages are still
+ * written, from what is kept, but nothing more is kept.
+ */
 const BUDGET_BYTES = 256 * 1024 * 1024;
 /** Bookkeeping per cached record (entry object and map slot), roughly. */
 const ENTRY_OVERHEAD = 64;
