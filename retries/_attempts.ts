@@ -135,15 +135,24 @@ class DirectAttempts implements Attempts {
   }
 
   send(client: Salesforce, controller: AbortController): Promise<Response> {
-    return client.fetch(this.url, {
-      ...this.#init,
-      signal: attemptSignal(this.caller, controller),
-    });
+    // The init is the client's own copy, read by fetch at once: each attempt sets its signal.
+    this.#init.signal = attemptSignal(this.caller, controller);
+    return client.fetch(this.url, this.#init);
   }
 
   request(): Request {
     return this.#request ??= new Request(this.url, { ...this.#init, signal: this.caller });
   }
+}
+
+/** URL characters the URL parser keeps as they are (no `'`: a query would get it escaped). */
+const KEPT_AS_IS = /^[A-Za-z0-9\-._~!$&()*+,;=:@/%?]*$/;
+/** A `.` or `..` path segment, which the URL parser resolves (`%2e` spells a dot too). */
+const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)|%2e/i;
+
+/** True when the URL parser would give `url` back unchanged (most of ours): spares parsing it. */
+export function isNormal(url: string): boolean {
+  return KEPT_AS_IS.test(url) && !DOT_SEGMENT.test(url);
 }
 
 /** The init members a direct request may have: any other (mode, window, referrer…) goes the Request way. */
@@ -183,7 +192,7 @@ export function directAttempts(
       }
     }
   }
-  return new DirectAttempts(new URL(url).href, method, init, caller);
+  return new DirectAttempts(isNormal(url) ? url : new URL(url).href, method, init, caller);
 }
 
 /** Sends `attempts` in `context`, retrying as its policy says: RetryContext's loop, set by it. */

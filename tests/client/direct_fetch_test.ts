@@ -11,6 +11,7 @@ import { clock } from "../../retries/_clock.ts";
 import { RetryPolicy } from "../../retries/retry_policy.ts";
 import { ExceptionRule } from "../../retries/rules.ts";
 import type { RequestEvent, RetryEvent } from "../../events/events.ts";
+import { isNormal } from "../../retries/_attempts.ts";
 
 const BASE = "https://acme.my.salesforce.com";
 const DATA = `${BASE}/services/data/v64.0`;
@@ -37,6 +38,8 @@ function json(status: number, body: unknown): Response {
 interface Call {
   input: unknown;
   init: RequestInit | undefined;
+  /** `init.signal` when fetch was called. */
+  signal: AbortSignal | null | undefined;
   /** The same call as a Request, as the server would see it. */
   request: Request;
 }
@@ -56,7 +59,7 @@ async function withStandardFetch(
     "fetch",
     (input: RequestInfo | URL, init?: RequestInit) => {
       // Recorded before the Request is made: a call fetch refuses still counts.
-      const call = { input, init } as Call;
+      const call = { input, init, signal: init?.signal } as Call;
       calls.push(call);
       const request = call.request = new Request(input, init);
       return Promise.resolve().then(() => answer(request, calls.length));
@@ -85,7 +88,7 @@ Deno.test("A client on the standard fetch sends a GET as fetch(url, init), token
     const [call] = calls;
     assert.equal(call.input, `${DATA}/sobjects/Account/001000000000001AAA`);
     assert.equal(call.init?.method ?? "GET", "GET");
-    assert.ok(call.init?.signal instanceof AbortSignal);
+    assert.ok(call.signal instanceof AbortSignal);
     assert.equal(call.request.headers.get("Authorization"), "Bearer token-1");
     assert.equal(call.request.headers.get("Accept"), "application/json");
   });
@@ -128,7 +131,7 @@ Deno.test("On the standard fetch, a text body goes again on a retry and on the 4
         ["Bearer token-1", "Bearer token-1", "Bearer token-2"],
       );
       // Every attempt has its own signal.
-      assert.equal(new Set(calls.map((call) => call.init?.signal)).size, 3);
+      assert.equal(new Set(calls.map((call) => call.signal)).size, 3);
     });
   } finally {
     sleep.mock.restore();
@@ -216,7 +219,7 @@ Deno.test("On the standard fetch, the caller's abort stops the attempt with the 
     while (calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 0));
     controller.abort(new Error("cancelled by the caller"));
     await assert.rejects(pending, /cancelled by the caller/);
-    assert.equal(calls[0].init?.signal?.aborted, true);
+    assert.equal(calls[0].signal?.aborted, true);
   });
 });
 
@@ -232,7 +235,7 @@ Deno.test("On the standard fetch, an attempt past the timeout is aborted with a 
         const response = await sf.request("limits");
         assert.deepEqual(await response.json(), { ok: 1 });
         assert.equal(calls.length, 2);
-        assert.equal((calls[0].init?.signal?.reason as DOMException).name, "TimeoutError");
+        assert.equal((calls[0].signal?.reason as DOMException).name, "TimeoutError");
       },
       { timeout: 1, retryPolicy: retryTimeouts },
     );
@@ -263,4 +266,56 @@ Deno.test("On the standard fetch, requests that need a Request still get one", a
     assert.ok(calls[3].input instanceof Request);
     assert.equal(await calls[3].request.text(), '{"Name":"Acme"}');
   });
+});
+
+Deno.test("A URL taken as already normal is one the URL parser gives back unchanged", () => {
+  const alphabet = [
+    "a",
+    "Z",
+    "0",
+    "/",
+    ".",
+    "..",
+    "%2e",
+    "%2E",
+    "%20",
+    " ",
+    "'",
+    '"',
+    "?",
+    "#",
+    "\\",
+    "=",
+    "&",
+    "+",
+    ":",
+    "@",
+    "~",
+    "-",
+    "_",
+    "é",
+    "%",
+    "{",
+    "|",
+    "!",
+    "(",
+    "*",
+    ",",
+  ];
+  let seed = 7;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+  let normal = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let path = "/services/data/v64.0/";
+    const length = Math.floor(random() * 12);
+    for (let j = 0; j < length; j++) path += alphabet[Math.floor(random() * alphabet.length)];
+    const url = `https://acme.my.salesforce.com${path}`;
+    if (!isNormal(url)) continue;
+    normal++;
+    assert.equal(new URL(url).href, url, `isNormal(${JSON.stringify(url)})`);
+  }
+  // Most generated paths hold some character the parser changes; enough do not.
+  assert.ok(normal > 1_000, `only ${normal} normal URLs generated`);
+  assert.equal(isNormal(`${DATA}/query?q=SELECT+Id+FROM+Account+WHERE+Name+%3D+%27A%27`), true);
+  assert.equal(isNormal(`${DATA}/sobjects/../limits`), false);
 });
