@@ -190,27 +190,21 @@ async function timeFake(
   return samples;
 }
 
-/** Times whole replayed queries; one sample is the query's time divided by its pages. */
+/** Times one whole replayed query: its time divided by its pages. */
 async function timeClient(
   consume: () => Promise<number>,
   expectedRows: number,
   pages: number,
-  rounds: number,
-  warmup: number,
-): Promise<number[]> {
-  const samples: number[] = [];
-  for (let round = 0; round < warmup + rounds; round++) {
-    const started = performance.now();
-    const rows = await consume();
-    const ms = performance.now() - started;
-    if (rows !== expectedRows) {
-      throw new Error(
-        `fake bench: the client read ${rows} rows, not ${expectedRows}`,
-      );
-    }
-    if (round >= warmup) samples.push(ms / pages);
+): Promise<number> {
+  const started = performance.now();
+  const rows = await consume();
+  const ms = performance.now() - started;
+  if (rows !== expectedRows) {
+    throw new Error(
+      `fake bench: the client read ${rows} rows, not ${expectedRows}`,
+    );
   }
-  return samples;
+  return ms / pages;
 }
 
 function benchCase(
@@ -302,9 +296,13 @@ async function restCase(quick: boolean): Promise<FakeBenchCase> {
       `fake bench: expected ${pages - 1} nextRecordsUrl pages, got ${recorded.length}`,
     );
   }
-  // Each round runs the query afresh (a new cursor, untimed) and times its later pages.
+  // Each round runs the query afresh (a new cursor, untimed) and times its later pages, then
+  // the client replays the same pages: fake and client alternate, so both are timed under
+  // the same conditions (the cost of copying a large body swings with the machine's state).
   const first = log.find((r) => new URL(r.url).searchParams.has("q"))!;
+  const sf = clientFor(org, log);
   const fake: number[] = [];
+  const client: number[] = [];
   const rounds = quick ? 6 : 30;
   for (let round = 0; round < rounds + 2; round++) {
     const response = await org.fetch(first.url, {
@@ -321,7 +319,11 @@ async function restCase(quick: boolean): Promise<FakeBenchCase> {
       first.requestHeaders,
       recorded.map((r) => r.bytes.byteLength),
     );
-    if (round >= 2) fake.push(...times);
+    const perPage = await timeClient(() => consume(sf), total, pages);
+    if (round >= 2) {
+      fake.push(...times);
+      client.push(perPage);
+    }
   }
   const cold = await firstServes(
     quick ? 1 : 3,
@@ -329,14 +331,6 @@ async function restCase(quick: boolean): Promise<FakeBenchCase> {
     consume,
     total,
     more,
-  );
-  const sf = clientFor(org, log);
-  const client = await timeClient(
-    () => consume(sf),
-    total,
-    pages,
-    quick ? 6 : 30,
-    2,
   );
   return benchCase(
     "rest",
@@ -368,18 +362,23 @@ async function bulkCase(quick: boolean): Promise<FakeBenchCase> {
       `fake bench: expected ${pages} results pages, got ${recorded.length}`,
     );
   }
-  // The fake keeps nothing per job: serving a job's pages again costs what a new job's would.
+  // Each round serves the job's pages again, then the client replays them (alternating, as
+  // in restCase).
+  const sf = clientFor(org, log);
   const fake: number[] = [];
-  const rounds = quick ? 3 : 15;
+  const client: number[] = [];
+  const rounds = quick ? 4 : 15;
   for (let round = 0; round < rounds + 1; round++) {
+    const times: number[] = [];
     for (const page of recorded) {
-      const times = await timeFake(
-        org,
-        [page.url],
-        page.requestHeaders,
-        [page.bytes.byteLength],
+      times.push(
+        ...await timeFake(org, [page.url], page.requestHeaders, [page.bytes.byteLength]),
       );
-      if (round >= 1) fake.push(...times);
+    }
+    const perPage = await timeClient(() => consume(sf), total, pages);
+    if (round >= 1) {
+      fake.push(...times);
+      client.push(perPage);
     }
   }
   const cold = await firstServes(
@@ -388,14 +387,6 @@ async function bulkCase(quick: boolean): Promise<FakeBenchCase> {
     consume,
     total,
     results,
-  );
-  const sf = clientFor(org, log);
-  const client = await timeClient(
-    () => consume(sf),
-    total,
-    pages,
-    quick ? 4 : 15,
-    1,
   );
   return benchCase(
     "bulk",
