@@ -12,6 +12,7 @@ import { POLICY_DEFAULT, type RetryContext, RetryPolicy } from "../retries/retry
 import { type Prepared, preparedOf, setPrepared } from "../retries/_prepared.ts";
 import {
   type Attempts,
+  DirectAttempts,
   directAttempts,
   RequestAttempts,
   sendAttempts,
@@ -410,7 +411,7 @@ export class Salesforce {
         // The token expired or was revoked: refresh it once and replay.
         await response.body?.cancel();
         token = await abortable(this.auth.refreshAccessToken(this, token), signal);
-        attempts = this.#reattempts(attempts, url, init, token, signal);
+        attempts = this.#reattempts(attempts, url, token, signal);
         response = await this.#send(context, attempts);
       }
     } finally {
@@ -484,11 +485,15 @@ export class Salesforce {
   #reattempts(
     attempts: Attempts,
     url: string,
-    init: RequestInit,
     token: string,
     signal: AbortSignal | null,
   ): Attempts {
-    if (!(attempts instanceof RequestAttempts)) return this.#attempts(url, init, token, signal);
+    if (attempts instanceof DirectAttempts) {
+      // Replayed from what was sent: the caller may have changed its init since.
+      const sent = attempts.replayInit(token);
+      return directAttempts(url, sent, signal) ??
+        new RequestAttempts(this.#build(url, sent, sent.headers, signal));
+    }
     const request = attempts.request();
     const headers = new Headers(request.headers);
     headers.set("Authorization", `Bearer ${token}`);
@@ -554,7 +559,15 @@ export class Salesforce {
     // A path that starts with one slash (not `//` or `/\`, which name a host) stays on
     // the origin whatever follows; the Request parses and normalises it.
     if (!absolute && path[1] !== "/" && path[1] !== "\\") return this.baseUrl + path;
-    const url = new URL(path, this.baseUrl);
+    let url: URL;
+    try {
+      url = new URL(path, this.baseUrl);
+    } catch {
+      // Not echoed: an unparsable URL may still hold a password.
+      throw new TypeError(
+        `Cannot send request: "pathOrUrl" must be a path or a URL on ${this.baseUrl}: received a URL that does not parse`,
+      );
+    }
     if (url.username !== "" || url.password !== "") {
       // Not echoed: the password is a secret (Node's Request would print it in its error).
       throw new TypeError(

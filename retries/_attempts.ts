@@ -116,7 +116,7 @@ const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
  * request that a Request would take as it is: so a bad header can never reach `fetch`, where
  * its TypeError would look like a network failure and be retried.
  */
-class DirectAttempts implements Attempts {
+export class DirectAttempts implements Attempts {
   readonly method: string;
   readonly url: string;
   readonly caller: AbortSignal | null;
@@ -143,6 +143,21 @@ class DirectAttempts implements Attempts {
   request(): Request {
     return this.#request ??= new Request(this.url, { ...this.#init, signal: this.caller });
   }
+
+  /** The init of a replay with another token: what was sent, not what the caller's init holds now. */
+  replayInit(token: string): RequestInit & { headers: HeadersInit } {
+    const authorization = `Bearer ${token}`;
+    const sent = this.#init.headers;
+    let headers: HeadersInit;
+    if (sent instanceof Headers) {
+      const copy = new Headers(sent);
+      copy.set("Authorization", authorization);
+      headers = copy;
+    } else {
+      headers = { ...sent as Record<string, string>, Authorization: authorization };
+    }
+    return { ...this.#init, headers, signal: undefined };
+  }
 }
 
 /** URL characters the URL parser keeps as they are (no `'`: a query would get it escaped). */
@@ -150,7 +165,11 @@ const KEPT_AS_IS = /^[A-Za-z0-9\-._~!$&()*+,;=:@/%?]*$/;
 /** A `.` or `..` path segment, which the URL parser resolves (`%2e` spells a dot too). */
 const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)|%2e/i;
 
-/** True when the URL parser would give `url` back unchanged (most of ours): spares parsing it. */
+/**
+ * True when the URL parser would give `url` back unchanged (most of ours): spares parsing it.
+ * Only for a normal origin (the client's `baseUrl`) followed by a path: the origin itself is
+ * not checked (`HTTPS://X:443` passes, though the parser would rewrite it).
+ */
 export function isNormal(url: string): boolean {
   return KEPT_AS_IS.test(url) && !DOT_SEGMENT.test(url);
 }
@@ -162,10 +181,11 @@ const DIRECT_INIT = new Set(["method", "headers", "body", "signal"]);
  * Attempts sent as `fetch(url, init)`, or undefined when the request must go as a Request
  * (which then throws for whatever it refuses, before any attempt): an init member other than
  * method, headers, body and signal; a method other than the six plain ones; a body other
- * than text, or one on GET or HEAD; headers as an object whose names or values fetch would
- * not take unchanged.
+ * than text, or one on GET or HEAD; a signal that is not an AbortSignal; headers as an
+ * object whose names or values fetch would not take unchanged.
  *
- * @param url An absolute URL, without credentials (the client refuses those).
+ * @param url The client's `baseUrl` and a path (see {@linkcode isNormal}), without credentials
+ *   (the client refuses those).
  * @param init The init to send, its headers final (a `Headers` or a plain object); its
  *   signal is ignored.
  * @param caller The caller's signal.
@@ -176,7 +196,10 @@ export function directAttempts(
   caller: AbortSignal | null,
 ): Attempts | undefined {
   for (const key in init) if (!DIRECT_INIT.has(key)) return undefined;
-  const method = init.method ?? "GET";
+  // A Request takes the signal and the method as given (`null` becomes "null"), so anything
+  // but an AbortSignal and a plain method goes that way.
+  if (caller !== null && !(caller instanceof AbortSignal)) return undefined;
+  const method = init.method === undefined ? "GET" : init.method;
   if (!DIRECT_METHODS.has(method)) return undefined;
   const body = init.body;
   if (body !== undefined && body !== null) {

@@ -319,3 +319,100 @@ Deno.test("A URL taken as already normal is one the URL parser gives back unchan
   assert.equal(isNormal(`${DATA}/query?q=SELECT+Id+FROM+Account+WHERE+Name+%3D+%27A%27`), true);
   assert.equal(isNormal(`${DATA}/sobjects/../limits`), false);
 });
+
+Deno.test("On the standard fetch, a signal that is not an AbortSignal is refused before sending, never retried", async () => {
+  const sleep = mock.method(clock, "sleep", () => Promise.resolve());
+  try {
+    const lookalike = {
+      aborted: false,
+      reason: undefined,
+      throwIfAborted() {},
+      addEventListener() {},
+      removeEventListener() {},
+      dispatchEvent: () => true,
+      onabort: null,
+    } as unknown as AbortSignal;
+    await withStandardFetch(() => json(200, {}), async (sf, calls) => {
+      await assert.rejects(sf.request("limits", { signal: lookalike }), TypeError);
+      assert.equal(calls.length, 0);
+      assert.equal(sleep.mock.callCount(), 0);
+    });
+  } finally {
+    sleep.mock.restore();
+  }
+});
+
+Deno.test("On the standard fetch, the 401 replay sends what was sent first, whatever the caller's init holds by then", async () => {
+  const init: RequestInit = { method: "POST", body: '{"Name":"A"}', headers: { "X-Run": "1" } };
+  const answer = (_: Request, call: number) => {
+    if (call > 1) return json(201, { id: "001000000000001AAA", success: true, errors: [] });
+    // The caller reuses its init for its next call while this one is in flight.
+    init.body = '{"Name":"B"}';
+    (init.headers as Record<string, string>)["X-Run"] = "2";
+    return json(401, [{ errorCode: "INVALID_SESSION_ID", message: "Session expired" }]);
+  };
+  await withStandardFetch(answer, async (sf, calls) => {
+    await sf.request("sobjects/Account", init);
+    const sent = await Promise.all(calls.map(async (call) => [
+      await call.request.text(),
+      call.request.headers.get("X-Run"),
+      call.request.headers.get("Authorization"),
+    ]));
+    assert.deepEqual(sent, [
+      ['{"Name":"A"}', "1", "Bearer token-1"],
+      ['{"Name":"A"}', "1", "Bearer token-2"],
+    ]);
+  });
+  // Headers given as a one-shot iterable are not read again for the replay.
+  await withStandardFetch(
+    (_, call) =>
+      call === 1
+        ? json(401, [{ errorCode: "INVALID_SESSION_ID", message: "Session expired" }])
+        : json(200, {}),
+    async (sf, calls) => {
+      const headers = (function* () {
+        yield ["Content-Type", "application/json"] as [string, string];
+      })();
+      await sf.request("sobjects/Account/001000000000001AAA", {
+        method: "PATCH",
+        body: "{}",
+        headers,
+      });
+      assert.deepEqual(
+        calls.map((call) => call.request.headers.get("Content-Type")),
+        ["application/json", "application/json"],
+      );
+    },
+  );
+});
+
+Deno.test("On the standard fetch, errors name the method sent, even one a Request spells from null", async () => {
+  await withStandardFetch(
+    () => json(404, [{ errorCode: "NOT_FOUND", message: "Not found" }]),
+    async (sf, calls) => {
+      await assert.rejects(
+        sf.request("limits", { method: null as unknown as string }),
+        /\(404 null \/services\/data\/v64\.0\/limits\)/,
+      );
+      assert.equal(calls[0].request.method, "null");
+    },
+  );
+});
+
+Deno.test("A URL holding a password is never echoed, even when it does not parse", async () => {
+  await withStandardFetch(() => json(200, {}), async (sf, calls) => {
+    for (
+      const url of [
+        "https://admin:s3cret@acme.my.salesforce.com:99999/services/data/v64.0/limits",
+        "//admin:s3cret@acme my.salesforce.com/x",
+      ]
+    ) {
+      await assert.rejects(sf.request(url), (error: Error) => {
+        assert.ok(error instanceof TypeError);
+        assert.doesNotMatch(error.message, /s3cret/);
+        return true;
+      });
+    }
+    assert.equal(calls.length, 0);
+  });
+});
