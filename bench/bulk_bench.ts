@@ -15,13 +15,19 @@
 // result says so. A harness may also pass `server` (an org served elsewhere, seeded with
 // enough Accounts).
 //
-// Heap in use, heap size and external (ArrayBuffer) memory are sampled beside the RSS; run
-// with --v8-flags=--expose-gc to also force a full GC every 250 ms and record the live memory
-// (GC lag excluded; the forced GCs lower that run's RSS, which is then not the headline).
+// Heap in use, heap size and external (ArrayBuffer) memory are sampled beside the RSS, and so
+// are the committed sizes of V8's young generation (new space: two semi-spaces, which V8 grows
+// to their maximum once enough data has survived its collections, and never shrinks while the
+// process is busy) and of its old space (live data plus the garbage V8 lets accumulate until
+// its next full GC: it starts one when the old space reaches about 4 × what the last one left
+// alive, plus the young generation's capacity). Run with --v8-flags=--expose-gc to also force
+// a full GC every 250 ms and record the live memory (GC lag excluded; the forced GCs lower
+// that run's RSS, which is then not the headline).
 //
 // Run: deno run --allow-net=127.0.0.1 --allow-read --allow-run bench/bulk_bench.ts [--quick]
 //        [--insert-only | --no-insert] [--query-rows N,N] [--insert-records N]
-//        [--max-size-bytes N] [--max-concurrent-jobs N] [--consumer for-await|next]
+//        [--max-size-bytes N] [--max-concurrent-jobs N] [--consumer for-await|next|none]
+import { getHeapSpaceStatistics } from "node:v8";
 import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import { Salesforce } from "../client/salesforce.ts";
 import { FakeSalesforce, type FakeSalesforceOptions } from "../testing/mod.ts";
@@ -42,15 +48,20 @@ export interface BulkBenchParams {
   maxConcurrentJobs?: number;
   /**
    * How the insert's job results are consumed. `for-await` is what users write; its loop
-   * variable keeps the last JobResult alive while the next job's results download, so up to
-   * two jobs' result rows are in memory. `next` pulls each from a helper that keeps nothing,
-   * which measures the client's own memory.
+   * variable keeps the last JobResult, and the rows read from it, alive until the next
+   * JobResult is handed out (the whole wait for the next job), so V8's full GCs find them
+   * alive. `next` pulls each from a helper that keeps nothing. Both read
+   * `successfulResults`, which makes its rows. `none` pulls as `next` does but reads only
+   * each job's counts (jobInfo), so no result row is ever made: the client's own memory.
    * @default "for-await"
    */
-  consumer?: "for-await" | "next";
+  consumer?: Consumer;
   /** An org served by another process, holding at least max(queryRows) Accounts. */
   server?: { url: string; clientId: string; clientSecret: string };
 }
+
+/** How the insert's job results are consumed; see {@linkcode BulkBenchParams.consumer}. */
+export type Consumer = "for-await" | "next" | "none";
 
 /** One measured phase. */
 export interface BulkPhase {
@@ -68,6 +79,10 @@ export interface BulkPhase {
   peakHeapTotalBytes: number;
   /** Highest memory outside the V8 heap held by JS objects (ArrayBuffer bytes) sampled. */
   peakExternalBytes: number;
+  /** Highest committed size of V8's young generation (new space) sampled. */
+  peakYoungBytes: number;
+  /** Highest committed size of V8's old space sampled. */
+  peakOldBytes: number;
   /**
    * Only when run with `--v8-flags=--expose-gc`: the highest heap in use + external memory
    * measured right after a forced full GC (every 250 ms), i.e. live memory without GC lag.
@@ -89,7 +104,7 @@ export interface BulkBenchResult {
     failed: number;
     maxSizeBytes: number;
     maxConcurrentJobs: number;
-    consumer: "for-await" | "next";
+    consumer: Consumer;
     /** (maxConcurrentJobs + 1) × maxSizeBytes + 150 MB, the issue's bound. */
     rssBoundBytes: number;
   };
@@ -149,6 +164,8 @@ interface Peaks {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  young: number;
+  old: number;
   live: number;
 }
 
@@ -164,6 +181,8 @@ function rssSampler() {
     heapUsed: 0,
     heapTotal: 0,
     external: 0,
+    young: 0,
+    old: 0,
     live: 0,
   };
   const sample = () => {
@@ -172,6 +191,13 @@ function rssSampler() {
     peaks.heapUsed = Math.max(peaks.heapUsed, usage.heapUsed);
     peaks.heapTotal = Math.max(peaks.heapTotal, usage.heapTotal);
     peaks.external = Math.max(peaks.external, usage.external);
+    for (const space of getHeapSpaceStatistics()) {
+      if (space.space_name === "new_space") {
+        peaks.young = Math.max(peaks.young, space.space_size);
+      } else if (space.space_name === "old_space") {
+        peaks.old = Math.max(peaks.old, space.space_size);
+      }
+    }
   };
   const timer = setInterval(sample, 50);
   const gcTimer = gc === undefined ? undefined : setInterval(() => {
@@ -187,6 +213,8 @@ function rssSampler() {
       peaks.heapUsed = 0;
       peaks.heapTotal = 0;
       peaks.external = 0;
+      peaks.young = 0;
+      peaks.old = 0;
       peaks.live = 0;
       sample();
       return {
@@ -279,6 +307,8 @@ async function phase<T>(
     peakHeapUsedBytes: peak.heapUsed,
     peakHeapTotalBytes: peak.heapTotal,
     peakExternalBytes: peak.external,
+    peakYoungBytes: peak.young,
+    peakOldBytes: peak.old,
     ...(peak.gc ? { peakLiveBytes: peak.live } : {}),
   };
 }
@@ -293,7 +323,7 @@ interface InsertParams {
   insertRecords: number;
   maxSizeBytes: number;
   maxConcurrentJobs: number;
-  consumer: "for-await" | "next";
+  consumer: Consumer;
 }
 
 function client(
@@ -347,6 +377,15 @@ async function insertPhase(
           const step = await operation.next();
           if (step.done) return false;
           jobs++;
+          const { jobInfo } = step.value;
+          if (consumer === "none" && jobInfo !== null && step.value.error === undefined) {
+            // The org's counts: no result set is read, so no row is made.
+            const processed = jobInfo.numberRecordsProcessed ?? 0;
+            const refused = jobInfo.numberRecordsFailed ?? 0;
+            rows += processed - refused;
+            failed += refused;
+            return true;
+          }
           rows += step.value.successfulResults.length;
           failed += step.value.failedResults.length +
             step.value.unprocessedRecords.length;
@@ -505,10 +544,11 @@ if (import.meta.main) {
     };
     const consumer = value("consumer");
     if (
-      consumer !== undefined && consumer !== "for-await" && consumer !== "next"
+      consumer !== undefined && consumer !== "for-await" && consumer !== "next" &&
+      consumer !== "none"
     ) {
       throw new TypeError(
-        `--consumer must be for-await or next: received ${consumer}`,
+        `--consumer must be for-await, next or none: received ${consumer}`,
       );
     }
     const queryRows = value("query-rows");
@@ -522,7 +562,7 @@ if (import.meta.main) {
         : { insertRecords: option("insert-records") }),
       maxSizeBytes: option("max-size-bytes"),
       maxConcurrentJobs: option("max-concurrent-jobs"),
-      consumer,
+      consumer: consumer as Consumer | undefined,
     });
     console.log(
       `Bulk API 2.0 over loopback (org ${
@@ -532,9 +572,9 @@ if (import.meta.main) {
       })`,
     );
     console.log(
-      "| phase | rows | wall time | rows/s | RSS at start | peak RSS | peak heap used | peak heap size | peak external | live (forced GC) |",
+      "| phase | rows | wall time | rows/s | RSS at start | peak RSS | peak heap used | peak heap size | peak young gen | peak old space | peak external | live (forced GC) |",
     );
-    console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     const phases = result.insert ? [...result.queries, result.insert] : result.queries;
     for (const p of phases) {
       console.log(
@@ -542,7 +582,7 @@ if (import.meta.main) {
           p.rowsPerSecond.toFixed(0)
         } | ${mb(p.startRssBytes)} | ${mb(p.peakRssBytes)} | ${mb(p.peakHeapUsedBytes)} | ${
           mb(p.peakHeapTotalBytes)
-        } | ${mb(p.peakExternalBytes)} | ${
+        } | ${mb(p.peakYoungBytes)} | ${mb(p.peakOldBytes)} | ${mb(p.peakExternalBytes)} | ${
           p.peakLiveBytes === undefined ? "-" : mb(p.peakLiveBytes)
         } |`,
       );
