@@ -202,8 +202,8 @@ export interface IngestOptions {
    * Most jobs open at once. Memory holds about (maxConcurrentJobs + 1) × maxSizeBytes of
    * CSV, plus the result CSV of the job being handed out, and the rows of the results
    * the caller reads: as objects, 2 to 3 times their CSV size (in a `for await` loop
-   * over `performOperation`, the loop variable keeps the previous job's alive while the
-   * next one's results download).
+   * over `performOperation`, the loop variable keeps the previous job's alive for the
+   * whole wait until the next job's result is handed out).
    *
    * @default {4}
    */
