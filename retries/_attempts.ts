@@ -17,10 +17,14 @@ export interface Attempts {
   readonly url: string;
   /** The caller's signal, or null when it passed none. */
   readonly caller: AbortSignal | null;
-  /** The controller of the next attempt: aborting it stops that attempt (its timeout does). */
-  controller(): AbortController;
-  /** Sends the next attempt under `controller` (from `controller()`). */
-  send(client: Salesforce, controller: AbortController): Promise<Response>;
+  /**
+   * Makes the next attempt and returns its controller: aborting it stops that attempt (its
+   * timeout does). Throws when the attempt cannot be made (a body that cannot be copied):
+   * that is no network failure, and the loop calls it outside the part it retries.
+   */
+  next(): AbortController;
+  /** Sends the attempt `next()` made. */
+  send(client: Salesforce): Promise<Response>;
   /** The request, to show in events and errors. */
   request(): Request;
 }
@@ -62,6 +66,7 @@ export class RequestAttempts implements Attempts {
   #text: string | undefined;
   #replay: (() => ReadableStream<Uint8Array>) | undefined;
   #hasBody: boolean;
+  #attempt: Request | undefined;
 
   constructor(request: Request) {
     const prepared = preparedOf(request);
@@ -79,23 +84,29 @@ export class RequestAttempts implements Attempts {
     this.#replay = this.#hasBody && this.#text === undefined ? replayOf(request) : undefined;
   }
 
-  controller(): AbortController {
-    return this.#first ?? new AbortController();
-  }
-
-  send(client: Salesforce, controller: AbortController): Promise<Response> {
-    if (controller === this.#first) {
+  next(): AbortController {
+    const first = this.#first;
+    if (first !== undefined) {
       // The first attempt of a prepared request sends it: its signal is this controller's.
       this.#first = undefined;
-      return client.fetch(this.#request);
+      this.#attempt = this.#request;
+      return first;
     }
+    const controller = new AbortController();
     const request = this.#request;
     const signal = attemptSignal(this.caller, controller);
-    const attempt = this.#text !== undefined
+    this.#attempt = this.#text !== undefined
       ? new Request(request, { body: this.#text, signal })
       : this.#replay === undefined
       ? new Request(this.#hasBody ? request.clone() : request, { signal })
       : new Request(request, { body: this.#replay(), signal, duplex: "half" } as RequestInit);
+    return controller;
+  }
+
+  send(client: Salesforce): Promise<Response> {
+    const attempt = this.#attempt!;
+    // Not kept: a sent attempt's body must not live on in this object.
+    this.#attempt = undefined;
     return client.fetch(attempt);
   }
 
@@ -130,13 +141,14 @@ export class DirectAttempts implements Attempts {
     this.caller = caller;
   }
 
-  controller(): AbortController {
-    return new AbortController();
-  }
-
-  send(client: Salesforce, controller: AbortController): Promise<Response> {
+  next(): AbortController {
+    const controller = new AbortController();
     // The init is the client's own copy, read by fetch at once: each attempt sets its signal.
     this.#init.signal = attemptSignal(this.caller, controller);
+    return controller;
+  }
+
+  send(client: Salesforce): Promise<Response> {
     return client.fetch(this.url, this.#init);
   }
 

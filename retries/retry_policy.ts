@@ -438,13 +438,15 @@ export class RetryContext {
     const timeout = client.timeout;
     for (;;) {
       signal?.throwIfAborted();
-      const controller = attempts.controller();
+      // Made before the try: an attempt that cannot be made (a body that cannot be copied)
+      // is no network failure to retry.
+      const controller = attempts.next();
       const deadline = timeout <= MAX_DELAY ? setDeadline(controller, timeout) : undefined;
       let response!: Response;
       let failed = false;
       let error: unknown;
       try {
-        response = await attempts.send(client, controller);
+        response = await attempts.send(client);
       } catch (caught) {
         failed = true;
         error = caught;

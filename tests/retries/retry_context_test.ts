@@ -786,3 +786,17 @@ Deno.test("Concurrent attempts each time out on their own, and no timer outlives
     timers.restore();
   }
 });
+
+Deno.test("RetryPolicy throws at once for a request whose body cannot be copied, never retrying it as a network failure", async () => {
+  const time = fakeClock();
+  try {
+    const { client, fetch } = stubClient(status(200));
+    const request = new Request(API_URL, { method: "POST", body: "already read" });
+    await request.text();
+    await assert.rejects(POLICY_DEFAULT.sendRequestWithRetries(client, request), TypeError);
+    assert.equal(fetch.mock.callCount(), 0);
+    assert.deepEqual(time.sleeps, []);
+  } finally {
+    time.restore();
+  }
+});
