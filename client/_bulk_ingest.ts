@@ -13,7 +13,7 @@ import type {
   UploadJobDataOptions,
 } from "./bulk_v2.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { type JobPayload, SplitError, splitRecords } from "./_bulk_split.ts";
+import { type JobPayload, type Offending, SplitError, splitRecords } from "./_bulk_split.ts";
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
 import { CsvChunker } from "./_csv.ts";
 import {
@@ -289,6 +289,22 @@ export class IngestJobs {
     // payload) alive while the next job's are downloaded.
     let next: FinishedJob | Outcome | undefined;
     let outcome: Outcome | undefined;
+    let refused: Offending | undefined;
+    // True while an error leaves this generator: an input's failing cleanup must not replace it.
+    let failing = false;
+    // Closes the input. What its cleanup throws is returned, unwrapped (never our SplitError);
+    // the records the splitter had read for the next payload come back through `unread`.
+    const closeInput = async (): Promise<{ error: unknown } | undefined> => {
+      inputClosed = true;
+      try {
+        await payloads.return();
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof SplitError)) return { error };
+        unread.payload ??= error.unsent;
+        return { error: error.error };
+      }
+    };
     try {
       for (;;) {
         while (done.length > 0 && !signal.aborted) {
@@ -320,7 +336,10 @@ export class IngestJobs {
             if (!signal.aborted) {
               // A bad record or a failing input: records read before it were never sent.
               stopError = error instanceof SplitError ? error.error : error;
-              if (error instanceof SplitError) pending = error.unsent;
+              if (error instanceof SplitError) {
+                pending = error.unsent;
+                refused = error.offending;
+              }
             }
           }
           continue;
@@ -349,13 +368,15 @@ export class IngestJobs {
       if (stopError === undefined) return;
       if (!fatal && started === 0) throw stopError;
       // Closing the input makes the splitter hand back the records it read for the next job.
-      if (!reading) {
-        inputClosed = true;
-        await payloads.return();
-      }
-      const leftover = [pending, unread.payload].flatMap((rest) =>
+      // (What the input's cleanup throws is dropped: the operation's own error is the news.)
+      if (!reading) await closeInput();
+      const leftover = [pending, unread.payload, refused?.payload].flatMap((rest) =>
         rest === undefined ? [] : payloadRows(rest, stopError)
       );
+      // The record that stopped the split is reported too, even with no cell to show.
+      if (refused !== undefined && refused.payload === undefined) {
+        leftover.push({ sf__Error: describeError(stopError) });
+      }
       // A throwing onProgress is the cause as what it threw.
       const cause = stopError instanceof CallbackError ? stopError.cause : stopError;
       throw this.#stopError(`${run.context}: ${describeError(stopError)}`, cause, {
@@ -364,6 +385,9 @@ export class IngestJobs {
         failedResults: [],
         unprocessedRecords: leftover,
       });
+    } catch (error) {
+      failing = true;
+      throw error;
     } finally {
       if (!finished && running.size > 0) {
         // The caller left early or aborted: abort the jobs still open, then let them settle.
@@ -373,8 +397,13 @@ export class IngestJobs {
       // Closes the caller's iterator too; while it is still producing (it may never end), once
       // the pending read settles.
       if (!inputClosed) {
-        if (!reading) await payloads.return();
-        else pendingRead?.then(() => payloads.return(), () => {}).catch(() => {});
+        if (reading) pendingRead?.then(() => payloads.return(), () => {}).catch(() => {});
+        else {
+          // Left early (break): the input's own cleanup error reaches the caller, as in a
+          // for…of loop; while another error leaves, that one wins.
+          const closing = await closeInput();
+          if (closing !== undefined && !failing) throw closing.error;
+        }
       }
     }
   }

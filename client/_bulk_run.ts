@@ -261,6 +261,25 @@ async function reread(job: JobContext, jobId: string): Promise<JobInfo | undefin
   }
 }
 
+/** States a job can be in once its upload is closed. */
+const CLOSED_STATES = new Set(["UploadComplete", "InProgress", "JobComplete", "Failed"]);
+
+/**
+ * Closes a job's upload (UploadComplete). A close retried after its first answer was lost
+ * finds the job closed already (409 INVALIDJOBSTATE): the job is read again and, if it is
+ * closed, goes on; aborting it would throw away records Salesforce is saving.
+ */
+async function close(job: JobContext, jobId: string): Promise<JobInfo> {
+  try {
+    return await job.jobs.setState(job.context, jobId, "UploadComplete", job.signal);
+  } catch (error) {
+    if (!(error instanceof SalesforceError) || error.errorCode !== "INVALIDJOBSTATE") throw error;
+    const now = await reread(job, jobId);
+    if (now === undefined || !CLOSED_STATES.has(now.state)) throw error;
+    return now;
+  }
+}
+
 /** Runs a job until Salesforce is done with it; the results are fetched by {@linkcode finishJob}. */
 export async function runJob(job: JobContext, payload: JobPayload): Promise<FinishedJob | Outcome> {
   const { client, jobs, context, signal } = job;
@@ -271,7 +290,7 @@ export async function runJob(job: JobContext, payload: JobPayload): Promise<Fini
     info = await jobs.create(job.body, signal);
     await upload(client, jobs, context, info.id, payload.chunks, payload.count, signal);
     uploaded = true;
-    info = await jobs.setState(context, info.id, "UploadComplete", signal);
+    info = await close(job, info.id);
     closed = true;
     info = await jobs.wait(context, info.id, job.polling, signal);
     return { info, payload };

@@ -30,11 +30,42 @@ export interface JobPayload {
 export class SplitError extends Error {
   readonly error: unknown;
   readonly unsent: JobPayload | undefined;
+  /** The record that stopped the split, when one did (not the input's own error). */
+  readonly offending: Offending | undefined;
 
-  constructor(error: unknown, unsent: JobPayload | undefined) {
+  constructor(error: unknown, unsent: JobPayload | undefined, offending?: Offending) {
     super("The records could not be split into jobs", { cause: error });
     this.error = error;
     this.unsent = unsent;
+    this.offending = offending;
+  }
+}
+
+/** A record the split refused: where it was, and its own cells as a one-row payload if any. */
+export interface Offending {
+  index: number;
+  payload: JobPayload | undefined;
+}
+
+/** No record is being split: the input itself is being read. */
+const NONE: unique symbol = Symbol("none");
+
+/**
+ * A refused record as a one-row payload of its own columns, so a stopped operation can report
+ * it with the others it read; undefined when it has no cell that can be written.
+ */
+function offending(record: unknown, index: number): Offending {
+  try {
+    checkRecord(record, index);
+    const own = inferColumns(record);
+    if (own.length === 0) return { index, payload: undefined };
+    const encoder = new CsvRecordEncoder(own);
+    const bytes = new TextEncoder().encode(
+      encoder.headerText() + encoder.encodeText(record, index),
+    );
+    return { index, payload: { firstIndex: index, count: 1, chunks: [bytes], size: bytes.length } };
+  } catch {
+    return { index, payload: undefined };
   }
 }
 
@@ -124,8 +155,10 @@ async function* splitFixed(
   const headerBytes = utf8ByteLength(header);
   let builder: PayloadBuilder | undefined;
   let index = 0;
+  let current: unknown = NONE;
   // One step per record; returns a payload when the record starts a new one.
   const step = (record: unknown): JobPayload | undefined => {
+    current = record;
     checkRecord(record, index);
     const row = encoder.encodeText(record, index);
     const bytes = utf8ByteLength(row);
@@ -146,6 +179,7 @@ async function* splitFixed(
       sealed = builder.seal(max);
       builder = undefined;
     }
+    current = NONE;
     return sealed;
   };
   let done = false;
@@ -154,7 +188,8 @@ async function* splitFixed(
     done = true;
   } catch (error) {
     done = true;
-    throw new SplitError(error, builder?.seal(max));
+    const refused = current === NONE ? undefined : offending(current, index);
+    throw new SplitError(error, builder?.seal(max), refused);
   } finally {
     // Closed early by the consumer: hand back what was read for the next payload.
     if (!done && builder !== undefined && options.unread) {
@@ -212,7 +247,9 @@ async function* splitInferred(
   };
 
   let index = 0;
+  let current: unknown = NONE;
   const step = (record: unknown): JobPayload | undefined => {
+    current = record;
     checkRecord(record, index);
     const own = inferColumns(record);
     let cells = 0;
@@ -259,6 +296,7 @@ async function* splitInferred(
       if (sealed !== undefined) throw new Error("Bulk split sealed two payloads in one step");
       sealed = cut();
     }
+    current = NONE;
     return sealed;
   };
   let done = false;
@@ -273,7 +311,8 @@ async function* splitInferred(
     } catch {
       // Buffered records without a single field: nothing to report as rows.
     }
-    throw new SplitError(error, unsent);
+    const refused = current === NONE ? undefined : offending(current, index);
+    throw new SplitError(error, unsent, refused);
   } finally {
     // Closed early by the consumer: hand back what was read for the next payload.
     if (!done && buffered.length > 0 && options.unread) {

@@ -493,7 +493,8 @@ export interface BulkQueryJobs {
  * An ingest operation stopped before its end: `cause` says why (an authentication,
  * permission or request-limit error, a throwing `onProgress`, or a bad record found
  * after jobs had started) and `result` holds what was done, every record read being
- * in one of its sets. Records not read yet are in none.
+ * in one of its sets (a bad record is the last of `unprocessedRecords`, with the cells
+ * it could give and its error in `sf__Error`). Records not read yet are in none.
  *
  * @example
  * ```ts

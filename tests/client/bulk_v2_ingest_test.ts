@@ -352,7 +352,32 @@ Deno.test("bulkV2.insert reports a bad record found after jobs started as a Bulk
     assert.ok(error.cause instanceof TypeError);
     assert.match((error.cause as Error).message, /index 25/);
     assert.equal(error.result.successfulResults.length, 20);
-    assert.equal(error.result.unprocessedRecords.length, 5);
+    // The 5 read for the next job, then the bad record itself: no cell of it can be written.
+    const unprocessed = error.result.unprocessedRecords;
+    assert.equal(unprocessed.length, 6);
+    assert.deepEqual(names(unprocessed.slice(0, 5)), accounts(5, 20).map((r) => r.Name));
+    assert.deepEqual(Object.keys(unprocessed[5]), ["sf__Error"]);
+    assert.match(unprocessed[5].sf__Error, /index 25/);
+  });
+});
+
+Deno.test("bulkV2.insert reports the record that stopped it among the unprocessed, with its cells", async () => {
+  await withInstantSleep(async () => {
+    const { sf } = setup();
+    const records: object[] = [...accounts(25), { Name: "Bad", Unknown__c: "x" }];
+    const error = await sf.bulkV2.insert("Account", stream(records), {
+      fieldNames: ["Name"],
+      maxRecords: 10,
+      maxConcurrentJobs: 1,
+    }).then(() => undefined, (error) => error);
+    assert.ok(error instanceof BulkIngestError);
+    const { successfulResults, failedResults, unprocessedRecords } = error.result;
+    // Every record read is in exactly one set: 25 good ones and the bad one.
+    const all = [...successfulResults, ...failedResults, ...unprocessedRecords];
+    assert.deepEqual(names(all).sort(), [...accounts(25).map((r) => r.Name), "Bad"].sort());
+    const bad = unprocessedRecords.at(-1)!;
+    assert.equal(bad.Unknown__c, "x");
+    assert.match(bad.sf__Error, /Unknown__c/);
   });
 });
 

@@ -2,6 +2,7 @@
 // never silently dropped, nor reported as plainly unprocessed, and a stopped operation hands
 // back every record it read.
 import assert from "node:assert/strict";
+import { BulkIngestError } from "../../client/bulk_v2.ts";
 import { Salesforce } from "../../client/salesforce.ts";
 import { FakeSalesforce } from "../../testing/mod.ts";
 import { accounts, withInstantSleep } from "./_bulk_v2.ts";
@@ -171,5 +172,101 @@ Deno.test("a job that reaches maxRecords is sent at once, not when the next reco
     release();
     const result = await running;
     assert.equal(result.successfulResults.length, 15);
+  });
+});
+
+Deno.test("a close whose answer was lost and then retried goes on with the job instead of aborting it", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org, state } = rig();
+    let lost = false;
+    // Salesforce applies UploadComplete, but its answer never arrives: the retry gets 409.
+    state.around = async (request, next) => {
+      const response = await next(request);
+      if (request.method === "PATCH" && !lost) {
+        lost = true;
+        await response.body?.cancel();
+        throw new TypeError("connection reset");
+      }
+      return response;
+    };
+    const result = await sf.bulkV2.insert("Account", accounts(10));
+    assert.equal(result.successfulResults.length, 10);
+    assert.equal(result.unprocessedRecords.length, 0);
+    assert.equal(result.jobs[0].state, "JobComplete");
+    assert.equal(org.records("Account").length, 10);
+  });
+});
+
+/** Records from an async generator whose cleanup throws. */
+function failingCleanup(count: number): AsyncGenerator<{ Name: string }> {
+  return (async function* () {
+    try {
+      for (const record of accounts(count)) {
+        await Promise.resolve();
+        yield record;
+      }
+    } finally {
+      // deno-lint-ignore no-unsafe-finally
+      throw new Error("cleanup failed");
+    }
+  })();
+}
+
+Deno.test("an input whose cleanup throws never hides the operation's own error", async () => {
+  await withInstantSleep(async () => {
+    // A fatal stop: the BulkIngestError and its partial result win.
+    const { sf, org, state } = rig();
+    let creates = 0;
+    state.around = (request, next) => {
+      const create = request.method === "POST" && /jobs\/ingest$/.test(request.url);
+      if (create && ++creates >= 2) {
+        return Promise.resolve(
+          new Response(
+            JSON.stringify([{ errorCode: "REQUEST_LIMIT_EXCEEDED", message: "Limit reached" }]),
+            { status: 403, headers: { "Content-Type": "application/json" } },
+          ),
+        );
+      }
+      return next(request);
+    };
+    const error = await sf.bulkV2.insert("Account", failingCleanup(40), {
+      maxRecords: 10,
+      maxConcurrentJobs: 1,
+    }).then(() => undefined, (error) => error);
+    assert.ok(error instanceof BulkIngestError, String(error));
+    assert.equal(error.result.successfulResults.length, 10);
+    assert.equal(org.records("Account").length, 10);
+    // Job 2's records and those read for job 3 come back; none is lost or hidden.
+    assert.equal(error.result.unprocessedRecords.length, 20);
+
+    // An abort: its reason wins.
+    state.around = undefined;
+    const controller = new AbortController();
+    const reason = new Error("stopped by the caller");
+    await assert.rejects(
+      sf.bulkV2.insert("Account", failingCleanup(40), {
+        maxRecords: 10,
+        maxConcurrentJobs: 1,
+        signal: controller.signal,
+        onProgress: () => controller.abort(reason),
+      }),
+      (thrown) => thrown === reason,
+    );
+  });
+});
+
+Deno.test("leaving performOperation early surfaces the input's own cleanup error, as a for…of loop would", async () => {
+  await withInstantSleep(async () => {
+    const { sf } = rig();
+    const operation = sf.bulkV2.ingest.performOperation("insert", "Account", failingCleanup(40), {
+      maxRecords: 10,
+      maxConcurrentJobs: 1,
+    });
+    await assert.rejects(
+      (async () => {
+        for await (const _ of operation) break;
+      })(),
+      /^Error: cleanup failed$/,
+    );
   });
 });
