@@ -14,7 +14,10 @@
 // another cursor: its nextRecordsUrl), with no per-record work and no copy. The Response the
 // page becomes copies it at once (Fetch: a BufferSource body is "a copy of the bytes"; so do
 // Deno, Node and Bun), which is what lets the next page of the same records write another
-// prefix into the same room. A segment is found by its first record and matches only when
+// prefix into the same room. (Checked on Deno 2.9.6, Node 20 and 22, Bun 1.4.5 and workerd; a
+// runtime that shared large bodies instead, as oven-sh/bun#35138 proposes for Bun, would show an
+// unread response the prefix of a later page: tests/testing/fake_pages_test.ts reads pages
+// held unread, but only on Deno.) A segment is found by its first record and matches only when
 // every record of the page is the same object, in the same order, as when it was kept: its
 // texts are then the very texts the record cache holds.
 //
@@ -35,7 +38,12 @@ import type { SoqlDataSource, StoredRecord } from "./_schema.ts";
 const BUDGET_BYTES = 256 * 1024 * 1024;
 /** Bookkeeping per cached record (entry object and map slot), roughly. */
 const ENTRY_OVERHEAD = 64;
-/** Size of a chunk unless one text run needs more. */
+/**
+ * Chunk sizes: a cache's first chunk is small, each next one twice the last, up to the
+ * largest, unless one text run needs more. A query over a few records, run after every write
+ * (each write starts the caches afresh), then costs a few kilobytes, not megabytes.
+ */
+const FIRST_CHUNK_BYTES = 64 * 1024;
 const CHUNK_BYTES = 8 * 1024 * 1024;
 /** Bookkeeping per segment, roughly, and per record it holds (a slot of its record list). */
 const SEGMENT_OVERHEAD = 128;
@@ -95,6 +103,7 @@ export class RecordBytes {
   #separator: Uint8Array<ArrayBuffer>;
   #chunk: Uint8Array<ArrayBuffer> | undefined;
   #used = 0;
+  #nextChunk = FIRST_CHUNK_BYTES;
 
   constructor(owner: StoreCaches, separator: string) {
     this.#owner = owner;
@@ -263,19 +272,36 @@ export class RecordBytes {
     const separator = this.#separatorText;
     const text = texts.join(separator) + separator;
     const owner = this.#owner;
-    const keep = owner.bytes + 3 * text.length + ENTRY_OVERHEAD * texts.length <= BUDGET_BYTES;
-    let chunk = keep ? this.#chunk : undefined;
-    let start = this.#used;
+    const entriesCost = ENTRY_OVERHEAD * texts.length;
+    let chunk: Uint8Array<ArrayBuffer> | undefined;
+    let start = 0;
     let written = -1;
-    if (chunk !== undefined) {
-      const result = ENCODER.encodeInto(text, chunk.subarray(start));
-      if (result.read === text.length) written = result.written;
+    let keep = false;
+    if (this.#chunk !== undefined && owner.bytes + entriesCost <= BUDGET_BYTES) {
+      // Into the current chunk, when the run fits in what is left of it.
+      const result = ENCODER.encodeInto(text, this.#chunk.subarray(this.#used));
+      if (result.read === text.length) {
+        chunk = this.#chunk;
+        start = this.#used;
+        written = result.written;
+        keep = true;
+      }
     }
     if (written === -1) {
-      chunk = new Uint8Array(Math.max(keep ? CHUNK_BYTES : 0, 3 * text.length));
-      start = 0;
-      written = ENCODER.encodeInto(text, chunk).written;
-      if (keep) this.#chunk = chunk;
+      // A new chunk, counted whole against the budget when it is made, written or not.
+      const size = Math.max(this.#nextChunk, 3 * text.length);
+      if (owner.bytes + size + entriesCost <= BUDGET_BYTES) {
+        chunk = new Uint8Array(size);
+        written = ENCODER.encodeInto(text, chunk).written;
+        this.#chunk = chunk;
+        this.#nextChunk = Math.min(CHUNK_BYTES, 2 * size);
+        owner.bytes += size;
+        keep = true;
+      } else {
+        // Past the budget: encoded to size, and not kept.
+        chunk = ENCODER.encode(text);
+        written = chunk.length;
+      }
     }
     // All ASCII when every character took one byte: then byte lengths are string lengths.
     const ascii = written === text.length;
@@ -290,7 +316,7 @@ export class RecordBytes {
     }
     if (keep) {
       this.#used = start + written;
-      owner.bytes += written + ENTRY_OVERHEAD * texts.length;
+      owner.bytes += entriesCost;
     }
   }
 }

@@ -643,3 +643,24 @@ Deno.test("A page kept whole is written again between any prefix and suffix, lon
   assert.equal(page("[", "]"), '["a","B","c"]');
   assert.equal(serialised, 6);
 });
+
+Deno.test("each cached projection of a few records keeps kilobytes, not a chunk of megabytes", async () => {
+  const { org, token } = await loggedIn();
+  org.insert("Account", [{ Name: "A" }]);
+  const fields = ["Name", "Description", "Industry", "Phone", "Website", "Type"];
+  const read = async (select: string) => {
+    const soql = encodeURIComponent(`SELECT ${select} FROM Account`);
+    const response = await call(org, token, "GET", `${V}/query?q=${soql}`);
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+  };
+  await read("Id");
+  const before = Deno.memoryUsage().external;
+  // 63 projections, each a cache of its own holding one record.
+  for (let mask = 1; mask < 64; mask++) {
+    await read(["Id", ...fields.filter((_, i) => mask & (1 << i))].join(","));
+  }
+  const grown = Deno.memoryUsage().external - before;
+  // An 8 MB chunk each made 504 MB; 64 KB each makes about 4 MB.
+  assert.ok(grown < 64 * 2 ** 20, `external memory grew ${(grown / 2 ** 20).toFixed(0)} MB`);
+});
