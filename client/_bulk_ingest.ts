@@ -283,7 +283,7 @@ export class IngestJobs {
     let finished = false;
     let reading = false;
     let inputClosed = false;
-    let pendingRead: Promise<unknown> | undefined;
+    let pendingRead: Promise<IteratorResult<JobPayload, void>> | undefined;
     // Held in `let`s cleared after use, never in block-scoped consts: a suspended generator
     // keeps every local it ever set, so a const would keep the last job's results (or
     // payload) alive while the next job's are downloaded.
@@ -322,18 +322,27 @@ export class IngestJobs {
         if (signal.aborted) break;
         const stopping = stopError !== undefined;
         if (!stopping && pending === undefined && !inputDone) {
-          const read = payloads.next();
-          pendingRead = read;
-          reading = true;
-          // Raced with the abort below, which may leave it pending: its end is noted, not awaited.
-          read.then(() => reading = false, () => reading = false);
+          if (pendingRead === undefined) {
+            const read = payloads.next();
+            pendingRead = read;
+            reading = true;
+            // Raced below, which may leave it pending: its end is noted, not awaited.
+            read.then(() => reading = false, () => reading = false);
+          }
+          // A job that finishes meanwhile is handed out at once, the read going on: the input
+          // may be waiting for that result (children that need their parents' ids).
+          const jobFinished = running.size === 0
+            ? undefined
+            : new Promise<undefined>((resolve) => wake = () => resolve(undefined));
+          let step: IteratorResult<JobPayload, void> | undefined;
           try {
-            pending = await untilAborted(read, signal).then((step) => {
-              if (step.done) inputDone = true;
-              return step.done ? undefined : step.value;
-            });
+            step = await untilAborted(
+              jobFinished === undefined ? pendingRead : Promise.race([pendingRead, jobFinished]),
+              signal,
+            );
           } catch (error) {
             if (!signal.aborted) {
+              pendingRead = undefined;
               // A bad record or a failing input: records read before it were never sent.
               stopError = error instanceof SplitError ? error.error : error;
               if (error instanceof SplitError) {
@@ -341,7 +350,14 @@ export class IngestJobs {
                 refused = error.offending;
               }
             }
+            continue;
+          } finally {
+            wake = undefined;
           }
+          if (step === undefined) continue;
+          pendingRead = undefined;
+          if (step.done) inputDone = true;
+          else pending = step.value;
           continue;
         }
         if (!stopping && pending !== undefined && running.size + done.length < maxJobs) {
@@ -368,8 +384,22 @@ export class IngestJobs {
       if (stopError === undefined) return;
       if (!fatal && started === 0) throw stopError;
       // Closing the input makes the splitter hand back the records it read for the next job.
+      if (pendingRead !== undefined) {
+        // Stopped while the input was read for the next job (a job's result went out
+        // meanwhile): what that read gave, or gives, is reported too. An abort ends the wait.
+        try {
+          const step = await untilAborted(pendingRead, signal);
+          if (!step.done) pending = step.value;
+        } catch (error) {
+          if (signal.aborted) throw run.signal.aborted ? run.signal.reason : signal.reason;
+          if (error instanceof SplitError) {
+            pending = error.unsent;
+            refused ??= error.offending;
+          }
+        }
+      }
       // (What the input's cleanup throws is dropped: the operation's own error is the news.)
-      if (!reading) await closeInput();
+      await closeInput();
       const leftover = [pending, unread.payload, refused?.payload].flatMap((rest) =>
         rest === undefined ? [] : payloadRows(rest, stopError)
       );

@@ -434,7 +434,9 @@ export interface BulkIngestJobs {
   /**
    * Serialises `records` as they arrive into jobs of at most `maxSizeBytes` and
    * `maxRecords`, runs up to `maxConcurrentJobs` at once, and yields each job's
-   * {@linkcode JobResult} as it finishes. Leaving the loop early aborts the open jobs.
+   * {@linkcode JobResult} as it finishes, even while `records` is still producing the
+   * next job's records (so an input may wait for a result, say for its parents' ids).
+   * Leaving the loop early aborts the open jobs.
    * After a fatal error (authentication, permissions, request limit, a throwing
    * `onProgress`) the jobs in flight are finished and yielded, then it throws a
    * {@linkcode BulkIngestError} whose `result` holds the records read but never sent.

@@ -270,3 +270,103 @@ Deno.test("leaving performOperation early surfaces the input's own cleanup error
     );
   });
 });
+
+/** A promise and its resolve function. */
+function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => open = resolve);
+  return { opened, open };
+}
+
+Deno.test("performOperation hands out a finished job while the input is still producing the next one", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org } = rig();
+    const first = gate();
+    const records = accounts(20);
+    let sawFirstResult = false;
+    // A producer that waits for the first job's result before giving more (children that need
+    // their parents' ids). So that a failure cannot hang the test, it also goes on once the
+    // first job's records are saved and the event loop has turned a hundred times.
+    const input = (async function* () {
+      yield* records.slice(0, 10);
+      const saved = (async () => {
+        while (org.records("Account").length < 10) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+        for (let i = 0; i < 100; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+      })();
+      await Promise.race([first.opened, saved]);
+      sawFirstResult = await Promise.race([
+        first.opened.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 0)),
+      ]);
+      yield* records.slice(10);
+    })();
+    let results = 0;
+    for await (
+      const job of sf.bulkV2.ingest.performOperation("insert", "Account", input, {
+        maxRecords: 10,
+      })
+    ) {
+      assert.equal(job.successfulResults.length, 10);
+      if (++results === 1) first.open();
+    }
+    assert.equal(results, 2);
+    assert.equal(sawFirstResult, true);
+  });
+});
+
+Deno.test("a stop while the input is read for the next job still reports what that read gives", async () => {
+  await withInstantSleep(async () => {
+    const { sf, state } = rig();
+    let creates = 0;
+    // The second job cannot be created: a limit error, which stops the operation.
+    state.around = (request, next) => {
+      const create = request.method === "POST" && /jobs\/ingest$/.test(request.url);
+      if (create && ++creates >= 2) {
+        return Promise.resolve(
+          new Response(
+            JSON.stringify([{ errorCode: "REQUEST_LIMIT_EXCEEDED", message: "Limit reached" }]),
+            { status: 403, headers: { "Content-Type": "application/json" } },
+          ),
+        );
+      }
+      return next(request);
+    };
+    const fatalSeen = gate();
+    const records = accounts(30);
+    // The third batch comes only once the consumer has seen the failed job: the read for it
+    // was started before the operation stopped.
+    const input = (async function* () {
+      yield* records.slice(0, 20);
+      await fatalSeen.opened;
+      yield* records.slice(20);
+    })();
+    const seen: string[] = [];
+    let stopped: unknown;
+    try {
+      for await (
+        const job of sf.bulkV2.ingest.performOperation("insert", "Account", input, {
+          maxRecords: 10,
+          maxConcurrentJobs: 2,
+        })
+      ) {
+        for (const row of [...job.successfulResults, ...job.unprocessedRecords]) {
+          seen.push(row.Name);
+        }
+        if (job.error !== undefined) {
+          fatalSeen.open();
+          // Time for the input to give its last batch before the operation goes on: the read
+          // has ended, unclaimed, when it stops.
+          for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      }
+    } catch (error) {
+      stopped = error;
+    }
+    assert.ok(stopped instanceof BulkIngestError, String(stopped));
+    for (const row of stopped.result.unprocessedRecords) seen.push(row.Name);
+    // Every record read is reported once: the 10 saved, the failed job's 10, the last 10.
+    assert.deepEqual(seen.sort(), records.map((r) => r.Name).sort());
+  });
+});
