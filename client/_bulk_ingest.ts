@@ -432,6 +432,8 @@ export class IngestJobs {
           // Left early (break): the input's own cleanup error reaches the caller, as in a
           // for…of loop; while another error leaves, that one wins.
           const closing = await closeInput();
+          // Safe here: `failing` says no other error is leaving (only a return or a normal end).
+          // deno-lint-ignore no-unsafe-finally
           if (closing !== undefined && !failing) throw closing.error;
         }
       }
