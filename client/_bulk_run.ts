@@ -358,7 +358,14 @@ export async function finishJob(job: JobContext, finished: FinishedJob): Promise
         `the results of job ${info.id} account for ${rows} of its ${payload.count} records`,
       );
     }
-    const sfError = error === undefined ? undefined : describeError(error);
+    // Unprocessed rows say why: the client's error, or the job's own end (Failed, Aborted),
+    // whose reason Salesforce gives only on the job, not on its rows.
+    const sfError = error !== undefined
+      ? describeError(error)
+      : info.state === "Failed" || info.state === "Aborted"
+      ? `job ${info.id} ended ${info.state} on Salesforce` +
+        (info.errorMessage ? `: ${info.errorMessage}` : "")
+      : undefined;
     const result = jobResult(info, error, [
       { chunks: successful.chunks },
       { chunks: failed.chunks },

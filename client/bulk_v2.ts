@@ -130,9 +130,10 @@ export interface JobResult {
   /** Rows refused: `sf__Id`, `sf__Error` (`CODE:message:fields --`), then the uploaded columns. */
   failedResults: Record<string, string>[];
   /**
-   * Rows never processed (the job was aborted or failed), or rows the client could not
-   * account for: their `sf__Error` then starts with `Outcome unknown:` when the job's CSV
-   * reached Salesforce (it may have saved them: check the job's results before resending).
+   * Rows never processed (the job was aborted or failed: `sf__Error` names the job and its
+   * `errorMessage`), or rows the client could not account for: their `sf__Error` then starts
+   * with `Outcome unknown:` when the job's CSV reached Salesforce (it may have saved them:
+   * check the job's results before resending).
    */
   unprocessedRecords: Record<string, string>[];
 }

@@ -370,3 +370,22 @@ Deno.test("a stop while the input is read for the next job still reports what th
     assert.deepEqual(seen.sort(), records.map((r) => r.Name).sort());
   });
 });
+
+Deno.test("rows of a job that Salesforce failed say why, from the job's errorMessage", async () => {
+  await withInstantSleep(async () => {
+    const { sf } = rig();
+    const result = await sf.bulkV2.insert("Account", [{ Name: "A", Bogus__c: "x" }, {
+      Name: "B",
+      Bogus__c: "y",
+    }]);
+    assert.equal(result.jobs[0].state, "Failed");
+    assert.equal(result.unprocessedRecords.length, 2);
+    for (const row of result.unprocessedRecords) {
+      assert.match(
+        row.sf__Error,
+        /^job 750\w+ ended Failed on Salesforce: InvalidBatch : .*Bogus__c/,
+      );
+    }
+    assert.deepEqual(result.unprocessedRecords.map((row) => row.Name), ["A", "B"]);
+  });
+});
