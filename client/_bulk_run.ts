@@ -215,10 +215,14 @@ export async function upload(
     body: replayableBody(chunks),
     signal,
   });
-  await client.eventBus.publishEvent(
-    new BulkApiBatchConsumptionEvent(response, Math.ceil(count / BATCH_RECORDS)),
-  );
-  await response.body?.cancel();
+  try {
+    await client.eventBus.publishEvent(
+      new BulkApiBatchConsumptionEvent(response, Math.ceil(count / BATCH_RECORDS)),
+    );
+  } finally {
+    // Released even when a callback throws.
+    await response.body?.cancel();
+  }
 }
 
 /** Aborts a job on Salesforce, ignoring failure (the caller's signal may be aborted already). */

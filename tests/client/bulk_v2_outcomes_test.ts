@@ -389,3 +389,29 @@ Deno.test("rows of a job that Salesforce failed say why, from the job's errorMes
     assert.deepEqual(result.unprocessedRecords.map((row) => row.Name), ["A", "B"]);
   });
 });
+
+Deno.test("an upload's answer is released even when an event callback throws on it", async () => {
+  await withInstantSleep(async () => {
+    const { sf, state } = rig();
+    let cancelled = false;
+    state.around = async (request, next) => {
+      const response = await next(request);
+      if (request.method !== "PUT") return response;
+      const body = new ReadableStream({
+        pull: (controller) => controller.enqueue(new Uint8Array(1)),
+        cancel: () => {
+          cancelled = true;
+        },
+      });
+      return new Response(body, { status: response.status, headers: response.headers });
+    };
+    sf.eventBus.subscribeCallback((event) => {
+      if (event.type === "bulk_api_batch_consumption") throw new Error("hook failed");
+    });
+    const result = await sf.bulkV2.insert("Account", accounts(3));
+    assert.equal(cancelled, true);
+    // The job could not go on: its records say why.
+    assert.equal(result.unprocessedRecords.length, 3);
+    assert.match(result.unprocessedRecords[0].sf__Error, /hook failed/);
+  });
+});
