@@ -197,6 +197,23 @@ Deno.test("a close whose answer was lost and then retried goes on with the job i
   });
 });
 
+/** Answers every job creation after the first with REQUEST_LIMIT_EXCEEDED (a fatal error). */
+function limitAfterFirstCreate(): Around {
+  let creates = 0;
+  return (request, next) => {
+    const create = request.method === "POST" && /jobs\/ingest$/.test(request.url);
+    if (create && ++creates >= 2) {
+      return Promise.resolve(
+        new Response(
+          JSON.stringify([{ errorCode: "REQUEST_LIMIT_EXCEEDED", message: "Limit reached" }]),
+          { status: 403, headers: { "Content-Type": "application/json" } },
+        ),
+      );
+    }
+    return next(request);
+  };
+}
+
 /** Records from an async generator whose cleanup throws. */
 function failingCleanup(count: number): AsyncGenerator<{ Name: string }> {
   return (async function* () {
@@ -216,19 +233,7 @@ Deno.test("an input whose cleanup throws never hides the operation's own error",
   await withInstantSleep(async () => {
     // A fatal stop: the BulkIngestError and its partial result win.
     const { sf, org, state } = rig();
-    let creates = 0;
-    state.around = (request, next) => {
-      const create = request.method === "POST" && /jobs\/ingest$/.test(request.url);
-      if (create && ++creates >= 2) {
-        return Promise.resolve(
-          new Response(
-            JSON.stringify([{ errorCode: "REQUEST_LIMIT_EXCEEDED", message: "Limit reached" }]),
-            { status: 403, headers: { "Content-Type": "application/json" } },
-          ),
-        );
-      }
-      return next(request);
-    };
+    state.around = limitAfterFirstCreate();
     const error = await sf.bulkV2.insert("Account", failingCleanup(40), {
       maxRecords: 10,
       maxConcurrentJobs: 1,
@@ -319,20 +324,8 @@ Deno.test("performOperation hands out a finished job while the input is still pr
 Deno.test("a stop while the input is read for the next job still reports what that read gives", async () => {
   await withInstantSleep(async () => {
     const { sf, state } = rig();
-    let creates = 0;
     // The second job cannot be created: a limit error, which stops the operation.
-    state.around = (request, next) => {
-      const create = request.method === "POST" && /jobs\/ingest$/.test(request.url);
-      if (create && ++creates >= 2) {
-        return Promise.resolve(
-          new Response(
-            JSON.stringify([{ errorCode: "REQUEST_LIMIT_EXCEEDED", message: "Limit reached" }]),
-            { status: 403, headers: { "Content-Type": "application/json" } },
-          ),
-        );
-      }
-      return next(request);
-    };
+    state.around = limitAfterFirstCreate();
     const fatalSeen = gate();
     const records = accounts(30);
     // The third batch comes only once the consumer has seen the failed job: the read for it
