@@ -606,8 +606,9 @@ export class BulkClientV2 {
    * Creates records.
    *
    * @param sobject The object, e.g. `Contact`.
-   * @param records Objects of field values: string, number, bigint, boolean, `Date`,
-   *   null (an empty cell), or `{ Rel: { ExtId__c: value } }` for a lookup by external id.
+   * @param records Objects of field values: string, number, bigint, boolean, `Date`
+   *   (written as a dateTime; a date field takes a `"YYYY-MM-DD"` string), null (an empty
+   *   cell), or `{ Rel: { ExtId__c: value } }` for a lookup by external id.
    * @param options Columns, job size, concurrency, polling, `signal`.
    * @returns Every record's outcome and the jobs' info.
    * @throws {TypeError} For a bad argument, or a record with a field outside `fieldNames`.
