@@ -271,9 +271,16 @@ export async function collectCsv(
     }
   };
   const chunks: Uint8Array[] = [];
+  let last = -1;
   for await (const chunk of chunksOf(response.body ?? [])) {
     pushPieces(parser, decoder, chunk, check);
     chunks.push(keep(chunk));
+    if (chunk.length > 0) last = chunk[chunk.length - 1];
+  }
+  // Every row ends with a line break: a body that does not was cut, and its last row,
+  // padded by the parser, would pass for whole.
+  if (last !== -1 && last !== 0x0a) {
+    throw new Error(`the results at ${path} were cut off: they do not end with a line break`);
   }
   check(parser.push(decode(decoder)));
   check(parser.end());

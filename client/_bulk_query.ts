@@ -5,17 +5,8 @@ import type { BulkQueryOptions, JobInfo, ListJobsOptions, QueryResultsOptions } 
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
-import { type RecordMaker, recordMaker, rowBatches } from "./_csv_reader.ts";
-import { checkInteger, optionsOf, received } from "./_validate.ts";
-
-function checkSoql(context: string, soql: unknown): string {
-  if (typeof soql !== "string" || soql.trim() === "") {
-    throw new TypeError(
-      `${context}: "soql" must be a non-empty string: received ${received(soql)}`,
-    );
-  }
-  return soql;
-}
+import { chunksOf, type RecordMaker, recordMaker, rowBatches } from "./_csv_reader.ts";
+import { checkBoolean, checkInteger, checkSoql, optionsOf, received } from "./_validate.ts";
 
 /** The calls behind `sf.bulkV2.queryJobs`, and `sf.bulkV2.query`. */
 export class QueryJobs {
@@ -31,8 +22,9 @@ export class QueryJobs {
   ): Promise<JobInfo> {
     options = optionsOf("Cannot create query job", options);
     const context = "Cannot create query job";
+    const all = checkBoolean(context, "includeAllRecords", options.includeAllRecords);
     return await this.#jobs.create({
-      operation: options.includeAllRecords ? "queryAll" : "query",
+      operation: all ? "queryAll" : "query",
       query: checkSoql(context, soql),
       contentType: "CSV",
       columnDelimiter: "COMMA",
@@ -81,7 +73,8 @@ export class QueryJobs {
       );
     }
     return this.#rows(
-      () => Promise.resolve(path),
+      () => Promise.resolve({ path }),
+      context,
       options.maxRecords,
       options.locator,
       options.signal,
@@ -89,39 +82,78 @@ export class QueryJobs {
   }
 
   /**
-   * Rows of the results at the path `pathOf` resolves to, pages one at a time: the next is
+   * Rows of the results at the path `jobOf` resolves to, pages one at a time: the next is
    * requested once the current body has been read. One generator from the first page to the
    * last row (no generator delegating to another): each row costs one async step.
+   *
+   * A page must hold the rows its `Sforce-NumberOfRecords` announces and end with a line
+   * break, and every page but the last must name the next in `Sforce-Locator` (the last says
+   * "null"): a cut or short page is an error, never a silent end. A job `jobOf` says the
+   * caller made (`job`) is deleted when its rows are not all read (the caller left early, an
+   * abort, an error).
    */
   async *#rows(
-    pathOf: () => Promise<string>,
+    jobOf: () => Promise<{ path: string; job?: string }>,
+    context: string,
     maxRecords: number | undefined,
     locator: string | undefined,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<Record<string, string>, void, undefined> {
-    const path = await pathOf();
-    let next = locator;
-    for (;;) {
-      const params = new URLSearchParams();
-      if (maxRecords !== undefined) params.set("maxRecords", String(maxRecords));
-      if (next !== undefined) params.set("locator", next);
-      const query = params.toString();
-      const response = await this.#jobs.csv(query ? `${path}?${query}` : path, signal);
-      const header = response.headers.get("Sforce-Locator");
-      let columns: readonly string[] | undefined;
-      let make: RecordMaker | undefined;
-      for await (const rows of rowBatches(response.body ?? [])) {
-        let i = 0;
-        if (columns === undefined && rows.length > 0) {
-          columns = rows[0];
-          make = recordMaker(columns);
-          i = 1;
+    const { path, job } = await jobOf();
+    let complete = false;
+    try {
+      let next = locator;
+      for (;;) {
+        signal?.throwIfAborted();
+        const params = new URLSearchParams();
+        if (maxRecords !== undefined) params.set("maxRecords", String(maxRecords));
+        if (next !== undefined) params.set("locator", next);
+        const query = params.toString();
+        const url = query ? `${path}?${query}` : path;
+        const response = await this.#jobs.csv(url, signal);
+        const header = response.headers.get("Sforce-Locator");
+        const announced = response.headers.get("Sforce-NumberOfRecords");
+        const end = { last: -1 };
+        let columns: readonly string[] | undefined;
+        let make: RecordMaker | undefined;
+        let count = 0;
+        for await (const rows of rowBatches(tracked(response.body, end))) {
+          let i = 0;
+          if (columns === undefined && rows.length > 0) {
+            columns = rows[0];
+            make = recordMaker(columns);
+            i = 1;
+          }
+          for (; i < rows.length; i++) {
+            // Nothing more once the caller aborts, even from a page already read.
+            if (signal !== undefined && signal.aborted) throw signal.reason;
+            count++;
+            yield make!(columns!, rows[i]);
+          }
         }
-        for (; i < rows.length; i++) yield make!(columns!, rows[i]);
+        const where = `${context}: the results page at ${url}`;
+        if (end.last !== -1 && end.last !== LF) {
+          throw new SalesforceError(`${where} was cut off: it does not end with a line break`);
+        }
+        if (announced !== null && announced.trim() !== "" && Number(announced) !== count) {
+          throw new SalesforceError(
+            `${where} holds ${count} rows where Sforce-NumberOfRecords says ${announced}`,
+          );
+        }
+        // The last page says so with the literal string "null".
+        if (header === "null") {
+          complete = true;
+          return;
+        }
+        if (header === null || header.trim() === "") {
+          throw new SalesforceError(`${where} has no Sforce-Locator: the next page is unknown`);
+        }
+        next = header;
       }
-      // The last page says so with the literal string "null".
-      if (header === null || header === "" || header === "null") return;
-      next = header;
+    } finally {
+      // A job made for this query and left half read is of no use to anyone: delete it
+      // (without the caller's signal, which may be aborted; a failure changes nothing).
+      if (!complete && job !== undefined) await this.delete(job).catch(() => {});
     }
   }
 
@@ -131,25 +163,27 @@ export class QueryJobs {
   ): AsyncGenerator<Record<string, string>, void, undefined> {
     const context = "Cannot run bulk query";
     checkSoql(context, soql);
+    checkBoolean(context, "includeAllRecords", options.includeAllRecords);
     if (options.maxRecords !== undefined) {
       checkInteger(context, "maxRecords", options.maxRecords, 1);
     }
     const polling = checkPolling(context, options);
     return this.#rows(
       () => this.#run(context, soql, options, polling),
+      context,
       options.maxRecords,
       undefined,
       options.signal,
     );
   }
 
-  /** Creates the job and waits for it to complete; resolves to its results path. */
+  /** Creates the job and waits for it to complete; resolves to its results path and id. */
   async #run(
     context: string,
     soql: string,
     options: BulkQueryOptions,
     polling: ReturnType<typeof checkPolling>,
-  ): Promise<string> {
+  ): Promise<{ path: string; job: string }> {
     const { signal } = options;
     const created = await this.create(soql, {
       includeAllRecords: options.includeAllRecords,
@@ -172,6 +206,20 @@ export class QueryJobs {
         { errorMessage: info.errorMessage },
       );
     }
-    return this.#jobs.path(context, info.id, "/results");
+    return { path: this.#jobs.path(context, info.id, "/results"), job: info.id };
+  }
+}
+
+const LF = 0x0a;
+
+/** The body's chunks, as they come, noting the last byte (a cut body does not end with LF). */
+async function* tracked(
+  body: ReadableStream<Uint8Array> | null,
+  end: { last: number },
+): AsyncGenerator<Uint8Array, void, undefined> {
+  if (body === null) return;
+  for await (const chunk of chunksOf(body)) {
+    if (chunk.length > 0) end.last = chunk[chunk.length - 1];
+    yield chunk;
   }
 }

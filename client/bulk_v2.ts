@@ -743,13 +743,16 @@ export class BulkClientV2 {
    * Runs a SOQL query as a Bulk API 2.0 job and iterates over its rows as CSV records
    * (`Record<string, string>`; null and empty are both `""`, relationship fields keyed
    * `Owner.Email`). Pages follow `Sforce-Locator`, one in flight at a time, each parsed as
-   * it streams in, so memory stays flat whatever the result size.
+   * it streams in, so memory stays flat whatever the result size. A page that is cut off,
+   * holds fewer rows than its `Sforce-NumberOfRecords`, or names no next page is an error,
+   * never a silent end. Leaving the loop early (or an abort, or an error) deletes the job.
    *
    * @param soql The query (no `COUNT()`, `OFFSET` or subqueries in Bulk API 2.0).
    * @param options `includeAllRecords`, `maxRecords` per page, polling, `signal`.
    * @returns An async iterable of rows.
    * @throws {TypeError} When `soql` is empty or an option is invalid.
-   * @throws {SalesforceError} When the job cannot be created or ends `Failed`/`Aborted`.
+   * @throws {SalesforceError} When the job cannot be created or ends `Failed`/`Aborted`, or
+   *   a results page is cut off or short.
    *
    * @example
    * ```ts

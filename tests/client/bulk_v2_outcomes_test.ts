@@ -408,3 +408,23 @@ Deno.test("an upload's answer is released even when an event callback throws on 
     assert.match(result.unprocessedRecords[0].sf__Error, /hook failed/);
   });
 });
+
+Deno.test("a results file cut in the middle of its last row is not taken for whole", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org } = rig();
+    // Two rows whose count is right but whose last row stops after a comma.
+    org.inject({
+      method: "GET",
+      path: /successfulResults/,
+      status: 200,
+      body: '"sf__Id","sf__Created","Name"\n"001000000000001AAA","true","A"\n"001000000000002AAA",',
+      contentType: "text/csv",
+    });
+    const result = await sf.bulkV2.insert("Account", [{ Name: "A" }, { Name: "B" }]);
+    assert.equal(result.successfulResults.length, 0);
+    assert.equal(result.unprocessedRecords.length, 2);
+    for (const row of result.unprocessedRecords) {
+      assert.match(row.sf__Error, /^Outcome unknown: .*were cut off/);
+    }
+  });
+});

@@ -170,3 +170,108 @@ Deno.test("bulkV2.query rethrows what onProgress threw and aborts the job", asyn
   const jobs = await Array.fromAsync(sf.bulkV2.queryJobs.list());
   assert.equal(jobs[0].state, "Aborted");
 });
+
+/** A results page answered by the fault injector: `body`, with the given headers. */
+function fakePage(body: string, headers: Record<string, string>) {
+  return {
+    path: /\/jobs\/query\/\w+\/results/,
+    method: "GET",
+    status: 200,
+    body,
+    contentType: "text/csv",
+    headers,
+  };
+}
+
+Deno.test("bulkV2.query rejects a results page that holds fewer rows than it announces", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org } = setup();
+    org.insert("Account", accounts(5));
+    org.inject(fakePage('"Name"\n"A"\n"B"\n', {
+      "Sforce-Locator": "null",
+      "Sforce-NumberOfRecords": "5",
+    }));
+    await assert.rejects(
+      Array.fromAsync(sf.bulkV2.query("SELECT Name FROM Account")),
+      (error: Error) => {
+        assert.ok(error instanceof SalesforceError);
+        assert.match(error.message, /holds 2 rows where Sforce-NumberOfRecords says 5/);
+        return true;
+      },
+    );
+  });
+});
+
+Deno.test("bulkV2.query rejects a results page cut in the middle of a row", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org } = setup();
+    org.insert("Account", accounts(2));
+    org.inject(fakePage('"Name","Phone"\n"Acme","555-1"\n"Zeta",', {
+      "Sforce-Locator": "null",
+      "Sforce-NumberOfRecords": "2",
+    }));
+    await assert.rejects(
+      Array.fromAsync(sf.bulkV2.query("SELECT Name, Phone FROM Account")),
+      /was cut off: it does not end with a line break/,
+    );
+  });
+});
+
+Deno.test("bulkV2.query rejects a results page that does not name the next one", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org } = setup();
+    org.insert("Account", accounts(2));
+    org.inject(fakePage('"Name"\n"A"\n', { "Sforce-NumberOfRecords": "1" }));
+    await assert.rejects(
+      Array.fromAsync(sf.bulkV2.query("SELECT Name FROM Account")),
+      /has no Sforce-Locator: the next page is unknown/,
+    );
+  });
+});
+
+Deno.test("leaving bulkV2.query early deletes its job; a query read to the end keeps it", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org } = setup();
+    org.insert("Account", accounts(20));
+    for await (const _ of sf.bulkV2.query("SELECT Name FROM Account", { maxRecords: 5 })) break;
+    assert.deepEqual(await Array.fromAsync(sf.bulkV2.queryJobs.list()), []);
+    const rows = await Array.fromAsync(sf.bulkV2.query("SELECT Name FROM Account"));
+    assert.equal(rows.length, 20);
+    const jobs = await Array.fromAsync(sf.bulkV2.queryJobs.list());
+    assert.deepEqual(jobs.map((job) => job.state), ["JobComplete"]);
+  });
+});
+
+Deno.test("bulkV2.query yields nothing more once its signal aborts, even from a page already read", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org } = setup();
+    org.insert("Account", accounts(10));
+    const controller = new AbortController();
+    const reason = new Error("enough");
+    const rows: unknown[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (
+          const row of sf.bulkV2.query("SELECT Name FROM Account", { signal: controller.signal })
+        ) {
+          rows.push(row);
+          controller.abort(reason);
+        }
+      })(),
+      (error) => error === reason,
+    );
+    assert.equal(rows.length, 1);
+  });
+});
+
+Deno.test("bulkV2.query and queryJobs.create refuse an includeAllRecords that is not a boolean", async () => {
+  const { sf } = setup();
+  assert.throws(
+    () => sf.bulkV2.query("SELECT Name FROM Account", { includeAllRecords: "false" as never }),
+    /"includeAllRecords" must be a boolean: received "false"/,
+  );
+  await assert.rejects(
+    sf.bulkV2.queryJobs.create("SELECT Name FROM Account", { includeAllRecords: 1 as never }),
+    /"includeAllRecords" must be a boolean: received 1/,
+  );
+});
