@@ -253,9 +253,17 @@ export class Compiler {
       case "like": {
         const resolved = this.#filterable(condition.field);
         const category = categoryOf(resolved.field.type);
-        if (category !== "text" && category !== "id") {
-          this.#typeError(resolved, condition.pattern);
+        if (category === "id") {
+          // LIKE is for string fields only (SOQL comparison operators); Salesforce answers
+          // "invalid operator on <type> field", as it does for a multi-select picklist.
+          throw soqlErrorAt(
+            this.query.text,
+            condition.pattern.start,
+            "INVALID_QUERY_FILTER_OPERATOR",
+            `invalid operator on ${typeWord(resolved.field.type)} field`,
+          );
         }
+        if (category !== "text") this.#typeError(resolved, condition.pattern);
         const re = likePatternToRegExp(condition.pattern.raw);
         if (!(re instanceof RegExp)) throw new Error("unreachable: pattern checked by the parser");
         const get = this.getter(resolved);

@@ -913,3 +913,17 @@ Deno.test("runSoql reports syntax errors before schema errors", () => {
     "\nSELECT Nope FROM Nothing WHERE\n                              ^\nERROR at Row:1:Column:31\nunexpected token: <EOF>",
   );
 });
+
+Deno.test("runSoql refuses LIKE on id and lookup fields: it is for string fields only", () => {
+  for (const field of ["Id", "ParentId"]) {
+    const query = `SELECT Id FROM Account WHERE ${field} LIKE '001%'`;
+    const column = query.indexOf("'001%'") + 1;
+    assertSoqlError(
+      query,
+      "INVALID_QUERY_FILTER_OPERATOR",
+      `\n${query}\n${
+        " ".repeat(column - 1)
+      }^\nERROR at Row:1:Column:${column}\ninvalid operator on id field`,
+    );
+  }
+});
