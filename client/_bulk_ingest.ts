@@ -26,7 +26,14 @@ import {
   runJob,
   upload,
 } from "./_bulk_run.ts";
-import { checkApiName, checkInteger, checkRecordId, optionsOf, received } from "./_validate.ts";
+import {
+  checkApiName,
+  checkInteger,
+  checkRecordId,
+  checkSignal,
+  optionsOf,
+  received,
+} from "./_validate.ts";
 
 const OPERATIONS = new Set(["insert", "update", "upsert", "delete", "hardDelete"]);
 
@@ -39,15 +46,6 @@ function checkOperation(context: string, operation: unknown): IngestOperation {
     );
   }
   return operation as IngestOperation;
-}
-
-function checkSignal(context: string, signal: unknown): AbortSignal | undefined {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `${context}: "signal" must be an AbortSignal: received ${received(signal)}`,
-    );
-  }
-  return signal;
 }
 
 /** The create-job body (§8.1). */

@@ -122,6 +122,16 @@ export function checkBoolean(context: string, name: string, value: unknown): boo
   return value === true;
 }
 
+/** Checks an optional `signal` option: an AbortSignal or undefined. */
+export function checkSignal(context: string, signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `${context}: "signal" must be an AbortSignal: received ${received(signal)}`,
+    );
+  }
+  return signal;
+}
+
 /** Checks that the options argument is an object. */
 export function checkOptions(context: string, options: unknown): Record<string, unknown> {
   if (typeof options !== "object" || options === null) {

@@ -7,7 +7,8 @@
 
 import type { Salesforce } from "./salesforce.ts";
 import { concatBytes } from "./_bytes.ts";
-import { checkInteger, checkSoql, optionsOf } from "./_validate.ts";
+import { SalesforceError } from "./errors.ts";
+import { checkBoolean, checkInteger, checkSignal, checkSoql, optionsOf } from "./_validate.ts";
 
 /** Options for {@linkcode Salesforce.query}. */
 export interface QueryOptions {
@@ -108,6 +109,8 @@ export function queryRecords<T = Record<string, unknown>>(
   const context = "Cannot run query";
   options = optionsOf(context, options);
   checkSoql(context, soql);
+  checkBoolean(context, "includeAllRecords", options.includeAllRecords);
+  checkSignal(context, options.signal);
   let headers: Record<string, string> | undefined;
   if (options.batchSize !== undefined) {
     checkInteger(context, "batchSize", options.batchSize, 200, 2000);
@@ -168,14 +171,30 @@ async function readPage<T>(
       head += headDecoder.decode(value.subarray(0, HEAD_MAX), { stream: true });
       const match = HEAD.exec(head);
       if (match !== null) {
-        announce(match[1]);
+        // An empty URL names no page, as in the parsed page.
+        announce(match[1] || undefined);
         head = undefined;
-      } else if (head.length >= HEAD_MAX) {
+      } else if (head.length >= HEAD_MAX || value.length > HEAD_MAX) {
+        // Past the head's longest form, or a chunk only partly decoded: the next chunk's text
+        // would not follow this one's, so the head is left to the parsed page.
         head = undefined;
       }
     }
   }
   return JSON.parse(DECODER.decode(concatBytes(chunks))) as QueryPage<T>;
+}
+
+/** The page, checked: its records are an array, and a page that is not the last names the next. */
+function checkedPage<T>(page: QueryPage<T>, url: string): QueryPage<T> {
+  if (typeof page !== "object" || page === null || !Array.isArray(page.records)) {
+    throw new SalesforceError(`Cannot run query: the page at ${url} holds no records array`);
+  }
+  if (page.done === false && !page.nextRecordsUrl) {
+    throw new SalesforceError(
+      `Cannot run query: the page at ${url} is not the last but names no nextRecordsUrl`,
+    );
+  }
+  return page;
 }
 
 function requestPage<T>(
@@ -194,7 +213,7 @@ function requestPage<T>(
   });
   const page = (async () => {
     const response = await client.request(url, { headers, signal });
-    const page = await readPage<T>(response, announce);
+    const page = checkedPage(await readPage<T>(response, announce), url);
     // No-op when the head already announced it.
     announce(page.nextRecordsUrl || undefined);
     return page;
@@ -242,7 +261,11 @@ async function* pages<T>(
           : requestPage<T>(client, parsedNext, headers, callerSignal);
       }
       // A loop, not `yield*`: an async generator delegating to an array is slower per record.
-      for (const record of page.records) yield record;
+      for (const record of page.records) {
+        // Nothing more once the caller aborts, even from a page already read.
+        if (callerSignal !== undefined && callerSignal.aborted) throw callerSignal.reason;
+        yield record;
+      }
     }
   } finally {
     // The caller broke out or a page failed: cancel the prefetch (its failure is handled).

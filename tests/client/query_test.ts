@@ -339,3 +339,76 @@ Deno.test("an abort while a page's body streams rejects the pending record promp
   controller.abort(new Error("caller stopped"));
   await assert.rejects(pending, /caller stopped/);
 });
+
+Deno.test("query yields nothing more once its signal aborts, even from pages already read", async () => {
+  const { sf, org } = setup(200);
+  org.insert("Account", names(450));
+  const controller = new AbortController();
+  const reason = new Error("enough");
+  const iterator = sf.query("SELECT Name FROM Account", { signal: controller.signal })[
+    Symbol.asyncIterator
+  ]();
+  assert.equal((await iterator.next()).done, false);
+  controller.abort(reason);
+  await assert.rejects(iterator.next(), (error) => error === reason);
+});
+
+Deno.test("query sends no request for an empty nextRecordsUrl in a page's head", async () => {
+  const { sf, requests } = scripted({
+    first: { head: `{"totalSize":1,"done":true,"nextRecordsUrl":"","records":${records("a")}}` },
+  });
+  const rows = await Array.fromAsync(sf.query<{ Id: string }>("SELECT Id FROM Account"));
+  assert.deepEqual(rows.map((row) => row.Id), ["a"]);
+  assert.deepEqual(requests.map((r) => r.path), ["first"]);
+});
+
+Deno.test("query never splices a page's head from two chunks", async () => {
+  // The first chunk is longer than the head scan decodes (its first 2 KB hold fewer than 2,048
+  // characters); the next chunk must not be read as if it followed the decoded part.
+  const next = "/services/data/v64.0/query/01g-2" + "é".repeat(1_400);
+  const { sf, requests } = scripted({
+    first: {
+      head: `{"totalSize":2,"done":false,"nextRecordsUrl":"${next}","records":[{"Id":"`,
+      // Read after the first chunk's decoded part, this would complete a head naming a URL
+      // that is nowhere in the body.
+      rest: 'a","records":1}]}',
+    },
+    [new URL(next, "https://x").pathname]: {
+      head: `{"totalSize":2,"done":true,"records":${records("b")}}`,
+    },
+  });
+  const rows = await Array.fromAsync(sf.query<{ Id: string }>("SELECT Id FROM Account"));
+  assert.deepEqual(rows.map((row) => row.Id), ["a", "b"]);
+  assert.equal(requests.length, 2);
+});
+
+Deno.test("query rejects a page that is not the last but names no next page, or holds no records", async () => {
+  for (
+    const head of [
+      `{"totalSize":3,"done":false,"records":${records("a")}}`,
+      `{"totalSize":1,"done":true}`,
+    ]
+  ) {
+    const { sf } = scripted({ first: { head } });
+    await assert.rejects(
+      Array.fromAsync(sf.query("SELECT Id FROM Account")),
+      (error: Error) => {
+        assert.ok(error instanceof SalesforceError);
+        assert.match(error.message, /names no nextRecordsUrl|holds no records array/);
+        return true;
+      },
+    );
+  }
+});
+
+Deno.test("query refuses an includeAllRecords that is not a boolean and a signal that is not an AbortSignal", () => {
+  const { sf } = setup();
+  assert.throws(
+    () => sf.query("SELECT Id FROM Account", { includeAllRecords: "false" as never }),
+    /"includeAllRecords" must be a boolean: received "false"/,
+  );
+  assert.throws(
+    () => sf.query("SELECT Id FROM Account", { signal: { aborted: false } as never }),
+    /"signal" must be an AbortSignal/,
+  );
+});
