@@ -12,6 +12,23 @@ type Around = (
   next: (request: Request) => Promise<Response>,
 ) => Promise<Response>;
 
+/**
+ * An `around` under which the org answers the requests `matches` picks (the first `times` of
+ * them), but the answer is lost on the way back: the connection resets.
+ */
+function losingAnswers(matches: (request: Request) => boolean, times = Infinity): Around {
+  let lost = 0;
+  return async (request, next) => {
+    const response = await next(request);
+    if (matches(request) && lost < times) {
+      lost++;
+      await response.body?.cancel();
+      throw new TypeError("connection reset");
+    }
+    return response;
+  };
+}
+
 /** A client whose requests pass through `around`, when set, on their way to the org. */
 function rig() {
   const org = new FakeSalesforce();
@@ -52,14 +69,9 @@ Deno.test("a job whose state cannot be read still gets its results when they acc
   await withInstantSleep(async () => {
     const { sf, org, state } = rig();
     // Every read of the job (polls, and the check after them) loses its answer.
-    state.around = async (request, next) => {
-      const response = await next(request);
-      if (request.method === "GET" && /jobs\/ingest\/750\w+$/.test(request.url)) {
-        await response.body?.cancel();
-        throw new TypeError("connection reset");
-      }
-      return response;
-    };
+    state.around = losingAnswers(
+      (request) => request.method === "GET" && /jobs\/ingest\/750\w+$/.test(request.url),
+    );
     const result = await sf.bulkV2.insert("Account", accounts(5));
     assert.equal(result.successfulResults.length, 5);
     assert.equal(result.unprocessedRecords.length, 0);
@@ -70,14 +82,9 @@ Deno.test("a job whose state cannot be read still gets its results when they acc
 Deno.test("records the org may have saved are marked outcome unknown when nothing can be read", async () => {
   await withInstantSleep(async () => {
     const { sf, state } = rig();
-    state.around = async (request, next) => {
-      const response = await next(request);
-      if (request.method === "GET" && /jobs\/ingest\/750/.test(request.url)) {
-        await response.body?.cancel();
-        throw new TypeError("connection reset");
-      }
-      return response;
-    };
+    state.around = losingAnswers(
+      (request) => request.method === "GET" && /jobs\/ingest\/750/.test(request.url),
+    );
     const result = await sf.bulkV2.insert("Account", accounts(5));
     assert.equal(result.unprocessedRecords.length, 5);
     for (const row of result.unprocessedRecords) {
@@ -178,17 +185,8 @@ Deno.test("a job that reaches maxRecords is sent at once, not when the next reco
 Deno.test("a close whose answer was lost and then retried goes on with the job instead of aborting it", async () => {
   await withInstantSleep(async () => {
     const { sf, org, state } = rig();
-    let lost = false;
     // Salesforce applies UploadComplete, but its answer never arrives: the retry gets 409.
-    state.around = async (request, next) => {
-      const response = await next(request);
-      if (request.method === "PATCH" && !lost) {
-        lost = true;
-        await response.body?.cancel();
-        throw new TypeError("connection reset");
-      }
-      return response;
-    };
+    state.around = losingAnswers((request) => request.method === "PATCH", 1);
     const result = await sf.bulkV2.insert("Account", accounts(10));
     assert.equal(result.successfulResults.length, 10);
     assert.equal(result.unprocessedRecords.length, 0);
