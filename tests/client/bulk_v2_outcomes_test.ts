@@ -29,6 +29,17 @@ function losingAnswers(matches: (request: Request) => boolean, times = Infinity)
   };
 }
 
+/** The next successfulResults download gets `body` instead of the job's results. */
+function answerSuccessfulResults(org: FakeSalesforce, body: string): void {
+  org.inject({
+    method: "GET",
+    path: /successfulResults/,
+    status: 200,
+    body,
+    contentType: "text/csv",
+  });
+}
+
 /** A client whose requests pass through `around`, when set, on their way to the org. */
 function rig() {
   const org = new FakeSalesforce();
@@ -48,13 +59,7 @@ function rig() {
 Deno.test("an empty results file does not drop records: they come back marked outcome unknown", async () => {
   await withInstantSleep(async () => {
     const { sf, org } = rig();
-    org.inject({
-      method: "GET",
-      path: /successfulResults/,
-      status: 200,
-      body: "",
-      contentType: "text/csv",
-    });
+    answerSuccessfulResults(org, "");
     const result = await sf.bulkV2.insert("Account", accounts(5));
     assert.equal(result.successfulResults.length + result.failedResults.length, 0);
     assert.equal(result.unprocessedRecords.length, 5);
@@ -411,13 +416,10 @@ Deno.test("a results file cut in the middle of its last row is not taken for who
   await withInstantSleep(async () => {
     const { sf, org } = rig();
     // Two rows whose count is right but whose last row stops after a comma.
-    org.inject({
-      method: "GET",
-      path: /successfulResults/,
-      status: 200,
-      body: '"sf__Id","sf__Created","Name"\n"001000000000001AAA","true","A"\n"001000000000002AAA",',
-      contentType: "text/csv",
-    });
+    answerSuccessfulResults(
+      org,
+      '"sf__Id","sf__Created","Name"\n"001000000000001AAA","true","A"\n"001000000000002AAA",',
+    );
     const result = await sf.bulkV2.insert("Account", [{ Name: "A" }, { Name: "B" }]);
     assert.equal(result.successfulResults.length, 0);
     assert.equal(result.unprocessedRecords.length, 2);
