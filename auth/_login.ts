@@ -119,10 +119,19 @@ export async function sendLoginRequest(
   return { request, response, text, secrets };
 }
 
-/** Publishes the `ResponseEvent` of a successful login, then frees the unread body. */
+/**
+ * Publishes the `ResponseEvent` of a successful login, then frees the unread body. The event
+ * carries the response without its body: that body holds the new access token (and a
+ * rotated refresh token, or a SOAP session id), which no event may show.
+ */
 export async function finishLogin(client: Salesforce, response: Response): Promise<void> {
   try {
-    await client.eventBus.publishEvent(new ResponseEvent(response));
+    const shown = new Response(null, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+    await client.eventBus.publishEvent(new ResponseEvent(shown));
   } finally {
     await discard(response);
   }

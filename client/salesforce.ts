@@ -425,7 +425,15 @@ export class Salesforce {
         secrets: [token],
       });
     }
-    if (isObserved(bus, "response")) await bus.publishEvent(new ResponseEvent(response));
+    if (isObserved(bus, "response")) {
+      try {
+        await bus.publishEvent(new ResponseEvent(response));
+      } catch (error) {
+        // A throwing callback fails the call: the body nobody will read is released.
+        await response.body?.cancel().catch(() => {});
+        throw error;
+      }
+    }
     return response;
   }
 

@@ -470,7 +470,13 @@ export class RetryContext {
         continue;
       }
       if (counted && isObserved(bus, "rest_api_call_consumption")) {
-        await bus.publishEvent(new RestApiCallConsumptionEvent(response, 1));
+        try {
+          await bus.publishEvent(new RestApiCallConsumptionEvent(response, 1));
+        } catch (error) {
+          // A throwing callback fails the call: the body nobody will read is released.
+          discard(response);
+          throw error;
+        }
       }
       const status = response.status;
       if (status < 400 || status === 401 || this.#retries >= this.policy.maxRetries) {

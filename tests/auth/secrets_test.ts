@@ -11,7 +11,8 @@ import { SalesforceError } from "../../client/errors.ts";
 import { RequestEvent, ResponseBoundEvent, RetryEvent } from "../../events/events.ts";
 import type { SalesforceEvent } from "../../events/events.ts";
 import { clock } from "../../retries/_clock.ts";
-import type { SalesforceOptions } from "../../client/salesforce.ts";
+import { Salesforce, type SalesforceOptions } from "../../client/salesforce.ts";
+import { FakeSalesforce } from "../../testing/mod.ts";
 import {
   clientWith,
   HTML_503,
@@ -409,4 +410,23 @@ Deno.test("No error, message or event of the JWT, refresh token, password and ac
   }
   // "JwtBearerFlow" may appear in stack traces; an Authorization value may not.
   assert.doesNotMatch(all, /Bearer\s/);
+});
+
+Deno.test("no event of a successful login shows the token it brought (OAuth and SOAP)", async () => {
+  const org = new FakeSalesforce();
+  const { username, password, securityToken } = org.credentials;
+  for (const auth of [org.auth(), new SoapLogin({ username, password, securityToken })]) {
+    const bodies: string[] = [];
+    const sf = new Salesforce({
+      baseUrl: org.baseUrl,
+      auth,
+      fetch: org.fetch,
+      eventHooks: [async (event) => {
+        if (event instanceof ResponseBoundEvent) bodies.push(await event.response.clone().text());
+      }],
+    });
+    const token = await sf.auth.getAccessToken(sf);
+    assert.ok(bodies.length > 0);
+    for (const body of bodies) assert.ok(!body.includes(token), "an event body holds the token");
+  }
 });

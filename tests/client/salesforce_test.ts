@@ -686,3 +686,24 @@ Deno.test("1,000 concurrent calls on one shared signal add at most one abort lis
   release();
   await (await first).body?.cancel();
 });
+
+Deno.test("a callback that throws on a response or a consumption event fails the call and releases its body", async () => {
+  for (const type of ["response", "rest_api_call_consumption"]) {
+    let cancelled = 0;
+    const { sf } = client(() => {
+      const body = new ReadableStream<Uint8Array>({
+        pull: (controller) => controller.enqueue(new TextEncoder().encode("{}")),
+        cancel: () => {
+          cancelled++;
+        },
+      });
+      return Promise.resolve(new Response(body, { status: 200 }));
+    }, {
+      eventHooks: [(event) => {
+        if (event.type === type) throw new Error(`${type} hook broke`);
+      }],
+    });
+    await assert.rejects(sf.request("limits"), new RegExp(`${type} hook broke`));
+    assert.equal(cancelled, 1, type);
+  }
+});
