@@ -2,6 +2,7 @@
 // records) on ~50 MB of realistic 8-field rows. Run: deno run bench/csv_bench.ts
 // deno-lint-ignore-file no-console
 import process from "node:process";
+import { concatBytes } from "../client/_bytes.ts";
 import {
   CsvRecordEncoder,
   encodeCsv,
@@ -102,18 +103,6 @@ async function collect(
   return out;
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const chunk of chunks) length += chunk.length;
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
-}
-
 function streamOf(
   bytes: Uint8Array,
   chunkSize: number,
@@ -170,7 +159,7 @@ async function measure(
 ): Promise<{ bytes: number; rows: number; results: Measurement[] }> {
   const records = makeRecords(targetBytes);
   // Warm the JIT on a slice first, so that every measured run is a steady-state run.
-  const warm = concat(
+  const warm = concatBytes(
     await collect(encodeCsv(records.slice(0, 20_000), COLUMNS)),
   );
   for await (const _ of readCsvRecords(streamOf(warm, 65_536)));
@@ -193,7 +182,7 @@ async function measure(
       return Promise.resolve(total);
     });
   }
-  const data = concat(await collect(encodeCsv(records, COLUMNS)));
+  const data = concatBytes(await collect(encodeCsv(records, COLUMNS)));
   await add(PARSE, async () => {
     let count = 0;
     for await (const _ of readCsvRecords(streamOf(data, 65_536))) count++;

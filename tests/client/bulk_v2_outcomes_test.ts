@@ -130,20 +130,8 @@ Deno.test("an operation aborted while the input is producing closes the input on
 
 Deno.test("a stop on a fatal error hands back the record read ahead to find a job full by size", async () => {
   await withInstantSleep(async () => {
-    const { sf, org, state } = rig();
-    let creates = 0;
-    state.around = (request, next) => {
-      if (request.method === "POST" && request.url.endsWith("/jobs/ingest") && ++creates === 2) {
-        org.inject({
-          method: "POST",
-          path: "/services/data/v64.0/jobs/ingest",
-          errorCode: "REQUEST_LIMIT_EXCEEDED",
-          status: 403,
-          times: 10,
-        });
-      }
-      return next(request);
-    };
+    const { sf, state } = rig();
+    state.around = limitAfterFirstCreate();
     const read: string[] = [];
     function* input() {
       for (const record of accounts(60)) {
