@@ -5,7 +5,15 @@
 import { clock } from "../retries/_clock.ts";
 import type { BulkJobState, JobInfo } from "./bulk_v2.ts";
 import type { Salesforce } from "./salesforce.ts";
-import { checkHeader, chunksOf, CsvParser, decode, pushPieces, recordMaker } from "./_csv.ts";
+import {
+  checkHeader,
+  CsvParser,
+  decode,
+  LF,
+  notingLastByte,
+  pushPieces,
+  recordMaker,
+} from "./_csv.ts";
 import { checkDuration, checkFunction, checkRecordId } from "./_validate.ts";
 
 /** States after which a job never changes. */
@@ -271,15 +279,14 @@ export async function collectCsv(
     }
   };
   const chunks: Uint8Array[] = [];
-  let last = -1;
-  for await (const chunk of chunksOf(response.body ?? [])) {
+  const end = { last: -1 };
+  for await (const chunk of notingLastByte(response.body ?? [], end)) {
     pushPieces(parser, decoder, chunk, check);
     chunks.push(keep(chunk));
-    if (chunk.length > 0) last = chunk[chunk.length - 1];
   }
   // Every row ends with a line break: a body that does not was cut, and its last row,
   // padded by the parser, would pass for whole.
-  if (last !== -1 && last !== 0x0a) {
+  if (end.last !== -1 && end.last !== LF) {
     throw new Error(`the results at ${path} were cut off: they do not end with a line break`);
   }
   check(parser.push(decode(decoder)));

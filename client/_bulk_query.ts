@@ -5,7 +5,7 @@ import type { BulkQueryOptions, JobInfo, ListJobsOptions, QueryResultsOptions } 
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
-import { chunksOf, type RecordMaker, recordMaker, rowBatches } from "./_csv_reader.ts";
+import { LF, notingLastByte, type RecordMaker, recordMaker, rowBatches } from "./_csv_reader.ts";
 import { checkBoolean, checkInteger, checkSoql, optionsOf, received } from "./_validate.ts";
 
 /** The calls behind `sf.bulkV2.queryJobs`, and `sf.bulkV2.query`. */
@@ -117,7 +117,7 @@ export class QueryJobs {
         let columns: readonly string[] | undefined;
         let make: RecordMaker | undefined;
         let count = 0;
-        for await (const rows of rowBatches(tracked(response.body, end))) {
+        for await (const rows of rowBatches(notingLastByte(response.body ?? [], end))) {
           let i = 0;
           if (columns === undefined && rows.length > 0) {
             columns = rows[0];
@@ -207,19 +207,5 @@ export class QueryJobs {
       );
     }
     return { path: this.#jobs.path(context, info.id, "/results"), job: info.id };
-  }
-}
-
-const LF = 0x0a;
-
-/** The body's chunks, as they come, noting the last byte (a cut body does not end with LF). */
-async function* tracked(
-  body: ReadableStream<Uint8Array> | null,
-  end: { last: number },
-): AsyncGenerator<Uint8Array, void, undefined> {
-  if (body === null) return;
-  for await (const chunk of chunksOf(body)) {
-    if (chunk.length > 0) end.last = chunk[chunk.length - 1];
-    yield chunk;
   }
 }

@@ -10,7 +10,8 @@
 
 const QUOTE = 34;
 const COMMA = 44;
-const LF = 10;
+/** Line feed, as a character code and as a byte: every row Salesforce sends ends with it. */
+export const LF = 10;
 const CR = 13;
 const BOM = 0xfeff;
 
@@ -338,6 +339,20 @@ export type CsvSource =
   | ReadableStream<Uint8Array>
   | AsyncIterable<Uint8Array>
   | Iterable<Uint8Array>;
+
+/**
+ * The source's chunks as they come, noting the last byte in `end` (-1 while none came): a
+ * body whose last byte is not LF was cut off, and the parser would pad its last row.
+ */
+export async function* notingLastByte(
+  source: CsvSource,
+  end: { last: number },
+): AsyncGenerator<Uint8Array, void, undefined> {
+  for await (const chunk of chunksOf(source)) {
+    if (chunk.length > 0) end.last = chunk[chunk.length - 1];
+    yield chunk;
+  }
+}
 
 export async function* chunksOf(source: CsvSource): AsyncGenerator<Uint8Array, void, undefined> {
   if (typeof (source as ReadableStream<Uint8Array>).getReader !== "function") {
