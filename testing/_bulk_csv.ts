@@ -61,10 +61,11 @@ function csvLine(source: SoqlDataSource, readers: ColumnReader[], record: Stored
 }
 
 /**
- * One page of query results as UTF-8: every cell quoted, null as `""`, dateTimes `...Z` (§9).
- * Rows `[from, to)` of `rows`. When no column follows a relationship, each record's line is
- * kept and reused until a record of the store changes (_text_cache.ts), so serving those
- * records again costs a copy.
+ * One page of query results as UTF-8 parts, to send in order: every cell quoted, null as `""`,
+ * dateTimes `...Z` (§9). Rows `[from, to)` of `rows`. When no column follows a relationship,
+ * each record's line is kept and reused until a record of the store changes, so serving those
+ * records again costs no serialisation: the parts are then views of the cache's own bytes
+ * (_text_cache.ts), not to be written into.
  */
 export function queryPageCsv(
   source: SoqlDataSource,
@@ -74,9 +75,9 @@ export function queryPageCsv(
   from: number,
   to: number,
   lineEnding: "\n" | "\r\n",
-): Uint8Array<ArrayBuffer> {
+): Uint8Array<ArrayBuffer>[] {
   const headerText = formatCsvRow(header, { quoteAll: true, lineEnding });
-  if (from >= to) return ENCODER.encode(headerText);
+  if (from >= to) return [ENCODER.encode(headerText)];
   const flat = readers.every((reader) => reader.hops.length === 0);
   const textOf = (record: StoredRecord) => csvLine(source, readers, record);
   const cache = flat
@@ -92,7 +93,7 @@ export function queryPageCsv(
   for (let r = from; r < to; r++) lines[r - from + 1] = textOf(rows[r]);
   // An empty last element: joined, every line ends.
   lines[to - from + 1] = "";
-  return ENCODER.encode(lines.join(lineEnding));
+  return [ENCODER.encode(lines.join(lineEnding))];
 }
 
 /** One of the three result files (§8.4): `sf__` cells quoted, the header echoed, cells quoted. */

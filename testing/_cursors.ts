@@ -8,8 +8,8 @@ export interface PagedResult {
   totalSize: number;
   /** The rows pages are cut from. */
   readonly rows: readonly unknown[];
-  /** UTF-8 of `before`, the JSON array of the records `[start, end)`, and `after`. */
-  jsonPage(start: number, end: number, before: string, after: string): Uint8Array<ArrayBuffer>;
+  /** UTF-8 of `before`, the JSON array of the records `[start, end)`, and `after`, in parts. */
+  jsonPage(start: number, end: number, before: string, after: string): Uint8Array<ArrayBuffer>[];
 }
 
 interface Cursor {

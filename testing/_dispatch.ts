@@ -126,6 +126,7 @@ async function respond(
   url: URL,
   path: string[],
   match: Match,
+  served: boolean,
 ): Promise<Response> {
   const { route, handler, params } = match;
   const data = isData(route, path);
@@ -149,7 +150,7 @@ async function respond(
     response = methodNotAllowed(request.method, Object.keys(route.methods));
   } else {
     const version = versioned ? path[2].slice(1) : "";
-    response = await handler({ request, url, params, org, session, version });
+    response = await handler({ request, url, params, org, session, version, served });
     if (request.method === "HEAD") {
       response = new Response(null, { status: response.status, headers: response.headers });
     }
@@ -159,12 +160,14 @@ async function respond(
 
 /**
  * Answers one request against `org`. Rejects only as fetch would: a dropped-connection
- * fault (TypeError), an abort (the signal's reason), or input `new Request` refuses.
+ * fault (TypeError), an abort (the signal's reason), or input `new Request` refuses. `served`:
+ * the answer goes out over HTTP (see RouteContext.served).
  */
 export async function dispatch(
   org: OrgState,
   input: RequestInfo | URL,
   init?: RequestInit,
+  served = false,
 ): Promise<Response> {
   const relative = typeof input === "string" && input.startsWith("/");
   const request = new Request(relative ? org.baseUrl + input : input, init);
@@ -187,7 +190,7 @@ export async function dispatch(
   }
   let response: Response;
   try {
-    response = await respond(org, request, url, path, match);
+    response = await respond(org, request, url, path, match, served);
   } catch {
     if (request.signal.aborted) throw request.signal.reason;
     response = unknownException(++org.exceptions);
@@ -223,7 +226,8 @@ export async function dispatchInternal(
   }
   if (handler === undefined) return methodNotAllowed(request.method, Object.keys(route.methods));
   try {
-    return await handler({ request, url, params, org, session, version: path[2].slice(1), undo });
+    const version = path[2].slice(1);
+    return await handler({ request, url, params, org, session, version, served: false, undo });
   } catch {
     return unknownException(++org.exceptions);
   }

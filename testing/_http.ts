@@ -15,9 +15,40 @@ export function json(status: number, body: unknown, headers?: HeadersInit): Resp
   return response;
 }
 
-/** A JSON response whose body is already encoded. */
-export function jsonBytes(status: number, body: Uint8Array<ArrayBuffer>): Response {
-  return new Response(body, { status, headers: { "Content-Type": JSON_TYPE } });
+/**
+ * A 200 whose body is `parts`, in order, with its Content-Length: a query page. The parts may
+ * be views of the org's cached texts (_text_cache.ts). Served over HTTP (`served`), they go to
+ * the socket as they are; to a caller of `org.fetch`, who owns the chunks it reads and may
+ * write into them, they go as one fresh copy. (A `Uint8Array` body would be copied anyway:
+ * Fetch copies a BufferSource body, and so do Deno, Node and Bun.)
+ */
+export function pageResponse(
+  served: boolean,
+  parts: readonly Uint8Array<ArrayBuffer>[],
+  headers: Record<string, string>,
+): Response {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  let chunks = parts;
+  if (!served) {
+    const copy = new Uint8Array(length);
+    let offset = 0;
+    for (const part of parts) {
+      copy.set(part, offset);
+      offset += part.length;
+    }
+    chunks = [copy];
+  }
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) if (chunk.length > 0) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { ...headers, "Content-Length": String(length) },
+  });
 }
 
 /** A REST error list with one entry. */

@@ -16,6 +16,11 @@ export interface RouteContext {
   session: Session | undefined;
   /** API version of a `data` route without the `v`, e.g. "66.0"; "" elsewhere. */
   version: string;
+  /**
+   * True when the answer goes out over HTTP (`org.serve()`, `org.listen()`): a body may then
+   * share the org's own bytes (see `pageResponse`). False for `org.fetch` and subrequests.
+   */
+  served: boolean;
   /** The undo log of the all-or-nothing call this request runs inside (a composite subrequest). */
   undo?: UndoLog;
 }

@@ -1,25 +1,18 @@
 // The UTF-8 bytes of serialised stored records (a query record's JSON, a bulk result row's CSV
 // line), kept per record and per projection, so that a query run again, or a page served
-// again, costs a copy instead of a serialisation and an encoding. The SOQL engine (REST pages)
+// again, costs no serialisation and no encoding. The SOQL engine (REST pages)
 // and the bulk CSV writer share it.
 //
 // Texts are written into large chunks, each followed by the page's separator, in the order
-// they were first served: the records of a page served before sit next to each other, and the
-// page is copied in one piece (per chunk) rather than record by record.
+// they were first served, and never written again: a page is sent as views of those chunks,
+// the records of a page served before sitting next to each other in one view (per chunk),
+// between its own prefix and suffix. Nothing is copied on the way to a socket; a body handed
+// to a caller of `org.fetch`, who may write into what it reads, is copied once (_http.ts).
 //
-// A page is also kept whole (a segment): the texts of its records, in order, followed by the
-// page's suffix, with room before them for a prefix. A page served again, over the same
-// records in the same order, is that buffer: as it is when the prefix is the same (a bulk
-// page: its header line), or with the new prefix written into the room (a REST page of
-// another cursor: its nextRecordsUrl), with no per-record work and no copy. The Response the
-// page becomes copies it at once (Fetch: a BufferSource body is "a copy of the bytes"; so do
-// Deno, Node and Bun), which is what lets the next page of the same records write another
-// prefix into the same room. (Checked on Deno 2.9.6, Node 20 and 22, Bun 1.4.5 and workerd; a
-// runtime that shared large bodies instead, as oven-sh/bun#35138 proposes for Bun, would show an
-// unread response the prefix of a later page: tests/testing/fake_pages_test.ts reads pages
-// held unread, but only on Deno.) A segment is found by its first record and matches only when
-// every record of the page is the same object, in the same order, as when it was kept: its
-// texts are then the very texts the record cache holds.
+// The views of a page are also kept whole (a segment), by its first record: a page served
+// again, over the same records in the same order, is those views with no per-record lookup.
+// A segment matches only when every record of the page is the same object, in the same
+// order, as when it was kept: its views are then of the very texts the record cache holds.
 //
 // Only projections that read nothing but the record's own fields may be cached: their text
 // changes only when the record's fields change, which the store counts (`mutations`: updates,
@@ -31,9 +24,9 @@ import { utf8ByteLength } from "../client/_csv_format.ts";
 import type { SoqlDataSource, StoredRecord } from "./_schema.ts";
 
 /**
- * Bytes kept per store at most: record texts and pages kept whole (which hold those texts
- * again), counting a fixed overhead per record and per page. Past it, pages are still
- * written, from what is kept, but nothing more is kept.
+ * Bytes kept per store at most: record texts, counting a fixed overhead per record and per
+ * page kept whole. Past it, pages are still written, from what is kept, but nothing more is
+ * kept.
  */
 const BUDGET_BYTES = 256 * 1024 * 1024;
 /** Bookkeeping per cached record (entry object and map slot), roughly. */
@@ -45,16 +38,11 @@ const ENTRY_OVERHEAD = 64;
  */
 const FIRST_CHUNK_BYTES = 64 * 1024;
 const CHUNK_BYTES = 8 * 1024 * 1024;
-/** Bookkeeping per segment, roughly, and per record it holds (a slot of its record list). */
+/** Bookkeeping per segment, roughly, and per record and part it holds (a list slot). */
 const SEGMENT_OVERHEAD = 128;
 const SEGMENT_SLOT = 8;
 /** Segments kept per first record (other page sizes or ranges); the oldest goes first. */
 const SEGMENTS_PER_RECORD = 8;
-/**
- * Room a segment leaves for a prefix longer than the one it was written with: a REST page's
- * prefix differs by its nextRecordsUrl (absent on the last page) and totalSize.
- */
-const HEAD_ROOM = 256;
 
 const ENCODER = new TextEncoder();
 
@@ -74,18 +62,12 @@ interface Entry {
 }
 
 /**
- * A page kept whole: `bytes` holds room, the texts of `records` joined by the separator
- * (`bytes[start, end)`), and `tail` (`bytes[end, bytes.length)`). The prefix written last is
- * `head`, `bytes[headStart, start)`.
+ * A page kept whole: the parts its records' texts make, each a view of a chunk, separators
+ * between them included.
  */
 interface Segment {
   records: StoredRecord[];
-  bytes: Uint8Array<ArrayBuffer>;
-  start: number;
-  end: number;
-  tail: string;
-  head: string;
-  headStart: number;
+  parts: Uint8Array<ArrayBuffer>[];
 }
 
 const stores = new WeakMap<object, StoreCaches>();
@@ -113,11 +95,11 @@ export class RecordBytes {
 
   /**
    * The UTF-8 bytes of `prefix`, the texts of `rows[from, to)` separated by the separator,
-   * and `suffix`. `textOf` serialises a record not cached yet.
+   * and `suffix`, as parts to send in order. `textOf` serialises a record not cached yet.
    *
-   * The bytes may be the cache's own: read them at once (`new Response(bytes)` copies them)
-   * and never write into them. They are good until the next `page()` of this cache, which may
-   * write another prefix in front of the same records.
+   * The parts between prefix and suffix are the cache's own memory, never written again once
+   * handed out: send them as they are, but copy them before handing them to code that may
+   * write into what it reads (see `pageResponse` in _http.ts).
    */
   page(
     rows: readonly StoredRecord[],
@@ -126,10 +108,13 @@ export class RecordBytes {
     textOf: (record: StoredRecord) => string,
     prefix: string,
     suffix: string,
-  ): Uint8Array<ArrayBuffer> {
+  ): Uint8Array<ArrayBuffer>[] {
+    const head = ENCODER.encode(prefix);
+    const tail = ENCODER.encode(suffix);
     const count = Math.max(0, to - from);
-    const segment = count > 0 ? this.#segment(rows, from, count) : undefined;
-    if (segment !== undefined) return this.#framed(segment, prefix, suffix);
+    if (count === 0) return [head, tail];
+    const segment = this.#segment(rows, from, count);
+    if (segment !== undefined) return [head, ...segment.parts, tail];
 
     const entries: Entry[] = new Array(count);
     let missing: number[] | undefined;
@@ -138,21 +123,14 @@ export class RecordBytes {
       if (entry === undefined) (missing ??= []).push(i);
       else entries[i] = entry;
     }
-    if (missing !== undefined) this.#fill(rows, from, missing, entries, textOf);
+    const kept = missing === undefined || this.#fill(rows, from, missing, entries, textOf);
 
-    const separator = this.#separator;
-    const gap = separator.length;
-    const head = ENCODER.encode(prefix);
-    const tail = ENCODER.encode(suffix);
-    // Room for a longer prefix only when the page may be kept.
-    const room = count > 0 ? head.length + HEAD_ROOM : head.length;
-    let size = room + tail.length + (count > 0 ? gap * (count - 1) : 0);
-    for (let i = 0; i < count; i++) size += entries[i].end - entries[i].start;
-    const out = new Uint8Array(size);
-    let position = room;
+    // A run of records stored one after the other is one part. Every text is followed by the
+    // separator in its chunk, so a run but the last takes the separator after it along.
+    const gap = this.#separator.length;
+    const parts: Uint8Array<ArrayBuffer>[] = [];
     let i = 0;
     while (i < count) {
-      // A run of records stored one after the other (separators included) is one copy.
       const first = entries[i];
       let last = first;
       let j = i + 1;
@@ -161,29 +139,12 @@ export class RecordBytes {
         if (next.chunk !== last.chunk || next.start !== last.end + gap) break;
         last = next;
       }
-      if (i > 0) {
-        out.set(separator, position);
-        position += gap;
-      }
-      out.set(first.chunk.subarray(first.start, last.end), position);
-      position += last.end - first.start;
+      parts.push(first.chunk.subarray(first.start, j < count ? last.end + gap : last.end));
       i = j;
     }
-    out.set(tail, position);
-    const headStart = room - head.length;
-    out.set(head, headStart);
-    if (count > 0) {
-      this.#keep({
-        records: rows.slice(from, to),
-        bytes: out,
-        start: room,
-        end: position,
-        tail: suffix,
-        head: prefix,
-        headStart,
-      });
-    }
-    return headStart === 0 ? out : out.subarray(headStart);
+    // Only over chunks the budget counts: a segment keeps its chunks alive.
+    if (kept) this.#keep({ records: rows.slice(from, to), parts });
+    return [head, ...parts, tail];
   }
 
   /** The segment of exactly the records `rows[from, from + count)`, in order, if kept. */
@@ -199,74 +160,30 @@ export class RecordBytes {
     return undefined;
   }
 
-  /**
-   * A kept segment's texts between `prefix` and `suffix`: its bytes, the prefix written into
-   * their room when it differs from the last one; rewritten with more room, or another
-   * suffix, when those do not fit.
-   */
-  #framed(segment: Segment, prefix: string, suffix: string): Uint8Array<ArrayBuffer> {
-    if (segment.tail === suffix) {
-      if (segment.head !== prefix) {
-        const head = ENCODER.encode(prefix);
-        if (head.length > segment.start) return this.#reframe(segment, head, prefix, suffix);
-        segment.headStart = segment.start - head.length;
-        segment.bytes.set(head, segment.headStart);
-        segment.head = prefix;
-      }
-      return segment.bytes.subarray(segment.headStart);
-    }
-    return this.#reframe(segment, ENCODER.encode(prefix), prefix, suffix);
-  }
-
-  /** Copies a segment's texts into new bytes between `prefix` and `suffix`, with fresh room. */
-  #reframe(
-    segment: Segment,
-    head: Uint8Array,
-    prefix: string,
-    suffix: string,
-  ): Uint8Array<ArrayBuffer> {
-    const tail = ENCODER.encode(suffix);
-    const room = head.length + HEAD_ROOM;
-    const length = segment.end - segment.start;
-    const out = new Uint8Array(room + length + tail.length);
-    out.set(segment.bytes.subarray(segment.start, segment.end), room);
-    out.set(tail, room + length);
-    out.set(head, HEAD_ROOM);
-    this.#owner.bytes += out.length - segment.bytes.length;
-    segment.bytes = out;
-    segment.start = room;
-    segment.end = room + length;
-    segment.tail = suffix;
-    segment.head = prefix;
-    segment.headStart = HEAD_ROOM;
-    return out.subarray(HEAD_ROOM);
-  }
-
-  /** Keeps a page just written as the segment of its records, when the budget allows. */
+  /** Keeps the parts of a page just written as the segment of its records, within budget. */
   #keep(segment: Segment): void {
     const owner = this.#owner;
-    const cost = segment.bytes.length + SEGMENT_OVERHEAD + SEGMENT_SLOT * segment.records.length;
+    const cost = segmentCost(segment);
     if (owner.bytes + cost > BUDGET_BYTES) return;
     const first = segment.records[0];
     let list = this.#segments.get(first);
     if (list === undefined) this.#segments.set(first, list = []);
-    if (list.length >= SEGMENTS_PER_RECORD) {
-      const oldest = list.shift()!;
-      owner.bytes -= oldest.bytes.length + SEGMENT_OVERHEAD +
-        SEGMENT_SLOT * oldest.records.length;
-    }
+    if (list.length >= SEGMENTS_PER_RECORD) owner.bytes -= segmentCost(list.shift()!);
     list.push(segment);
     owner.bytes += cost;
   }
 
-  /** Serialises the records not cached yet, in page order, into a chunk (kept within budget). */
+  /**
+   * Serialises the records not cached yet, in page order, into a chunk: kept (true) within
+   * budget, else written to size and not kept (false).
+   */
   #fill(
     rows: readonly StoredRecord[],
     from: number,
     missing: number[],
     entries: Entry[],
     textOf: (record: StoredRecord) => string,
-  ): void {
+  ): boolean {
     const texts: string[] = new Array(missing.length);
     for (let k = 0; k < missing.length; k++) texts[k] = textOf(rows[from + missing[k]]);
     const separator = this.#separatorText;
@@ -318,7 +235,13 @@ export class RecordBytes {
       this.#used = start + written;
       owner.bytes += entriesCost;
     }
+    return keep;
   }
+}
+
+/** What a segment counts against the budget: its bookkeeping (its chunks are counted already). */
+function segmentCost(segment: Segment): number {
+  return SEGMENT_OVERHEAD + SEGMENT_SLOT * (segment.records.length + segment.parts.length);
 }
 
 /**

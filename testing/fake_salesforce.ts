@@ -16,6 +16,7 @@ import { registerJwtKey } from "./_routes/oauth.ts";
 import { toolingStore } from "./_routes/tooling.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
 import { checkServe, listenNode, serve as serveHandler } from "./_serve.ts";
+import { provideState } from "./_served.ts";
 import type { RecordStore } from "./_store.ts";
 
 export type { FieldDef, FieldType, StoredRecord } from "./_schema.ts";
@@ -499,6 +500,10 @@ export class FakeSalesforce {
   #org: OrgState;
   #server: FakeServer | undefined;
 
+  static {
+    provideState((org) => org.#org);
+  }
+
   /**
    * Creates an org holding only the default user.
    *
@@ -914,7 +919,10 @@ export class FakeSalesforce {
   serve(options: ServeOptions = {}): FakeServer {
     checkServe();
     const { port, hostname } = this.#serveOptions(options);
-    const running = serveHandler((request) => dispatch(this.#org, request), { port, hostname });
+    const running = serveHandler((request) => dispatch(this.#org, request, undefined, true), {
+      port,
+      hostname,
+    });
     return this.#started(running);
   }
 
@@ -963,7 +971,7 @@ export class FakeSalesforce {
     const pending: FakeServer = { url: "", close: () => Promise.resolve() };
     this.#server = pending;
     try {
-      const running = await listenNode((request) => dispatch(this.#org, request), {
+      const running = await listenNode((request) => dispatch(this.#org, request, undefined, true), {
         port,
         hostname,
       });

@@ -15,7 +15,7 @@ import {
   setState,
 } from "../_bulk_jobs.ts";
 import { columnReaders, queryPageCsv, resultsCsv } from "../_bulk_csv.ts";
-import { fail, JSON_TYPE, noContent, notFound, readJsonObject } from "../_http.ts";
+import { fail, JSON_TYPE, noContent, notFound, pageResponse, readJsonObject } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import { parseSoql, runSoql, SoqlError } from "../_soql/mod.ts";
 import { makeId } from "../_store.ts";
@@ -35,7 +35,7 @@ function jobResponse(status: number, body: string, headers?: HeadersInit): Respo
 }
 
 function csvResponse(
-  body: string | Uint8Array<ArrayBuffer>,
+  body: string,
   headers: Record<string, string> = {},
 ): Response {
   return new Response(body, { status: 200, headers: { ...headers, "Content-Type": "text/csv" } });
@@ -349,9 +349,10 @@ function queryResults(context: RouteContext): Response {
   const end = Math.min(rows.length, offset + max);
   const ending = job.lineEnding === "CRLF" ? "\r\n" : "\n";
   const body = queryPageCsv(context.org.store, job.columns, job.readers, rows, offset, end, ending);
-  return csvResponse(body, {
+  return pageResponse(context.served, body, {
     "Sforce-Locator": end >= job.result.totalSize ? "null" : encodeLocator(end),
     "Sforce-NumberOfRecords": String(Math.max(0, end - offset)),
+    "Content-Type": "text/csv",
   });
 }
 

@@ -1,9 +1,11 @@
 // SOQL over REST: /query, /queryAll and their nextRecordsUrl pages (salesforce-api.md §6).
 
 import type { PagedResult } from "../_cursors.ts";
-import { fail, jsonBytes } from "../_http.ts";
+import { fail, JSON_TYPE, pageResponse } from "../_http.ts";
 import type { Route, RouteContext } from "../_router.ts";
 import { runSoql, SoqlError } from "../_soql/mod.ts";
+
+const JSON_HEADERS = { "Content-Type": JSON_TYPE };
 
 /** Page size: the org's, lowered by `Sforce-Query-Options: batchSize=N` (clamped to 200..2000). */
 function pageSize(context: RouteContext): number {
@@ -26,21 +28,22 @@ function page(
   const count = Math.max(0, Math.min(result.rows.length, offset + size) - offset);
   const next = offset + count;
   if (count < size || next >= result.totalSize) {
-    return jsonBytes(
-      200,
+    return pageResponse(
+      context.served,
       result.jsonPage(
         offset,
         offset + size,
         `{"totalSize":${result.totalSize},"done":true,"records":`,
         "}",
       ),
+      JSON_HEADERS,
     );
   }
   locator ??= context.org.cursors.open(result);
   // For queryAll too the URL says /query/ (§6.2); both resources accept it.
   const url = `/services/data/v${context.version}/query/${locator}-${next}`;
-  return jsonBytes(
-    200,
+  return pageResponse(
+    context.served,
     result.jsonPage(
       offset,
       offset + size,
@@ -49,6 +52,7 @@ function page(
       },"records":`,
       "}",
     ),
+    JSON_HEADERS,
   );
 }
 

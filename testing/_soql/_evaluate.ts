@@ -36,12 +36,13 @@ export interface SoqlResult {
    */
   slice(start: number, end: number): Record<string, unknown>[];
   /**
-   * The UTF-8 bytes of `before + JSON.stringify(slice(start, end)) + after`, byte for byte: a
-   * REST query page. When the query reads only the records' own fields (no relationships),
-   * each record's JSON is kept and reused until a record of the store changes, so serving
-   * those records again costs a copy.
+   * The UTF-8 bytes of `before + JSON.stringify(slice(start, end)) + after`, byte for byte, as
+   * parts to send in order: a REST query page. When the query reads only the records' own
+   * fields (no relationships), each record's JSON is kept and reused until a record of the
+   * store changes, so serving those records again costs no serialisation: the parts are then
+   * views of the cache's own bytes (_text_cache.ts), not to be written into.
    */
-  jsonPage(start: number, end: number, before: string, after: string): Uint8Array<ArrayBuffer>;
+  jsonPage(start: number, end: number, before: string, after: string): Uint8Array<ArrayBuffer>[];
   /** The selected stored records, unprojected, for writers that read values themselves (bulk CSV). */
   readonly rows: readonly StoredRecord[];
 }
@@ -87,7 +88,7 @@ export function runSoql(
       objectName: root.name,
       columns: [],
       slice: () => [],
-      jsonPage: (_start, _end, before, after) => ENCODER.encode(`${before}[]${after}`),
+      jsonPage: (_start, _end, before, after) => [ENCODER.encode(`${before}[]${after}`)],
       rows: [],
     };
   }
@@ -117,7 +118,7 @@ export function runSoql(
     end: number,
     before: string,
     after: string,
-  ): Uint8Array<ArrayBuffer> => {
+  ): Uint8Array<ArrayBuffer>[] => {
     const n = rows.length;
     const from = start < 0 ? Math.max(0, n + start) : Math.min(start, n);
     const to = end < 0 ? Math.max(0, n + end) : Math.min(end, n);
@@ -125,7 +126,7 @@ export function runSoql(
       ? undefined
       : recordBytes(source, cacheKey, ",");
     if (cache === undefined) {
-      return ENCODER.encode(before + JSON.stringify(slice(start, end)) + after);
+      return [ENCODER.encode(before + JSON.stringify(slice(start, end)) + after)];
     }
     return cache.page(rows, from, to, textOf, `${before}[`, `]${after}`);
   };

@@ -600,6 +600,60 @@ Deno.test("Query pages served again over a server keep their Content-Length, wit
   }
 });
 
+/** Reads a body chunk by chunk, overwriting each chunk once read; returns what it held. */
+async function readAndScribble(response: Response): Promise<Uint8Array> {
+  assert.equal(response.status, 200);
+  const chunks: Uint8Array[] = [];
+  const reader = response.body!.getReader();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    chunks.push(chunk.value.slice());
+    chunk.value.fill(0x21);
+  }
+  return concat(chunks);
+}
+
+Deno.test("A page body from org.fetch is the caller's own: writing into it changes no later page", async () => {
+  const { org, token } = await loggedIn({ pageSize: 3 });
+  org.insert("Account", named(7));
+  // REST: every page, three times (cached texts, then pages kept whole), each scribbled over.
+  const restRuns: string[][] = [];
+  for (let run = 0; run < 3; run++) {
+    const texts: string[] = [];
+    let path: string | undefined = `${V}/query?q=${encodeURIComponent(BY_NAME)}`;
+    while (path !== undefined) {
+      const text = new TextDecoder().decode(
+        await readAndScribble(await call(org, token, "GET", path)),
+      );
+      texts.push(text.replace(/query\/[^"]+-/, "query/-"));
+      path = JSON.parse(text).nextRecordsUrl;
+    }
+    restRuns.push(texts);
+  }
+  const records = restRuns[0].flatMap((text) =>
+    JSON.parse(text).records.map(({ attributes: _, ...fields }: Record<string, unknown>) => fields)
+  );
+  assert.deepEqual(records, byName(org));
+  assert.deepEqual(restRuns[1], restRuns[0]);
+  assert.deepEqual(restRuns[2], restRuns[0]);
+  // Bulk: one job's results pages, three times.
+  const created = await call(org, token, "POST", `${V}/jobs/query`, { query: BY_NAME });
+  const { id } = await created.json();
+  await (await call(org, token, "GET", `${V}/jobs/query/${id}`)).body?.cancel();
+  const bulkRuns: string[] = [];
+  for (let run = 0; run < 3; run++) {
+    const pages: Uint8Array[] = [];
+    for (const locator of ["", "&locator=Mw", "&locator=Ng"]) {
+      const url = `${V}/jobs/query/${id}/results?maxRecords=3${locator}`;
+      pages.push(await readAndScribble(await call(org, token, "GET", url)));
+    }
+    bulkRuns.push(new TextDecoder().decode(concat(pages)));
+  }
+  assert.equal(bulkRuns[0].includes("!!!"), false);
+  assert.equal(bulkRuns[0].match(/"N\d\d"/g)?.length, 7);
+  assert.equal(bulkRuns[1], bulkRuns[0]);
+  assert.equal(bulkRuns[2], bulkRuns[0]);
+});
+
 /** A store of `records` for the text cache alone; `mutations` as the test sets it. */
 function source(): SoqlDataSource & { mutations: number } {
   return {
@@ -620,7 +674,7 @@ Deno.test("A page kept whole is written again between any prefix and suffix, lon
   };
   const page = (prefix: string, suffix: string, from = 0, to = rows.length) =>
     new TextDecoder().decode(
-      recordBytes(store, "test", ",")!.page(rows, from, to, textOf, prefix, suffix),
+      concat(recordBytes(store, "test", ",")!.page(rows, from, to, textOf, prefix, suffix)),
     );
   const long = `{"p":"${"x".repeat(1000)}",[`;
   const frames: [string, string][] = [
