@@ -1,5 +1,6 @@
 // Response builders and request-body readers shared by every route family.
 
+import { concatBytes } from "../client/_bytes.ts";
 import { isPlainObject } from "../client/_validate.ts";
 import { type RestError, restError } from "./_values.ts";
 
@@ -18,9 +19,10 @@ export function json(status: number, body: unknown, headers?: HeadersInit): Resp
 /**
  * A 200 whose body is `parts`, in order, with its Content-Length: a query page. The parts may
  * be views of the org's cached texts (_text_cache.ts). Served over HTTP (`served`), they go to
- * the socket as they are; to a caller of `org.fetch`, who owns the chunks it reads and may
- * write into them, they go as one fresh copy. (A `Uint8Array` body would be copied anyway:
- * Fetch copies a BufferSource body, and so do Deno, Node and Bun.)
+ * the socket as they are, from a stream. To a caller of `org.fetch`, who owns the chunks it
+ * reads and may write into them, the body is a `Uint8Array`, which Fetch copies (as Deno, Node
+ * and Bun do): a stream of fresh chunks would not do, since Node's `clone()` hands both
+ * branches the same chunk.
  */
 export function pageResponse(
   served: boolean,
@@ -29,26 +31,15 @@ export function pageResponse(
 ): Response {
   let length = 0;
   for (const part of parts) length += part.length;
-  let chunks = parts;
-  if (!served) {
-    const copy = new Uint8Array(length);
-    let offset = 0;
-    for (const part of parts) {
-      copy.set(part, offset);
-      offset += part.length;
-    }
-    chunks = [copy];
-  }
+  const init = { status: 200, headers: { ...headers, "Content-Length": String(length) } };
+  if (!served) return new Response(concatBytes(parts) as Uint8Array<ArrayBuffer>, init);
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      for (const chunk of chunks) if (chunk.length > 0) controller.enqueue(chunk);
+      for (const part of parts) if (part.length > 0) controller.enqueue(part);
       controller.close();
     },
   });
-  return new Response(body, {
-    status: 200,
-    headers: { ...headers, "Content-Length": String(length) },
-  });
+  return new Response(body, init);
 }
 
 /** A REST error list with one entry. */

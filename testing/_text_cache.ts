@@ -24,8 +24,8 @@ import { utf8ByteLength } from "../client/_csv_format.ts";
 import type { SoqlDataSource, StoredRecord } from "./_schema.ts";
 
 /**
- * Bytes kept per store at most: record texts, counting a fixed overhead per record and per
- * page kept whole. Past it, pages are still written, from what is kept, but nothing more is
+ * Bytes kept per store at most: record texts, counting a fixed overhead per record, and the
+ * objects of the pages kept whole. Past it, pages are still written, from what is kept, but nothing more is
  * kept.
  */
 const BUDGET_BYTES = 256 * 1024 * 1024;
@@ -34,13 +34,18 @@ const ENTRY_OVERHEAD = 64;
 /**
  * Chunk sizes: a cache's first chunk is small, each next one twice the last, up to the
  * largest, unless one text run needs more. A query over a few records, run after every write
- * (each write starts the caches afresh), then costs a few kilobytes, not megabytes.
+ * (each write starts the caches afresh), then costs 64 KB, not megabytes.
  */
 const FIRST_CHUNK_BYTES = 64 * 1024;
 const CHUNK_BYTES = 8 * 1024 * 1024;
-/** Bookkeeping per segment, roughly, and per record and part it holds (a list slot). */
+/**
+ * Bookkeeping per segment, roughly; per record it holds (a list slot); and per part (a view
+ * object, about 100 bytes: a page whose records are not next to each other in the chunks,
+ * say in another order, holds one per record).
+ */
 const SEGMENT_OVERHEAD = 128;
 const SEGMENT_SLOT = 8;
+const SEGMENT_PART = 128;
 /** Segments kept per first record (other page sizes or ranges); the oldest goes first. */
 const SEGMENTS_PER_RECORD = 8;
 
@@ -239,9 +244,10 @@ export class RecordBytes {
   }
 }
 
-/** What a segment counts against the budget: its bookkeeping (its chunks are counted already). */
+/** What a segment counts against the budget: its objects (its chunks are counted already). */
 function segmentCost(segment: Segment): number {
-  return SEGMENT_OVERHEAD + SEGMENT_SLOT * (segment.records.length + segment.parts.length);
+  return SEGMENT_OVERHEAD + SEGMENT_SLOT * segment.records.length +
+    SEGMENT_PART * segment.parts.length;
 }
 
 /**
