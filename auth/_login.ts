@@ -10,6 +10,7 @@ import { RequestEvent, ResponseEvent } from "../events/events.ts";
 import { clock } from "../retries/_clock.ts";
 import { markSecretBody } from "../retries/_prepared.ts";
 import { escapeXml } from "./_xml.ts";
+import { readBody } from "../retries/_deadlines.ts";
 
 /** Describes a rejected credential without showing it. */
 function shapeOf(value: unknown): string {
@@ -111,9 +112,11 @@ export async function sendLoginRequest(
   const response = await client.retryPolicy.sendRequestWithRetries(client, request);
   let text: string;
   try {
-    text = await response.clone().text();
+    text = await readBody(response, (answer) => answer.clone().text());
   } catch (error) {
-    await discard(response);
+    // Not awaited: after a timeout the copy's read may never end, and cancelling one half of
+    // a tee waits for the other.
+    discard(response);
     throw error;
   }
   return { request, response, text, secrets };

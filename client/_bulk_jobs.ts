@@ -15,6 +15,7 @@ import {
   recordMaker,
 } from "./_csv.ts";
 import { checkDuration, checkFunction, checkRecordId } from "./_validate.ts";
+import { bodyChunks, readBody } from "../retries/_deadlines.ts";
 
 /** States after which a job never changes. */
 export function isFinalState(state: BulkJobState | string): boolean {
@@ -89,7 +90,7 @@ export class JobResource {
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
-    return await response.json() as JobInfo;
+    return await readBody(response, (answer) => answer.json()) as JobInfo;
   }
 
   /** POST a new job. */
@@ -131,7 +132,7 @@ export class JobResource {
     while (url !== null) {
       signal?.throwIfAborted();
       const response = await this.client.request(url, { signal });
-      const page = await response.json() as {
+      const page = await readBody(response, (answer) => answer.json()) as {
         records?: JobInfo[];
         done?: boolean;
         nextRecordsUrl?: string | null;
@@ -280,7 +281,7 @@ export async function collectCsv(
   };
   const chunks: Uint8Array[] = [];
   const end = { last: -1 };
-  for await (const chunk of notingLastByte(response.body ?? [], end)) {
+  for await (const chunk of notingLastByte(bodyChunks(response), end)) {
     pushPieces(parser, decoder, chunk, check);
     chunks.push(keep(chunk));
   }

@@ -7,6 +7,7 @@ import type { Salesforce } from "./salesforce.ts";
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
 import { LF, notingLastByte, type RecordMaker, recordMaker, rowBatches } from "./_csv_reader.ts";
 import { checkBoolean, checkInteger, checkSoql, optionsOf, received } from "./_validate.ts";
+import { bodyChunks } from "../retries/_deadlines.ts";
 
 /** The calls behind `sf.bulkV2.queryJobs`, and `sf.bulkV2.query`. */
 export class QueryJobs {
@@ -117,7 +118,7 @@ export class QueryJobs {
         let columns: readonly string[] | undefined;
         let make: RecordMaker | undefined;
         let count = 0;
-        for await (const rows of rowBatches(notingLastByte(response.body ?? [], end))) {
+        for await (const rows of rowBatches(notingLastByte(bodyChunks(response), end))) {
           let i = 0;
           if (columns === undefined && rows.length > 0) {
             columns = rows[0];

@@ -6,6 +6,7 @@
 import { SalesforceError } from "./errors.ts";
 import type { SaveResult } from "./collections.ts";
 import { checkApiName, checkRecordId, isPlainObject, received } from "./_validate.ts";
+import { readBody } from "../retries/_deadlines.ts";
 
 /** Records per create, update, upsert or delete call (the platform's limit). */
 export const MAX_RECORDS_PER_CALL = 200;
@@ -213,7 +214,7 @@ export async function readResults(
 ): Promise<unknown[]> {
   let body: unknown;
   try {
-    body = await response.json();
+    body = await readBody(response, (answer) => answer.json());
   } catch (error) {
     throw new SalesforceError(`${context}: the response is not JSON`, { response, cause: error });
   }

@@ -9,6 +9,7 @@ import type { Salesforce } from "./salesforce.ts";
 import type { Subrequest } from "./subrequest.ts";
 import { objectJson, type SObjectSpec, type SpecRules } from "./_sobject_spec.ts";
 import { checkBoolean, checkSoql, isPlainObject, received } from "./_validate.ts";
+import { readBody } from "../retries/_deadlines.ts";
 
 /** One subrequest before it has a reference id; `path` is below the versioned data API. */
 export type SubrequestSpec = SObjectSpec<string>;
@@ -198,7 +199,7 @@ export async function sendEnvelope(
       `Cannot read ${call.name} response: ${what} (${response.status} POST ${path})`,
       { response, cause },
     );
-  const text = await response.text();
+  const text = await readBody(response, (answer) => answer.text());
   let json: unknown;
   try {
     json = JSON.parse(text);

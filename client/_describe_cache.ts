@@ -14,6 +14,7 @@
 import type { Salesforce } from "./salesforce.ts";
 import { SalesforceError } from "./errors.ts";
 import { abortable } from "./_abort.ts";
+import { readBody } from "../retries/_deadlines.ts";
 
 interface Entry {
   /** The frozen body. */
@@ -79,7 +80,7 @@ class DescribeCache {
       if (generation === this.#generation) this.#entries.delete(key);
       throw error;
     }
-    const body = deepFreeze(await response.json());
+    const body = deepFreeze(await readBody(response, (answer) => answer.json()));
     if (generation === this.#generation) {
       const since = response.headers.get("Last-Modified") ?? response.headers.get("Date") ??
         undefined;

@@ -6,6 +6,7 @@
 
 import type { Salesforce } from "./salesforce.ts";
 import { encodeApexPath, isPlainObject, received } from "./_validate.ts";
+import { readBody } from "../retries/_deadlines.ts";
 
 /** A query parameter value; numbers, bigints and booleans are sent as their text. */
 export type ApexParamValue = string | number | bigint | boolean;
@@ -306,7 +307,7 @@ async function answer(response: Response): Promise<unknown> {
     await response.body?.cancel();
     return null;
   }
-  const text = await response.text();
+  const text = await readBody(response, (answer) => answer.text());
   if (text.trim() === "") return null;
   const contentType = response.headers.get("Content-Type");
   if (contentType !== null && !isJsonType(contentType)) return text;

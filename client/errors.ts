@@ -5,6 +5,7 @@
  */
 
 import { redactAll, redactJson } from "./_redact.ts";
+import { readBody } from "../retries/_deadlines.ts";
 
 /** One entry of a Salesforce error list. */
 export interface SalesforceErrorDetail {
@@ -378,7 +379,7 @@ export async function createSalesforceError(
 ): Promise<SalesforceError> {
   let text = "";
   try {
-    text = await response.text();
+    text = await readBody(response, (answer) => answer.text());
   } catch (error) {
     // The body could not be read (connection closed mid-body): map by status alone.
     text = `(body unreadable: ${error instanceof Error ? error.message : String(error)})`;

@@ -7,6 +7,7 @@
 
 import type { Salesforce } from "./salesforce.ts";
 import { concatBytes } from "./_bytes.ts";
+import { bodyChunks } from "../retries/_deadlines.ts";
 import { SalesforceError } from "./errors.ts";
 import { checkBoolean, checkInteger, checkSignal, checkSoql, optionsOf } from "./_validate.ts";
 
@@ -159,13 +160,10 @@ async function readPage<T>(
   announce: (next: string | undefined) => void,
 ): Promise<QueryPage<T>> {
   if (response.body === null) return await response.json();
-  const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let head: string | undefined = "";
   const headDecoder = new TextDecoder();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
+  for await (const value of bodyChunks(response)) {
     chunks.push(value);
     if (head !== undefined) {
       head += headDecoder.decode(value.subarray(0, HEAD_MAX), { stream: true });

@@ -37,6 +37,7 @@ import {
   optionsOf,
   received,
 } from "./_validate.ts";
+import { readBody } from "../retries/_deadlines.ts";
 
 /** The `fetch` signature the client calls. */
 export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
@@ -79,7 +80,11 @@ export interface SalesforceOptions {
   /** Callbacks called, and awaited, with every event the client publishes. */
   eventHooks?: Iterable<EventCallback>;
   /**
-   * Per-attempt timeout in milliseconds, until the response headers arrive.
+   * Per-attempt timeout in milliseconds, until the response headers arrive. A body the client
+   * reads itself (JSON answers, query pages, bulk results) is held to it too: reading a JSON
+   * body whole, and each wait for more of a page, must end within it (a consumer's own time
+   * between rows does not count). A `Response` that `request()` returns is yours to read:
+   * pass a `signal` to bound that.
    *
    * @default {120_000}
    */
@@ -460,7 +465,7 @@ export class Salesforce {
   ): Promise<Record<string, { Max: number; Remaining: number; [app: string]: unknown }>> {
     options = optionsOf("Cannot read limits", options);
     const response = await this.request("limits", { signal: options.signal });
-    return await response.json();
+    return await readBody(response, (answer) => answer.json());
   }
 
   /**

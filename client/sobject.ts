@@ -18,6 +18,7 @@ import {
   upsertSpec,
 } from "./_sobject_spec.ts";
 import { optionsOf } from "./_validate.ts";
+import { readBody } from "../retries/_deadlines.ts";
 
 /** A record body: an object to serialise, or JSON text / bytes sent as they are. */
 export type RecordData = Record<string, unknown> | string | Uint8Array;
@@ -153,7 +154,7 @@ export class SObjectClient {
   ): Promise<string> {
     options = optionsOf("Cannot create record", options);
     const response = await this.#send(createSpec(sobject, data, RULES), options.signal);
-    const result = await response.json() as { id: string };
+    const result = await readBody(response, (answer) => answer.json()) as { id: string };
     return result.id;
   }
 
@@ -188,7 +189,7 @@ export class SObjectClient {
   ): Promise<T> {
     options = optionsOf("Cannot get record", options);
     const response = await this.#send(getSpec(sobject, id, options, RULES), options.signal);
-    return await response.json() as T;
+    return await readBody(response, (answer) => answer.json()) as T;
   }
 
   /**
@@ -293,7 +294,10 @@ export class SObjectClient {
       // API versions before 46.0 answer an update with 204 and no body.
       return { id: "", created: false };
     }
-    const result = await response.json() as { id: string; created?: boolean };
+    const result = await readBody(response, (answer) => answer.json()) as {
+      id: string;
+      created?: boolean;
+    };
     return { id: result.id, created: result.created ?? response.status === 201 };
   }
 

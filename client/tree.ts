@@ -7,6 +7,7 @@
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { checkApiName, isPlainObject, optionsOf, received, toArray } from "./_validate.ts";
+import { readBody } from "../retries/_deadlines.ts";
 
 /** Records across all trees of one call (the platform's limit). */
 const MAX_TREE_RECORDS = 200;
@@ -326,7 +327,7 @@ export async function createTree(
       signal: options.signal,
     },
   );
-  const body = await response.json() as {
+  const body = await readBody(response, (answer) => answer.json()) as {
     results?: Array<{ referenceId?: unknown; id?: unknown }>;
   };
   const ids = new Map<unknown, unknown>();

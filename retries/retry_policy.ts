@@ -10,9 +10,9 @@ import { RestApiCallConsumptionEvent, RetryEvent } from "../events/events.ts";
 import { isObserved } from "../events/_observed.ts";
 import { backoff, retryAfter } from "./_backoff.ts";
 import { shownResponse } from "./_prepared.ts";
-import { type Attempts, RequestAttempts, setSendAttempts } from "./_attempts.ts";
+import { type Attempts, DirectAttempts, RequestAttempts, setSendAttempts } from "./_attempts.ts";
 import { clock } from "./_clock.ts";
-import { clearDeadline, setDeadline } from "./_deadlines.ts";
+import { clearDeadline, setDeadline, watchBody } from "./_deadlines.ts";
 import { ExceptionRule, ResponseRule } from "./rules.ts";
 
 /**
@@ -409,7 +409,8 @@ export class RetryContext {
    * limited to `client.timeout` until the response headers arrive and joined
    * with the request's own `signal`. (A request built by `Salesforce.request`
    * is sent itself on its first attempt, and its caller's signal travels beside
-   * it; the effect is the same.) After each response to a REST or Apex REST
+   * it; the effect is the same.) The client's own reads of a returned body are
+   * held to the same timeout. After each response to a REST or Apex REST
    * call it publishes a `RestApiCallConsumptionEvent`; before each retry a
    * `RetryEvent`. A response below 400 and a 401 are returned at once.
    *
@@ -477,6 +478,9 @@ export class RetryContext {
           discard(response);
           throw error;
         }
+      }
+      if (deadline !== undefined) {
+        watchBody(response, controller, timeout, attempts instanceof DirectAttempts);
       }
       const status = response.status;
       if (status < 400 || status === 401 || this.#retries >= this.policy.maxRetries) {

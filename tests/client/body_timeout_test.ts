@@ -1,0 +1,207 @@
+// The client's `timeout` also covers the bodies it reads itself: a connection that stalls
+// after the headers fails the call with a TimeoutError instead of hanging, whether or not
+// the fetch ties its body to the attempt's signal. A slow consumer is no stall.
+import assert from "node:assert/strict";
+import { AccessTokenAuth } from "../../auth/access_token_auth.ts";
+import { ClientCredentialsFlow } from "../../auth/client_credentials_flow.ts";
+import { NotFoundError } from "../../client/errors.ts";
+import { Salesforce } from "../../client/salesforce.ts";
+import { FakeSalesforce } from "../../testing/mod.ts";
+
+const BASE = "https://acme.my.salesforce.com";
+const ENCODER = new TextEncoder();
+
+/**
+ * A body that sends `text`, then nothing more, and ignores aborts: only a cancel ends it.
+ * `cancelled` tells whether the client let go of it.
+ */
+function stalled(text: string): { body: ReadableStream<Uint8Array>; cancelled: () => boolean } {
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (text !== "") controller.enqueue(ENCODER.encode(text));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  return { body, cancelled: () => cancelled };
+}
+
+function clientWith(
+  fetch: (request: Request) => Promise<Response>,
+  timeout: number,
+): Salesforce {
+  return new Salesforce({
+    baseUrl: BASE,
+    auth: new AccessTokenAuth({ accessToken: "00Dxx0000000001!AQ4AQtoken" }),
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(new Request(input, init)),
+    retryPolicy: null,
+    timeout,
+  });
+}
+
+const TIMED_OUT = { name: "TimeoutError", message: "Request timed out after 5 ms" };
+
+Deno.test("A JSON body that stalls after the headers fails the call with the client's TimeoutError", async () => {
+  const bodies: ReturnType<typeof stalled>[] = [];
+  const sf = clientWith(() => {
+    const body = stalled('{"Id":"001000000000001AAA","Na');
+    bodies.push(body);
+    return Promise.resolve(
+      new Response(body.body, { headers: { "Content-Type": "application/json" } }),
+    );
+  }, 5);
+  await assert.rejects(sf.sobject.get("Account", "001000000000001AAA"), TIMED_OUT);
+  await assert.rejects(sf.getLimits(), TIMED_OUT);
+  await assert.rejects(sf.sobject.create("Account", { Name: "A" }), TIMED_OUT);
+  assert.equal(bodies.length, 3);
+});
+
+Deno.test("An error body that stalls still fails the call as its status says, without hanging", async () => {
+  const sf = clientWith(
+    () => Promise.resolve(new Response(stalled('[{"errorCode":"NOT_FO').body, { status: 404 })),
+    5,
+  );
+  const error = await sf.sobject.get("Account", "001000000000001AAA").catch((e: unknown) => e);
+  assert.ok(error instanceof NotFoundError, String(error));
+  assert.match(error.message, /Request timed out after 5 ms/);
+});
+
+Deno.test("A query page that stalls mid-body fails the iteration after the records already read", async () => {
+  const first = {
+    totalSize: 3,
+    done: false,
+    nextRecordsUrl: "/services/data/v62.0/query/01gXX-2",
+    records: [{ Name: "a" }, { Name: "b" }],
+  };
+  const next = stalled('{"totalSize":3,"done":true,"records":[{"Name":"c"');
+  const sf = clientWith((request) =>
+    Promise.resolve(
+      new URL(request.url).searchParams.has("q")
+        ? Response.json(first)
+        : new Response(next.body, { headers: { "Content-Type": "application/json" } }),
+    ), 5);
+  const names: string[] = [];
+  await assert.rejects(async () => {
+    for await (const record of sf.query<{ Name: string }>("SELECT Name FROM Account")) {
+      names.push(record.Name);
+    }
+  }, TIMED_OUT);
+  assert.deepEqual(names, ["a", "b"]);
+  assert.equal(next.cancelled(), true);
+});
+
+/** A fake org whose bulk query results pages are cut after `keep` bytes and then stall. */
+function stallingResults(org: FakeSalesforce, keep: number) {
+  const stalls: ReturnType<typeof stalled>[] = [];
+  const fetch = async (request: Request) => {
+    const response = await org.fetch(request);
+    if (!new URL(request.url).pathname.endsWith("/results")) return response;
+    const text = await response.text();
+    const body = stalled(text.slice(0, keep));
+    stalls.push(body);
+    return new Response(body.body, { status: response.status, headers: response.headers });
+  };
+  return { fetch, stalls };
+}
+
+Deno.test("A bulk query results page that stalls fails the query with the TimeoutError and deletes its job", async () => {
+  const org = new FakeSalesforce();
+  org.insert("Account", Array.from({ length: 10 }, (_, i) => ({ Name: `A${i}` })));
+  const { fetch, stalls } = stallingResults(org, 40);
+  const sf = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: org.auth(),
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(new Request(input, init)),
+    timeout: 5,
+  });
+  await assert.rejects(async () => {
+    for await (const _ of sf.bulkV2.query("SELECT Name FROM Account", { pollingInterval: 1 })) {
+      // The rows before the stall, if any.
+    }
+  }, TIMED_OUT);
+  assert.equal(stalls.length, 1);
+  assert.equal(stalls[0].cancelled(), true);
+  assert.equal(org.stats.requests["DELETE bulkQueryJob"], 1);
+});
+
+Deno.test("A consumer slower than the timeout between rows is no stall: every row arrives", async () => {
+  const org = new FakeSalesforce();
+  org.insert("Account", Array.from({ length: 9 }, (_, i) => ({ Name: `A${i}` })));
+  const sf = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: org.auth(),
+    fetch: org.fetch,
+    timeout: 5,
+  });
+  const names: string[] = [];
+  const rows = sf.bulkV2.query("SELECT Name FROM Account", {
+    maxRecords: 3,
+    pollingInterval: 1,
+  });
+  for await (const row of rows) {
+    names.push(row.Name);
+    // Four times the timeout per row, while the page's body is open.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.deepEqual(names.sort(), Array.from({ length: 9 }, (_, i) => `A${i}`));
+});
+
+Deno.test("A token answer that stalls fails the login with the TimeoutError", async () => {
+  const org = new FakeSalesforce();
+  const stall = stalled('{"access_token":"');
+  const fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    if (new URL(request.url).pathname.endsWith("/oauth2/token")) {
+      return Promise.resolve(
+        new Response(stall.body, { headers: { "Content-Type": "application/json" } }),
+      );
+    }
+    return org.fetch(request);
+  };
+  const { clientId, clientSecret } = org.credentials;
+  const sf = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: new ClientCredentialsFlow({ clientId, clientSecret }),
+    fetch,
+    timeout: 5,
+  });
+  await assert.rejects(sf.getLimits(), TIMED_OUT);
+});
+
+Deno.test("Over the standard fetch, a body that stalls after the headers times out and frees the connection", async () => {
+  const cancelled: string[] = [];
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (request) => {
+    const path = new URL(request.url).pathname;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(ENCODER.encode(path.includes("/query") ? '{"totalSize":1,' : '{"Id":'));
+      },
+      cancel() {
+        cancelled.push(path);
+      },
+    });
+    return new Response(body, { headers: { "Content-Type": "application/json" } });
+  });
+  try {
+    const sf = new Salesforce({
+      baseUrl: `http://127.0.0.1:${server.addr.port}`,
+      auth: new AccessTokenAuth({ accessToken: "00Dxx0000000001!AQ4AQtoken" }),
+      retryPolicy: null,
+      timeout: 5,
+    });
+    await assert.rejects(sf.sobject.get("Account", "001000000000001AAA"), TIMED_OUT);
+    await assert.rejects(async () => {
+      for await (const _ of sf.query("SELECT Id FROM Account")) {
+        // No record arrives.
+      }
+    }, TIMED_OUT);
+  } finally {
+    await server.shutdown();
+  }
+  assert.deepEqual(cancelled.map((path) => path.split("/").at(-1)), [
+    "001000000000001AAA",
+    "query",
+  ]);
+});
