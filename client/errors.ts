@@ -5,7 +5,7 @@
  */
 
 import { redactAll, redactJson } from "./_redact.ts";
-import { readBody } from "../retries/_deadlines.ts";
+import { isCallerAbort, readBody } from "../retries/_deadlines.ts";
 
 /** One entry of a Salesforce error list. */
 export interface SalesforceErrorDetail {
@@ -361,6 +361,8 @@ function duplicatesOf(error: SalesforceErrorDetail | undefined): DuplicateMatch[
  * @param response A non-2xx response with its body unread.
  * @param options The method and action to name in the message.
  * @returns The mapped error.
+ * @throws The caller's abort reason when the client's request that `response` answers was
+ *   aborted while its body was read.
  *
  * @example Map a 404 response to NotFoundError
  * ```ts
@@ -381,6 +383,8 @@ export async function createSalesforceError(
   try {
     text = await readBody(response, (answer) => answer.text());
   } catch (error) {
+    // The caller gave up: that, not the status, is the outcome.
+    if (isCallerAbort(response, error)) throw error;
     // The body could not be read (connection closed mid-body): map by status alone.
     text = `(body unreadable: ${error instanceof Error ? error.message : String(error)})`;
   }

@@ -7,10 +7,11 @@
 // more of it (bodyChunks) or for the whole of it (readBody) is limited to the attempt's
 // timeout, so a connection that stalls after the headers fails the call instead of hanging.
 
-/** An attempt in flight: when it times out, and what to abort then. */
+/** An attempt in flight: when it times out, what to abort then, and whom to tell. */
 export interface Deadline {
   at: number;
   controller: AbortController;
+  onExpire: ((reason: DOMException) => void) | undefined;
 }
 
 class Deadlines {
@@ -22,8 +23,11 @@ class Deadlines {
     this.#timeout = timeout;
   }
 
-  add(controller: AbortController): Deadline {
-    const entry = { at: performance.now() + this.#timeout, controller };
+  add(
+    controller: AbortController,
+    onExpire: ((reason: DOMException) => void) | undefined,
+  ): Deadline {
+    const entry = { at: performance.now() + this.#timeout, controller, onExpire };
     this.#entries.add(entry);
     if (this.#timer === undefined) this.#timer = setTimeout(() => this.#expire(), this.#timeout);
     return entry;
@@ -47,23 +51,33 @@ class Deadlines {
         return;
       }
       this.#entries.delete(entry);
-      entry.controller.abort(
-        new DOMException(`Request timed out after ${this.#timeout} ms`, "TimeoutError"),
+      const reason = new DOMException(
+        `Request timed out after ${this.#timeout} ms`,
+        "TimeoutError",
       );
+      entry.controller.abort(reason);
+      entry.onExpire?.(reason);
     }
   }
 }
 
 const byTimeout = new Map<number, Deadlines>();
 
-/** Aborts `controller` with a `TimeoutError` after `timeout` ms, unless `clearDeadline` comes first. */
-export function setDeadline(controller: AbortController, timeout: number): Deadline {
+/**
+ * Aborts `controller` with a `TimeoutError` after `timeout` ms, then calls `onExpire` with
+ * it, unless `clearDeadline` comes first.
+ */
+export function setDeadline(
+  controller: AbortController,
+  timeout: number,
+  onExpire?: (reason: DOMException) => void,
+): Deadline {
   let deadlines = byTimeout.get(timeout);
   if (deadlines === undefined) {
     deadlines = new Deadlines(timeout);
     byTimeout.set(timeout, deadlines);
   }
-  return deadlines.add(controller);
+  return deadlines.add(controller, onExpire);
 }
 
 /** Forgets the deadline of an attempt that answered or failed. */
@@ -75,50 +89,50 @@ export function clearDeadline(entry: Deadline, timeout: number): void {
 interface Attempt {
   controller: AbortController;
   timeout: number;
-  /** The body fails when the controller aborts: the standard fetch ties it to the signal. */
-  tied: boolean;
+  /** The caller's signal, joined into the attempt's: its abort ends a wait too. */
+  caller: AbortSignal | null;
 }
 
 const attempts = new WeakMap<Response, Attempt>();
 
-/**
- * Puts the client's own reads of `response`'s body (readBody, bodyChunks) under the timeout.
- * `tied`: the response came from the standard fetch, whose body fails when the attempt's
- * signal aborts; another fetch's body may not, so a wait on it is raced with the abort.
- */
+/** Puts the client's own reads of `response`'s body (readBody, bodyChunks) under the timeout. */
 export function watchBody(
   response: Response,
   controller: AbortController,
   timeout: number,
-  tied: boolean,
+  caller: AbortSignal | null,
 ): void {
-  if (response.body !== null) attempts.set(response, { controller, timeout, tied });
+  // Not `response.body !== null`: on Deno, asking turns a body held in memory into a stream.
+  attempts.set(response, { controller, timeout, caller });
 }
 
 /**
- * Waits for `wait()` with the attempt's deadline set again: on expiry the attempt aborts and
- * the wait rejects with the `TimeoutError`, whatever the body did with the abort.
+ * Waits for `wait()` with the attempt's deadline set again. It rejects with the `TimeoutError`
+ * when the deadline passes, and with the caller's reason when the caller aborts, at once,
+ * whatever the body does with the abort: the standard fetch fails its body then, but a
+ * custom `fetch` (or a stub in place of the global one) may not.
  */
 async function within<T>(attempt: Attempt, wait: () => Promise<T>): Promise<T> {
-  const { controller, timeout } = attempt;
-  const signal = controller.signal;
-  signal.throwIfAborted();
-  const entry = setDeadline(controller, timeout);
-  let stop: (() => void) | undefined;
+  const { controller, timeout, caller } = attempt;
+  controller.signal.throwIfAborted();
+  caller?.throwIfAborted();
+  let stop!: (reason: unknown) => void;
+  const stopped = new Promise<never>((_, reject) => stop = reject);
+  const entry = setDeadline(controller, timeout, stop);
+  const onAbort = caller === null ? undefined : () => stop(caller.reason);
+  if (onAbort !== undefined) caller!.addEventListener("abort", onAbort, { once: true });
   try {
-    if (attempt.tied) return await wait();
-    const timedOut = new Promise<never>((_, reject) => {
-      stop = () => reject(signal.reason);
-      signal.addEventListener("abort", stop, { once: true });
-    });
-    return await Promise.race([wait(), timedOut]);
-  } catch (error) {
-    // Only a deadline aborts the controller (the caller's own abort reaches the body apart).
-    throw signal.aborted ? signal.reason : error;
+    return await Promise.race([wait(), stopped]);
   } finally {
     clearDeadline(entry, timeout);
-    if (stop !== undefined) signal.removeEventListener("abort", stop);
+    if (onAbort !== undefined) caller!.removeEventListener("abort", onAbort);
   }
+}
+
+/** True when `error` is the abort reason of the caller whose request `response` answers. */
+export function isCallerAbort(response: Response, error: unknown): boolean {
+  const caller = attempts.get(response)?.caller;
+  return caller !== undefined && caller !== null && caller.aborted && caller.reason === error;
 }
 
 /** `read(response)`, whole, within the timeout of the attempt the response came from. */

@@ -10,9 +10,9 @@ import { RestApiCallConsumptionEvent, RetryEvent } from "../events/events.ts";
 import { isObserved } from "../events/_observed.ts";
 import { backoff, retryAfter } from "./_backoff.ts";
 import { shownResponse } from "./_prepared.ts";
-import { type Attempts, DirectAttempts, RequestAttempts, setSendAttempts } from "./_attempts.ts";
+import { type Attempts, RequestAttempts, setSendAttempts } from "./_attempts.ts";
 import { clock } from "./_clock.ts";
-import { clearDeadline, setDeadline, watchBody } from "./_deadlines.ts";
+import { clearDeadline, readBody, setDeadline, watchBody } from "./_deadlines.ts";
 import { ExceptionRule, ResponseRule } from "./rules.ts";
 
 /**
@@ -479,9 +479,7 @@ export class RetryContext {
           throw error;
         }
       }
-      if (deadline !== undefined) {
-        watchBody(response, controller, timeout, attempts instanceof DirectAttempts);
-      }
+      if (deadline !== undefined) watchBody(response, controller, timeout, signal);
       const status = response.status;
       if (status < 400 || status === 401 || this.#retries >= this.policy.maxRetries) {
         return response;
@@ -513,12 +511,15 @@ export class RetryContext {
     }
   }
 
-  /** The first response rule that wants a retry; each reads its own copy of the body. */
+  /**
+   * The first response rule that wants a retry; each reads its own copy of the body, within
+   * the attempt's timeout.
+   */
   async #matchResponse(response: Response): Promise<ResponseRule | undefined> {
     for (const rule of this.policy.responseRules) {
       const copy = response.clone();
       try {
-        if (await rule.shouldRetry(copy)) return rule;
+        if (await readBody(response, () => rule.shouldRetry(copy))) return rule;
       } finally {
         // Free the copy's half of the tee whether or not the rule read it.
         discard(copy);

@@ -41,7 +41,9 @@ function clientWith(
   });
 }
 
-const TIMED_OUT = { name: "TimeoutError", message: "Request timed out after 5 ms" };
+/** Long enough that no answer before a stall runs into it on a loaded machine. */
+const T = 100;
+const TIMED_OUT = { name: "TimeoutError", message: `Request timed out after ${T} ms` };
 
 Deno.test("A JSON body that stalls after the headers fails the call with the client's TimeoutError", async () => {
   const bodies: ReturnType<typeof stalled>[] = [];
@@ -51,21 +53,21 @@ Deno.test("A JSON body that stalls after the headers fails the call with the cli
     return Promise.resolve(
       new Response(body.body, { headers: { "Content-Type": "application/json" } }),
     );
-  }, 5);
+  }, T);
   await assert.rejects(sf.sobject.get("Account", "001000000000001AAA"), TIMED_OUT);
   await assert.rejects(sf.getLimits(), TIMED_OUT);
   await assert.rejects(sf.sobject.create("Account", { Name: "A" }), TIMED_OUT);
   assert.equal(bodies.length, 3);
 });
 
-Deno.test("An error body that stalls still fails the call as its status says, without hanging", async () => {
+Deno.test("Without retry rules, an error body that stalls fails the call as its status says, naming the timeout", async () => {
   const sf = clientWith(
     () => Promise.resolve(new Response(stalled('[{"errorCode":"NOT_FO').body, { status: 404 })),
-    5,
+    T,
   );
   const error = await sf.sobject.get("Account", "001000000000001AAA").catch((e: unknown) => e);
   assert.ok(error instanceof NotFoundError, String(error));
-  assert.match(error.message, /Request timed out after 5 ms/);
+  assert.match(error.message, new RegExp(`Request timed out after ${T} ms`));
 });
 
 Deno.test("A query page that stalls mid-body fails the iteration after the records already read", async () => {
@@ -81,7 +83,7 @@ Deno.test("A query page that stalls mid-body fails the iteration after the recor
       new URL(request.url).searchParams.has("q")
         ? Response.json(first)
         : new Response(next.body, { headers: { "Content-Type": "application/json" } }),
-    ), 5);
+    ), T);
   const names: string[] = [];
   await assert.rejects(async () => {
     for await (const record of sf.query<{ Name: string }>("SELECT Name FROM Account")) {
@@ -114,7 +116,7 @@ Deno.test("A bulk query results page that stalls fails the query with the Timeou
     baseUrl: org.baseUrl,
     auth: org.auth(),
     fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(new Request(input, init)),
-    timeout: 5,
+    timeout: T,
   });
   await assert.rejects(async () => {
     for await (const _ of sf.bulkV2.query("SELECT Name FROM Account", { pollingInterval: 1 })) {
@@ -133,7 +135,7 @@ Deno.test("A consumer slower than the timeout between rows is no stall: every ro
     baseUrl: org.baseUrl,
     auth: org.auth(),
     fetch: org.fetch,
-    timeout: 5,
+    timeout: T,
   });
   const names: string[] = [];
   const rows = sf.bulkV2.query("SELECT Name FROM Account", {
@@ -142,8 +144,8 @@ Deno.test("A consumer slower than the timeout between rows is no stall: every ro
   });
   for await (const row of rows) {
     names.push(row.Name);
-    // Four times the timeout per row, while the page's body is open.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Longer than the timeout at each page's first row, while that page's body is open.
+    if (names.length % 3 === 1) await new Promise((resolve) => setTimeout(resolve, 1.5 * T));
   }
   assert.deepEqual(names.sort(), Array.from({ length: 9 }, (_, i) => `A${i}`));
 });
@@ -165,7 +167,7 @@ Deno.test("A token answer that stalls fails the login with the TimeoutError", as
     baseUrl: org.baseUrl,
     auth: new ClientCredentialsFlow({ clientId, clientSecret }),
     fetch,
-    timeout: 5,
+    timeout: T,
   });
   await assert.rejects(sf.getLimits(), TIMED_OUT);
 });
@@ -189,7 +191,7 @@ Deno.test("Over the standard fetch, a body that stalls after the headers times o
       baseUrl: `http://127.0.0.1:${server.addr.port}`,
       auth: new AccessTokenAuth({ accessToken: "00Dxx0000000001!AQ4AQtoken" }),
       retryPolicy: null,
-      timeout: 5,
+      timeout: T,
     });
     await assert.rejects(sf.sobject.get("Account", "001000000000001AAA"), TIMED_OUT);
     await assert.rejects(async () => {
@@ -204,4 +206,47 @@ Deno.test("Over the standard fetch, a body that stalls after the headers times o
     "001000000000001AAA",
     "query",
   ]);
+});
+
+Deno.test("With the default retry rules, an error answer whose body stalls fails with the TimeoutError", async () => {
+  for (const status of [400, 404, 500]) {
+    const sf = new Salesforce({
+      baseUrl: BASE,
+      auth: new AccessTokenAuth({ accessToken: "00Dxx0000000001!AQ4AQtoken" }),
+      fetch: () => Promise.resolve(new Response(stalled('[{"errorCode":"').body, { status })),
+      timeout: T,
+    });
+    await assert.rejects(sf.sobject.get("Account", "001000000000001AAA"), TIMED_OUT, `${status}`);
+  }
+});
+
+Deno.test("The caller's abort while a body stalls rejects with the caller's reason, error bodies too", async () => {
+  for (const status of [200, 404]) {
+    const controller = new AbortController();
+    const reason = new Error("caller gave up");
+    const sf = clientWith(() => {
+      // The headers are in: the caller gives up while the body stalls.
+      queueMicrotask(() => setTimeout(() => controller.abort(reason), 1));
+      return Promise.resolve(new Response(stalled('{"Id":').body, { status }));
+    }, 60_000);
+    await assert.rejects(
+      sf.sobject.get("Account", "001000000000001AAA", { signal: controller.signal }),
+      reason,
+    );
+  }
+});
+
+Deno.test("A stub in place of the global fetch whose body stalls times out too", async () => {
+  const original = globalThis.fetch;
+  globalThis.fetch = () => Promise.resolve(new Response(stalled('{"Id":').body));
+  try {
+    const sf = new Salesforce({
+      baseUrl: BASE,
+      auth: new AccessTokenAuth({ accessToken: "00Dxx0000000001!AQ4AQtoken" }),
+      timeout: T,
+    });
+    await assert.rejects(sf.sobject.get("Account", "001000000000001AAA"), TIMED_OUT);
+  } finally {
+    globalThis.fetch = original;
+  }
 });
