@@ -7,7 +7,7 @@
 import type { Salesforce } from "./salesforce.ts";
 import { IngestJobs } from "./_bulk_ingest.ts";
 import { QueryJobs } from "./_bulk_query.ts";
-import { optionsOf } from "./_validate.ts";
+import { checkBoolean, optionsOf } from "./_validate.ts";
 
 /**
  * States of a Bulk API 2.0 job. `JobComplete`, `Failed` and `Aborted` are final.
@@ -497,7 +497,9 @@ export interface BulkQueryJobs {
  * permission or request-limit error, a throwing `onProgress`, or a bad record found
  * after jobs had started) and `result` holds what was done, every record read being
  * in one of its sets (a bad record is the last of `unprocessedRecords`, with the cells
- * it could give and its error in `sf__Error`). Records not read yet are in none.
+ * it could give and its error in `sf__Error`). Records not read yet are in none: the input
+ * is read in order, so the rows of the three sets together count the records read, and a
+ * rerun may start from the input's record at that index.
  *
  * @example
  * ```ts
@@ -736,7 +738,10 @@ export class BulkClientV2 {
   ): Promise<IngestResult> {
     options = optionsOf("Cannot run bulk delete", options);
     const { hard, ...rest } = options;
-    return await this.#run(hard ? "hardDelete" : "delete", sobject, records, rest);
+    const operation = checkBoolean("Cannot run bulk delete", "hard", hard)
+      ? "hardDelete"
+      : "delete";
+    return await this.#run(operation, sobject, records, rest);
   }
 
   /**

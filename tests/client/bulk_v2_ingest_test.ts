@@ -489,3 +489,20 @@ Deno.test("bulkV2.insert stops when onProgress throws, aborting the job, with th
     );
   });
 });
+
+Deno.test("bulkV2.delete refuses a hard option that is not a boolean, before any request", async () => {
+  const { sf, org } = setup();
+  const [id] = org.insert("Account", [{ Name: "A" }]);
+  for (const hard of ["yes", 1, null]) {
+    await assert.rejects(
+      sf.bulkV2.delete("Account", [{ Id: id }], { hard } as unknown as { hard: boolean }),
+      new TypeError(
+        `Cannot run bulk delete: "hard" must be a boolean: received ${
+          hard === null ? "null" : typeof hard === "string" ? `"${hard}"` : hard
+        }`,
+      ),
+    );
+  }
+  assert.equal(org.records("Account").length, 1);
+  assert.equal(org.stats.requests["POST bulkIngestJobs"], undefined);
+});
