@@ -102,7 +102,12 @@ export function resultsCsv(
   which: "successfulResults" | "failedResults" | "unprocessedrecords",
 ): string {
   const ending = job.lineEnding === "CRLF" ? "\r\n" : "\n";
-  if (job.header.length === 0) return "";
+  // No columns known (no data, or data that did not parse): the header row holds only what
+  // the file adds, and the unprocessed records, which add nothing, have none.
+  if (job.header.length === 0) {
+    if (which === "unprocessedrecords") return "";
+    return `"sf__Id","${which === "successfulResults" ? "sf__Created" : "sf__Error"}"${ending}`;
+  }
   const echoed = job.header.map(formatCsvCell).join(",");
   const options = { quoteAll: true, lineEnding: ending } as const;
   const parts: string[] = [];

@@ -249,6 +249,28 @@ Deno.test("FakeSalesforce bulk jobs with an unknown column fail with every row u
   assert.equal(org.records("Account").length, 0);
 });
 
+Deno.test("FakeSalesforce bulk results of a job with no columns are the header rows of what they add", async () => {
+  const { org, token } = await loggedIn();
+  // A job closed with no data, and one whose data does not parse (an unclosed quote).
+  for (const data of [undefined, 'Name\n"A\n']) {
+    const id = await createIngest(org, token, { object: "Account", operation: "insert" });
+    if (data !== undefined) {
+      await (await call(org, token, "PUT", `${V}/jobs/ingest/${id}/batches`, data, CSV)).body
+        ?.cancel();
+    }
+    await (await call(org, token, "PATCH", `${V}/jobs/ingest/${id}`, { state: "UploadComplete" }))
+      .body?.cancel();
+    const info = await (await call(org, token, "GET", `${V}/jobs/ingest/${id}`)).json();
+    assert.equal(info.state, "Failed", String(data));
+    assert.equal(
+      (await results(org, token, id, "successfulResults")).text,
+      '"sf__Id","sf__Created"\n',
+    );
+    assert.equal((await results(org, token, id, "failedResults")).text, '"sf__Id","sf__Error"\n');
+    assert.equal((await results(org, token, id, "unprocessedrecords")).text, "");
+  }
+});
+
 Deno.test("FakeSalesforce bulk abort leaves the uploaded rows unprocessed", async () => {
   const { org, token } = await loggedIn({ bulkPollsToComplete: 2 });
   const id = await createIngest(org, token, { object: "Account", operation: "insert" });
