@@ -137,10 +137,15 @@ const COMPARISON: Record<string, SoqlOperator> = {
   ">=": ">=",
 };
 
+/** Levels of `NOT` and parentheses a condition may nest (ours: Salesforce states none). */
+const MAX_DEPTH = 200;
+
 class Parser {
   #text: string;
   #tokens: Token[];
   #i = 0;
+  /** `NOT`s and parentheses open around the condition being parsed. */
+  #depth = 0;
 
   constructor(text: string) {
     this.#text = text;
@@ -360,14 +365,38 @@ class Parser {
   }
 
   #not(): SoqlCondition {
-    if (this.#acceptWord("NOT")) return { kind: "not", operand: this.#not() };
+    const start = this.#peek;
+    if (this.#acceptWord("NOT")) {
+      this.#deeper(start);
+      const operand = this.#not();
+      this.#depth--;
+      return { kind: "not", operand };
+    }
     return this.#primary();
   }
 
+  /**
+   * One more level of `NOT` or parentheses: past MAX_DEPTH, MALFORMED_QUERY at `token` (a
+   * condition nested thousands deep would otherwise overflow the stack: a 500).
+   */
+  #deeper(token: Token): void {
+    if (++this.#depth > MAX_DEPTH) {
+      throw soqlErrorAt(
+        this.#text,
+        token.start,
+        "MALFORMED_QUERY",
+        `conditions nested deeper than ${MAX_DEPTH} levels`,
+      );
+    }
+  }
+
   #primary(): SoqlCondition {
+    const start = this.#peek;
     if (this.#acceptPunct("(")) {
+      this.#deeper(start);
       const inner = this.#or();
       this.#expectPunct(")");
+      this.#depth--;
       return inner;
     }
     const field = this.#path();

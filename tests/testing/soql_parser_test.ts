@@ -455,3 +455,34 @@ Deno.test("parseSoql says so when valid SOQL uses what the fake does not impleme
     return true;
   });
 });
+
+Deno.test("parseSoql takes 200 levels of NOT and parentheses and refuses deeper ones as MALFORMED_QUERY", () => {
+  const nots = (n: number) => `SELECT Id FROM Account WHERE ${"NOT ".repeat(n)}Name = 'a'`;
+  const parens = (n: number) =>
+    `SELECT Id FROM Account WHERE ${"(".repeat(n)}Name = 'a'${")".repeat(n)}`;
+  let condition = parseSoql(nots(200)).where!;
+  for (let i = 0; i < 200; i++) {
+    assert.equal(condition.kind, "not");
+    condition = (condition as { operand: typeof condition }).operand;
+  }
+  assert.equal(condition.kind, "compare");
+  assert.equal(parseSoql(parens(200)).where!.kind, "compare");
+  // Thousands deep would overflow the stack: the org would answer 500, which clients retry.
+  for (
+    const [soql, column] of [
+      [nots(201), 830],
+      [parens(201), 230],
+      [nots(20_000), 830],
+      [parens(20_000), 230],
+    ] as const
+  ) {
+    assert.throws(() => parseSoql(soql), (error: unknown) => {
+      assert.ok(error instanceof SoqlError);
+      assert.equal(error.errorCode, "MALFORMED_QUERY");
+      assert.equal(error.description, "conditions nested deeper than 200 levels");
+      // At the first NOT or parenthesis past the limit.
+      assert.equal(error.column, column);
+      return true;
+    });
+  }
+});
