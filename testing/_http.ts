@@ -156,11 +156,44 @@ export async function readJson(
       ),
     };
   }
+  let value: unknown;
   try {
-    return { value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (error) {
     return { response: fail(400, "JSON_PARSER_ERROR", jsonSyntaxMessage(text, error)) };
   }
+  const depth = nestingDepth(value);
+  if (depth > MAX_JSON_DEPTH) {
+    // Wording ours, after Jackson's nesting limit (Salesforce parses with Jackson): a body
+    // nested thousands deep would otherwise overflow the stack of whatever walks it (a 500).
+    return {
+      response: fail(
+        400,
+        "JSON_PARSER_ERROR",
+        `Document nesting depth (${depth}) exceeds the maximum allowed (${MAX_JSON_DEPTH})`,
+      ),
+    };
+  }
+  return { value };
+}
+
+/** Levels of arrays and objects a JSON body may nest. */
+const MAX_JSON_DEPTH = 1000;
+
+/** How deep arrays and objects nest in `value`, counted without recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== "object" || item === null) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_JSON_DEPTH) break;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
 }
 
 /** Reads a JSON body that must be an object (a record). */

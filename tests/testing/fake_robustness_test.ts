@@ -165,3 +165,34 @@ Deno.test("FakeSalesforce fetch works detached from the org", async () => {
   assert.equal(response.status, 200);
   await response.body?.cancel();
 });
+
+Deno.test("FakeSalesforce refuses a JSON body nested deeper than 1,000 levels with JSON_PARSER_ERROR, not a 500", async () => {
+  const { org, token } = await loggedIn();
+  const nested = (depth: number) => '{"a":'.repeat(depth - 1) + "{}" + "}".repeat(depth - 1);
+  const tooDeep = [{
+    message: "Document nesting depth (1001) exceeds the maximum allowed (1000)",
+    errorCode: "JSON_PARSER_ERROR",
+  }];
+  // At the limit, the body is read and refused for what it holds.
+  const post = (path: string, body: string) =>
+    call(org, token, "POST", path, body, { "Content-Type": "application/json" });
+  const atLimit = await wire(await post(`${V}/sobjects/Account`, nested(1000)));
+  assert.equal(atLimit.status, 400);
+  assert.notDeepEqual(JSON.parse(atLimit.text), tooDeep);
+  for (const depth of [1001, 50_000]) {
+    const record = await wire(await post(`${V}/sobjects/Account`, nested(depth)));
+    assert.deepEqual([record.status, JSON.parse(record.text)], [400, tooDeep]);
+    // A composite subrequest body: it was walked for references, and overflowed the stack.
+    const composite = JSON.stringify({
+      compositeRequest: [{
+        method: "POST",
+        url: `${V}/sobjects/Account`,
+        referenceId: "A",
+        body: "X",
+      }],
+    }).replace('"X"', nested(depth));
+    const answer = await wire(await post(`${V}/composite`, composite));
+    assert.deepEqual([answer.status, JSON.parse(answer.text)], [400, tooDeep]);
+  }
+  assert.equal(org.records("Account").length, 0);
+});
