@@ -18,6 +18,11 @@
 import process from "node:process";
 import { Salesforce } from "../client/salesforce.ts";
 import { FakeSalesforce } from "../testing/mod.ts";
+import { serveWithoutRelay } from "../testing/_served.ts";
+
+// The org's server answers without the relay that exact drops need: no bench drops, and
+// its pace must be Deno.serve's (testing/_served.ts).
+serveWithoutRelay();
 
 function flag(name: string, fallback: number): number {
   const index = Deno.args.indexOf(`--${name}`);

@@ -31,6 +31,11 @@ import { getHeapSpaceStatistics } from "node:v8";
 import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import { Salesforce } from "../client/salesforce.ts";
 import { FakeSalesforce, type FakeSalesforceOptions } from "../testing/mod.ts";
+import { serveWithoutRelay } from "../testing/_served.ts";
+
+// The org's server answers without the relay that exact drops need: no bench drops, and
+// its pace must be Deno.serve's (testing/_served.ts).
+serveWithoutRelay();
 
 /** The bulk queries' SOQL, without its LIMIT. */
 const BULK_QUERY = "SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, " +

@@ -5,6 +5,11 @@
 // deno-lint-ignore-file no-console
 import { Salesforce } from "../client/salesforce.ts";
 import { FakeSalesforce } from "../testing/mod.ts";
+import { serveWithoutRelay } from "../testing/_served.ts";
+
+// The org's server answers without the relay that exact drops need: no bench drops, and
+// its pace must be Deno.serve's (testing/_served.ts).
+serveWithoutRelay();
 
 /** Wall time (best of the runs) and API calls of each way. */
 export interface CollectionsBenchResult {

@@ -13,53 +13,149 @@ export function checkServe(): void {
   if (typeof deno?.serve !== "function") throw new Error(NO_DENO_SERVE);
 }
 
+/** A running server: its URL, and `close()`, which resolves once it has stopped. */
+export interface Running {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The request the handler sees: a copy whose signal aborts on `close()`. */
+function copied(request: Request, closing: AbortSignal): Request {
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    signal: closing,
+    duplex: "half",
+  } as RequestInit);
+}
+
+function urlOf(address: Deno.NetAddr): string {
+  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  return `http://${host}:${address.port}`;
+}
+
 /**
- * Serves `handler` until `close()`.
+ * Serves `handler` with Deno.serve alone, until `close()`. A rejected handler promise (a
+ * dropped-connection fault, or a close during latency) becomes a response whose body breaks
+ * off: Deno.serve cannot close a socket without answering, so the status line (200) and
+ * headers go out and the connection closes before the promised byte. For the benches, whose
+ * server must not pay the relay of {@linkcode serve}; they inject no drops.
  *
  * The handler sees a copy of each request whose signal aborts on `close()`: reading
  * Deno's own `request.signal` prints a deprecation warning (it also aborts after
  * successful responses), so a client that hangs up does not cut injected latency
  * short here, but closing the server does.
- *
- * A rejected handler promise (a dropped-connection fault, or a close during latency)
- * becomes a response whose body breaks off: Deno.serve cannot close a socket without
- * answering, so the status line (200) and headers go out, the connection closes before the
- * promised byte, and the client's body read fails with a TypeError. Tried and no better: a
- * throwing handler (Deno answers 500), a body stream that errors before its first chunk
- * (200, headers, then the same broken body).
  */
-export function serve(
+export function serveDirect(
   handler: (request: Request) => Promise<Response>,
   options: { port: number; hostname: string },
-): { url: string; close(): Promise<void> } {
+): Running {
   checkServe();
   const closing = new AbortController();
   const server = Deno.serve({ ...options, onListen() {} }, async (request) => {
     try {
-      return await handler(
-        new Request(request.url, {
-          method: request.method,
-          headers: request.headers,
-          body: request.body,
-          signal: closing.signal,
-          duplex: "half",
-        } as RequestInit),
-      );
+      return await handler(copied(request, closing.signal));
     } catch {
       return new Response(new ReadableStream({ start: (controller) => controller.close() }), {
         headers: { "Content-Length": "1" },
       });
     }
   });
-  const { hostname, port } = server.addr;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   return {
-    url: `http://${host}:${port}`,
+    url: urlOf(server.addr),
     close: () => {
       closing.abort(new DOMException("FakeSalesforce server closed", "AbortError"));
       return server.shutdown();
     },
   };
+}
+
+/**
+ * Serves `handler` until `close()`: Deno.serve answers, behind a relay that owns the
+ * client's sockets. The relay listens where asked and pipes each connection it accepts to
+ * its own connection to the Deno.serve server (on the same host, any port), so a rejected
+ * handler promise (a dropped-connection fault) closes the client's socket with no answer at
+ * all, as a network failure would; Deno.serve alone can only break a body off after the
+ * headers (tried: a throwing handler answers 500, and so does `Response.error()`).
+ *
+ * The handler sees a copy of each request whose signal aborts on `close()` (see
+ * {@linkcode serveDirect}).
+ */
+export function serve(
+  handler: (request: Request) => Promise<Response>,
+  options: { port: number; hostname: string },
+): Running {
+  checkServe();
+  const closing = new AbortController();
+  // The client's socket behind each of the relay's connections to Deno.serve, by that
+  // connection's local port: what Deno.serve sees as the request's remote port.
+  const clients = new Map<number, Deno.Conn>();
+  const inner = Deno.serve(
+    { port: 0, hostname: options.hostname, onListen() {} },
+    async (request, info) => {
+      try {
+        return await handler(copied(request, closing.signal));
+      } catch {
+        closeQuietly(clients.get((info.remoteAddr as Deno.NetAddr).port));
+        // Nobody reads it: the connection it would go out on is gone.
+        return new Response(null, { status: 500 });
+      }
+    },
+  );
+  const listener = Deno.listen({ port: options.port, hostname: options.hostname });
+  const open = new Set<Deno.Conn>();
+  const relay = async (client: Deno.Conn) => {
+    open.add(client);
+    let upstream: Deno.Conn | undefined;
+    let port = -1;
+    try {
+      upstream = await Deno.connect({ hostname: inner.addr.hostname, port: inner.addr.port });
+      open.add(upstream);
+      port = (upstream.localAddr as Deno.NetAddr).port;
+      clients.set(port, client);
+      // Either side closing ends both pipes (a pipe that errors cancels its source).
+      await Promise.allSettled([
+        client.readable.pipeTo(upstream.writable),
+        upstream.readable.pipeTo(client.writable),
+      ]);
+    } catch {
+      // The client left before the relay reached Deno.serve, or the server closed.
+    } finally {
+      if (port !== -1) clients.delete(port);
+      for (const conn of [client, upstream]) {
+        if (conn === undefined) continue;
+        open.delete(conn);
+        closeQuietly(conn);
+      }
+    }
+  };
+  const accepting = (async () => {
+    try {
+      for await (const client of listener) relay(client);
+    } catch {
+      // The listener closed.
+    }
+  })();
+  return {
+    url: urlOf(listener.addr as Deno.NetAddr),
+    close: async () => {
+      closing.abort(new DOMException("FakeSalesforce server closed", "AbortError"));
+      closeQuietly(listener);
+      for (const conn of open) closeQuietly(conn);
+      await accepting;
+      await inner.shutdown();
+    },
+  };
+}
+
+/** Closes a socket or listener that may be closed already. */
+function closeQuietly(resource: { close(): void } | undefined): void {
+  try {
+    resource?.close();
+  } catch {
+    // Closed already.
+  }
 }
 
 /** The parts of node:http the server below uses. */

@@ -1,7 +1,8 @@
-// What serving a page costs the fake, for bench/fake_bench.ts: `org.fetch` as `org.serve()`
-// and `org.listen()` answer. Not exported by mod.ts.
+// For the benches, not exported by mod.ts: `org.fetch` as `org.serve()` and `org.listen()`
+// answer (what serving a page costs the fake), and `org.serve()` without its relay.
 
 import { dispatch } from "./_dispatch.ts";
+import { type Running, serve, serveDirect } from "./_serve.ts";
 import type { OrgState } from "./_org.ts";
 import type { FakeSalesforce } from "./fake_salesforce.ts";
 
@@ -23,4 +24,23 @@ export function servedFetch(
 ): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
   const state = stateOf!(org);
   return (input, init) => dispatch(state, input, init, true);
+}
+
+let server: typeof serve = serve;
+
+/** What `org.serve()` serves with: the relay of _serve.ts, unless told otherwise. */
+export function serveOrg(
+  handler: (request: Request) => Promise<Response>,
+  options: { port: number; hostname: string },
+): Running {
+  return server(handler, options);
+}
+
+/**
+ * Makes `org.serve()` in this process answer with Deno.serve alone: no relay, so a `drop`
+ * fault breaks a body off after the headers instead of closing the socket unanswered. For
+ * the bench servers, which inject no drops and whose pace must not include the relay's.
+ */
+export function serveWithoutRelay(): void {
+  server = serveDirect;
 }

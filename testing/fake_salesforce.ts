@@ -15,8 +15,8 @@ import { type ApexHandler, registerApexRoute } from "./_routes/apex.ts";
 import { registerJwtKey } from "./_routes/oauth.ts";
 import { toolingStore } from "./_routes/tooling.ts";
 import type { FieldDef, ObjectDef, StoredRecord } from "./_schema.ts";
-import { checkServe, listenNode, serve as serveHandler } from "./_serve.ts";
-import { provideState } from "./_served.ts";
+import { checkServe, listenNode } from "./_serve.ts";
+import { provideState, serveOrg } from "./_served.ts";
 import type { RecordStore } from "./_store.ts";
 
 export type { FieldDef, FieldType, StoredRecord } from "./_schema.ts";
@@ -164,18 +164,9 @@ export interface FakeFault {
   latencyMs?: number;
   /**
    * Drop the connection. Through {@linkcode FakeSalesforce.fetch}, the promise rejects with a
-   * TypeError, as fetch does on a network failure (a client retries it like one).
-   *
-   * Served ({@linkcode FakeSalesforce.serve}), the connection cannot be closed before an
-   * answer: Deno.serve always sends a status line and headers first, whatever the handler
-   * does (throwing gives a 500; a body stream that errors before its first chunk, or a
-   * `Content-Length` the body never reaches, both send `200` and headers and then close). So
-   * the status line `200` and the headers arrive, the connection closes before the body, and
-   * the client's `fetch` resolves with that 200 while reading its body rejects with a
-   * TypeError (`error reading a body from connection` in Deno). A client that retries only
-   * when `fetch` itself rejects sees that TypeError from the body instead of a retry.
-   * Served by `node:http` ({@linkcode FakeSalesforce.listen} on Node or Bun, or with
-   * `useNodeHttp`), the socket is destroyed without an answer and `fetch` rejects.
+   * TypeError, as fetch does on a network failure (a client retries it like one). Served
+   * ({@linkcode FakeSalesforce.serve}, {@linkcode FakeSalesforce.listen}), the socket closes
+   * with no answer at all, not one byte, so the client's `fetch` rejects the same way.
    * @default false
    */
   drop?: boolean;
@@ -331,7 +322,7 @@ export interface ServeOptions {
 /**
  * Options of {@linkcode FakeSalesforce.listen}: those of `serve`, and which server to use.
  *
- * @example A server whose dropped connections close the socket, on Deno too
+ * @example Serve with node:http, on Deno too
  * ```ts
  * import { FakeSalesforce, type ListenOptions } from "@x/aiosalesforce/testing";
  * import assert from "node:assert/strict";
@@ -349,8 +340,8 @@ export interface ServeOptions {
  */
 export interface ListenOptions extends ServeOptions {
   /**
-   * Serve with `node:http` even where `Deno.serve` exists, so that a `drop` fault closes the
-   * socket without an answer. `node:http` is what serves on Node and Bun anyway.
+   * Serve with `node:http` even where `Deno.serve` exists. `node:http` is what serves on Node
+   * and Bun anyway; on Deno, `Deno.serve` is faster.
    * @default false
    */
   useNodeHttp?: boolean;
@@ -895,6 +886,10 @@ export class FakeSalesforce {
    * Needs `Deno.serve`: on Node or Bun, use {@linkcode listen} (asynchronous), or pass
    * {@linkcode fetch} to `new Salesforce({ fetch })` (no network needed).
    *
+   * `Deno.serve` answers from behind a relay that holds the client's sockets (on the same
+   * host, another port), since `Deno.serve` itself cannot close a socket without answering:
+   * so a `drop` fault closes the client's socket unanswered.
+   *
    * @param options Port (0 = any free port) and hostname.
    * @returns The server's URL and `close()`.
    * @throws {Error} When the org is already serving, or when the runtime has no `Deno.serve`
@@ -919,7 +914,7 @@ export class FakeSalesforce {
   serve(options: ServeOptions = {}): FakeServer {
     checkServe();
     const { port, hostname } = this.#serveOptions(options);
-    const running = serveHandler((request) => dispatch(this.#org, request, undefined, true), {
+    const running = serveOrg((request) => dispatch(this.#org, request, undefined, true), {
       port,
       hostname,
     });
@@ -931,9 +926,8 @@ export class FakeSalesforce {
    * one (as {@linkcode serve} does), else with `node:http` (Node, Bun). Resolves once the
    * server listens; meanwhile {@linkcode baseUrl} is its URL. One server at a time.
    *
-   * Served by `node:http` (also on Deno with `useNodeHttp: true`, slower than `Deno.serve`), a
-   * `drop` fault destroys the socket without an answer, so the client's `fetch` rejects with
-   * a `TypeError`, as it does in fetch mode. (`Deno.serve` must answer: see the `drop` option.)
+   * Either way, a `drop` fault closes the socket without an answer, so the client's `fetch`
+   * rejects with a `TypeError`, as it does in fetch mode.
    *
    * @param options Port (0 = any free port), hostname, and `useNodeHttp`.
    * @returns The server's URL and `close()`, once listening.
