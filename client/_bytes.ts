@@ -1,4 +1,4 @@
-// Byte chunks read from a stream, joined into one array.
+// Byte chunks read from a stream, and joined into one array.
 
 /** The chunks as one array: the only chunk itself, or a copy of them all side by side. */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
@@ -12,4 +12,31 @@ export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
     offset += chunk.length;
   }
   return bytes;
+}
+
+/**
+ * The chunks of a stream as they come, read with a reader (not every runtime makes a
+ * ReadableStream async-iterable). `wait` runs each read (say, under a deadline). Leaving
+ * early, or a read that fails, cancels the stream.
+ */
+export async function* streamChunks(
+  stream: ReadableStream<Uint8Array>,
+  wait: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const reader = stream.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const result = await wait(() => reader.read());
+      if (result.done) {
+        done = true;
+        return;
+      }
+      yield result.value;
+    }
+  } finally {
+    // The caller stopped early (break, or an error while parsing): release the body.
+    if (!done) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
 }

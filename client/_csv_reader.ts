@@ -8,6 +8,8 @@
 // UTF-16 code units, a leading BOM not included). Rows end with LF or CRLF; a blank line is a
 // row with one empty cell (RFC 4180), and an empty input has no rows.
 
+import { streamChunks } from "./_bytes.ts";
+
 const QUOTE = 34;
 const COMMA = 44;
 /** Line feed, as a character code and as a byte: every row Salesforce sends ends with it. */
@@ -357,24 +359,8 @@ export async function* notingLastByte(
 export async function* chunksOf(source: CsvSource): AsyncGenerator<Uint8Array, void, undefined> {
   if (typeof (source as ReadableStream<Uint8Array>).getReader !== "function") {
     yield* source as AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
-    return;
-  }
-  // Not every runtime makes ReadableStream async-iterable; a reader works everywhere.
-  const reader = (source as ReadableStream<Uint8Array>).getReader();
-  let done = false;
-  try {
-    while (true) {
-      const result = await reader.read();
-      if (result.done) {
-        done = true;
-        return;
-      }
-      yield result.value;
-    }
-  } finally {
-    // The caller stopped early (break, or an error while parsing): release the body.
-    if (!done) await reader.cancel().catch(() => {});
-    reader.releaseLock();
+  } else {
+    yield* streamChunks(source as ReadableStream<Uint8Array>);
   }
 }
 

@@ -7,6 +7,8 @@
 // more of it (bodyChunks) or for the whole of it (readBody) is limited to the attempt's
 // timeout, so a connection that stalls after the headers fails the call instead of hanging.
 
+import { streamChunks } from "../client/_bytes.ts";
+
 /** An attempt in flight: when it times out, what to abort then, and whom to tell. */
 export interface Deadline {
   at: number;
@@ -153,25 +155,5 @@ export function bodyChunks(response: Response): AsyncIterable<Uint8Array> | Iter
   const attempt = attempts.get(response);
   if (body === null) return [];
   if (attempt === undefined) return body;
-  return timedChunks(body, attempt);
-}
-
-async function* timedChunks(
-  body: ReadableStream<Uint8Array>,
-  attempt: Attempt,
-): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  let done = false;
-  try {
-    for (;;) {
-      const chunk = await within(attempt, () => reader.read());
-      if (chunk.done) {
-        done = true;
-        return;
-      }
-      yield chunk.value;
-    }
-  } finally {
-    if (!done) await reader.cancel().catch(() => {});
-  }
+  return streamChunks(body, (read) => within(attempt, read));
 }
