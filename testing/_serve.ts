@@ -79,6 +79,9 @@ export function serveDirect(
  * all, as a network failure would; Deno.serve alone can only break a body off after the
  * headers (tried: a throwing handler answers 500, and so does `Response.error()`).
  *
+ * The relay needs to listen and connect on any port of the host: with a narrower permission
+ * (`--allow-net=127.0.0.1:8080`), Deno.serve answers alone, as {@linkcode serveDirect}.
+ *
  * The handler sees a copy of each request whose signal aborts on `close()` (see
  * {@linkcode serveDirect}).
  */
@@ -87,36 +90,53 @@ export function serve(
   options: { port: number; hostname: string },
 ): Running {
   checkServe();
+  if (!anyPort(options.hostname)) return serveDirect(handler, options);
+  // First, so that a port in use fails before anything else is open.
+  const listener = Deno.listen({ port: options.port, hostname: options.hostname });
   const closing = new AbortController();
   // The client's socket behind each of the relay's connections to Deno.serve, by that
   // connection's local port: what Deno.serve sees as the request's remote port.
   const clients = new Map<number, Deno.Conn>();
-  const inner = Deno.serve(
-    { port: 0, hostname: options.hostname, onListen() {} },
-    async (request, info) => {
-      try {
-        return await handler(copied(request, closing.signal));
-      } catch {
-        closeQuietly(clients.get((info.remoteAddr as Deno.NetAddr).port));
-        // Nobody reads it: the connection it would go out on is gone.
-        return new Response(null, { status: 500 });
-      }
-    },
-  );
-  const listener = Deno.listen({ port: options.port, hostname: options.hostname });
+  let inner: Deno.HttpServer<Deno.NetAddr> | undefined;
+  try {
+    inner = Deno.serve(
+      { port: 0, hostname: options.hostname, onListen() {} },
+      async (request, info) => {
+        // Taken now: once this client has gone, another may come to sit behind the same port.
+        const client = clients.get(info.remoteAddr.port);
+        try {
+          return await handler(copied(request, closing.signal));
+        } catch {
+          closeQuietly(client);
+          // Nobody reads it: the connection it would go out on is gone.
+          return new Response(null, { status: 500 });
+        }
+      },
+    );
+  } catch (error) {
+    closeQuietly(listener);
+    throw error;
+  }
+  if (!anyPort(inner.addr.hostname)) {
+    // The relay could not reach it ("localhost" allowed, but not the address it became).
+    closeQuietly(listener);
+    inner.shutdown();
+    return serveDirect(handler, options);
+  }
+  const server = inner;
   const open = new Set<Deno.Conn>();
   const relay = async (client: Deno.Conn) => {
     open.add(client);
     let upstream: Deno.Conn | undefined;
     let port = -1;
     try {
-      upstream = await Deno.connect({ hostname: inner.addr.hostname, port: inner.addr.port });
+      upstream = await Deno.connect({ hostname: server.addr.hostname, port: server.addr.port });
       open.add(upstream);
       port = (upstream.localAddr as Deno.NetAddr).port;
       clients.set(port, client);
-      // Either side closing ends both pipes (a pipe that errors cancels its source).
+      const toServer = upstream;
       await Promise.allSettled([
-        client.readable.pipeTo(upstream.writable),
+        forward(client, toServer),
         upstream.readable.pipeTo(client.writable),
       ]);
     } catch {
@@ -144,9 +164,29 @@ export function serve(
       closeQuietly(listener);
       for (const conn of open) closeQuietly(conn);
       await accepting;
-      await inner.shutdown();
+      await server.shutdown();
     },
   };
+}
+
+/**
+ * Copies what the client sends to Deno.serve until the client has sent all it will. A client
+ * that half-closes still gets its answer: Deno.serve is not told (it drops an answer not sent
+ * yet when its reading side ends), and the client's socket stays open for the answer (a
+ * `conn.readable` that ends closes the whole socket, hence reads by hand).
+ */
+async function forward(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(64 * 1024);
+  for (let n = await from.read(buffer); n !== null; n = await from.read(buffer)) {
+    for (let written = 0; written < n;) {
+      written += await to.write(buffer.subarray(written, n));
+    }
+  }
+}
+
+/** Whether this process may listen and connect on any port of `hostname`. */
+function anyPort(hostname: string): boolean {
+  return Deno.permissions.querySync({ name: "net", host: hostname }).state === "granted";
 }
 
 /** Closes a socket or listener that may be closed already. */

@@ -166,7 +166,10 @@ export interface FakeFault {
    * Drop the connection. Through {@linkcode FakeSalesforce.fetch}, the promise rejects with a
    * TypeError, as fetch does on a network failure (a client retries it like one). Served
    * ({@linkcode FakeSalesforce.serve}, {@linkcode FakeSalesforce.listen}), the socket closes
-   * with no answer at all, not one byte, so the client's `fetch` rejects the same way.
+   * with no answer at all, not one byte: on a fresh connection the client's `fetch` rejects
+   * the same way. On a kept-alive connection the runtime's `fetch` may first send the request
+   * again by itself, as after a real dropped connection (Deno's does, once), and that
+   * request meets the next matching fault: `times: 2` makes a drop the client sees.
    * @default false
    */
   drop?: boolean;
@@ -341,7 +344,7 @@ export interface ServeOptions {
 export interface ListenOptions extends ServeOptions {
   /**
    * Serve with `node:http` even where `Deno.serve` exists. `node:http` is what serves on Node
-   * and Bun anyway; on Deno, `Deno.serve` is faster.
+   * and Bun anyway.
    * @default false
    */
   useNodeHttp?: boolean;
@@ -888,7 +891,10 @@ export class FakeSalesforce {
    *
    * `Deno.serve` answers from behind a relay that holds the client's sockets (on the same
    * host, another port), since `Deno.serve` itself cannot close a socket without answering:
-   * so a `drop` fault closes the client's socket unanswered.
+   * so a `drop` fault closes the client's socket unanswered. The relay needs net permission
+   * for any port of the host (`--allow-net=127.0.0.1`); with a narrower one
+   * (`--allow-net=127.0.0.1:8080`), `Deno.serve` answers alone, and a drop then sends a `200`
+   * and its headers before it cuts the body.
    *
    * @param options Port (0 = any free port) and hostname.
    * @returns The server's URL and `close()`.
@@ -926,8 +932,7 @@ export class FakeSalesforce {
    * one (as {@linkcode serve} does), else with `node:http` (Node, Bun). Resolves once the
    * server listens; meanwhile {@linkcode baseUrl} is its URL. One server at a time.
    *
-   * Either way, a `drop` fault closes the socket without an answer, so the client's `fetch`
-   * rejects with a `TypeError`, as it does in fetch mode.
+   * Either way, a `drop` fault closes the socket without an answer (see the `drop` option).
    *
    * @param options Port (0 = any free port), hostname, and `useNodeHttp`.
    * @returns The server's URL and `close()`, once listening.

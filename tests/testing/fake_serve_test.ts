@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mock } from "node:test";
 import { SoapLogin } from "../../auth/soap_login.ts";
 import { Salesforce } from "../../client/salesforce.ts";
+import { concatBytes } from "../../client/_bytes.ts";
 import { clock } from "../../retries/_clock.ts";
 import { FakeSalesforce } from "../../testing/mod.ts";
 
@@ -275,7 +276,9 @@ Deno.test("A dropped connection reaches the client as a network error, in fetch 
     const served = new Salesforce({ baseUrl: server.url, auth: org.auth() });
     await served.getLimits();
     const before = org.stats.requests["GET limits"];
-    // Served, the socket closes unanswered: fetch rejects, and the client retries as above.
+    // Served, the socket closes unanswered. On this kept-alive connection the runtime's fetch
+    // may resend the request once by itself, as after a real drop; the next drop is the
+    // client's to retry. Either way three requests reach the org, and the call succeeds.
     org.inject({ path: /\/limits$/, drop: true, times: 2 });
     assert.ok("DailyApiRequests" in await served.getLimits());
     assert.equal(org.stats.requests["GET limits"] - before, 3);
@@ -283,5 +286,53 @@ Deno.test("A dropped connection reaches the client as a network error, in fetch 
   } finally {
     sleepServed.mock.restore();
     await server.close();
+  }
+});
+
+Deno.test("FakeSalesforce served answers a client that half-closes after its request", async () => {
+  const org = new FakeSalesforce();
+  const server = org.serve();
+  const url = new URL(server.url);
+  const socket = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+  try {
+    await socket.write(
+      new TextEncoder().encode(
+        `GET /services/data/ HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    // Sent all it will: Deno.serve would drop an answer not sent yet if it saw the end.
+    await socket.closeWrite();
+    const chunks: Uint8Array[] = [];
+    const buffer = new Uint8Array(65_536);
+    for (let n = await socket.read(buffer); n !== null; n = await socket.read(buffer)) {
+      chunks.push(buffer.slice(0, n));
+    }
+    const text = new TextDecoder().decode(concatBytes(chunks));
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(text.endsWith("]"), text.slice(-40));
+  } finally {
+    socket.close();
+    await server.close();
+  }
+});
+
+Deno.test("FakeSalesforce.serve on a port in use throws, and the org serves elsewhere after", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const org = new FakeSalesforce();
+    assert.throws(() => org.serve({ port: (taken.addr as Deno.NetAddr).port }), {
+      name: "AddrInUse",
+    });
+    assert.equal(org.baseUrl, "https://fake.my.salesforce.com");
+    const server = org.serve();
+    try {
+      const response = await fetch(`${server.url}/services/data/`);
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+    } finally {
+      await server.close();
+    }
+  } finally {
+    taken.close();
   }
 });
