@@ -146,7 +146,14 @@ export async function readJson(
       ),
     };
   }
-  const text = await request.text();
+  const bytes = await request.arrayBuffer();
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    // Code as Jackson's (Salesforce parses with it); wording ours.
+    return { response: fail(400, "JSON_PARSER_ERROR", "Invalid UTF-8 in the request body") };
+  }
   if (text.trim() === "") {
     return {
       response: fail(
@@ -176,6 +183,9 @@ export async function readJson(
   }
   return { value };
 }
+
+/** Decodes a JSON body, refusing bytes that are not UTF-8 instead of replacing them. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Levels of arrays and objects a JSON body may nest. */
 const MAX_JSON_DEPTH = 1000;

@@ -196,3 +196,26 @@ Deno.test("FakeSalesforce refuses a JSON body nested deeper than 1,000 levels wi
   }
   assert.equal(org.records("Account").length, 0);
 });
+
+Deno.test("FakeSalesforce refuses a JSON body that is not UTF-8 instead of storing U+FFFD", async () => {
+  const { org, token } = await loggedIn();
+  const body = new Uint8Array([...new TextEncoder().encode('{"Name":"A'), 0xff, 0x22, 0x7d]);
+  const response = await org.fetch(`${V}/sobjects/Account`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body,
+  });
+  assert.equal(response.status, 400);
+  assert.deepEqual(await response.json(), [{
+    message: "Invalid UTF-8 in the request body",
+    errorCode: "JSON_PARSER_ERROR",
+  }]);
+  assert.equal(org.records("Account").length, 0);
+  // A UTF-8 BOM is no error, as before.
+  const withBom = await call(org, token, "POST", `${V}/sobjects/Account`, '\ufeff{"Name":"é"}', {
+    "Content-Type": "application/json",
+  });
+  assert.equal(withBom.status, 201);
+  await withBom.body?.cancel();
+  assert.equal(org.records("Account")[0].Name, "é");
+});
