@@ -62,9 +62,23 @@ export function where(response: Response, request: Request): string {
   return `(${[response.status, request.method, path].filter((part) => part !== "").join(" ")})`;
 }
 
-/** The forms a secret takes on the wire: as is, XML-escaped and form-encoded. */
+/**
+ * The forms a secret takes on the wire, or in a server's echo of it: as is, form-encoded,
+ * percent-encoded, JSON-escaped (with `/` as `\/` too) and XML-escaped.
+ */
 function variantsOf(secret: string): string[] {
-  const variants = [secret, new URLSearchParams({ s: secret }).toString().slice(2)];
+  const json = JSON.stringify(secret).slice(1, -1);
+  const variants = [
+    secret,
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    json,
+    json.replaceAll("/", "\\/"),
+  ];
+  try {
+    variants.push(encodeURIComponent(secret));
+  } catch {
+    // A lone surrogate: not representable in UTF-8, so it cannot have been sent encoded.
+  }
   try {
     variants.push(escapeXml(secret));
   } catch {

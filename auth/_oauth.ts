@@ -52,9 +52,14 @@ function tokenSetOf(json: Record<string, unknown>, accessToken: string): TokenSe
  * POSTs a token request to `${client.baseUrl}/services/oauth2/token` through the
  * retry policy and returns the tokens. An OAuth error body
  * (`{"error","error_description"}`, any status) becomes an AuthenticationError
- * with `errorCode` = `error`; any other failure maps by status.
+ * with `errorCode` = `error`; any other failure maps by status. `onIssued` gets the tokens
+ * as soon as they are known, before the ResponseEvent is published.
  */
-export async function requestToken(client: Salesforce, token: TokenRequest): Promise<TokenSet> {
+export async function requestToken(
+  client: Salesforce,
+  token: TokenRequest,
+  onIssued?: (tokens: TokenSet) => void,
+): Promise<TokenSet> {
   const request = new Request(`${client.baseUrl}/services/oauth2/token`, {
     method: "POST",
     headers: {
@@ -62,6 +67,8 @@ export async function requestToken(client: Salesforce, token: TokenRequest): Pro
       "Accept": "application/json",
     },
     body: new URLSearchParams(token.form).toString(),
+    // A redirect would send the credentials on to wherever it points: not followed.
+    redirect: "manual",
   });
   const login = await sendLoginRequest(client, request, token.secrets);
   const { response } = login;
@@ -90,6 +97,9 @@ export async function requestToken(client: Salesforce, token: TokenRequest): Pro
   if (accessToken === undefined) {
     throw await noToken(login, token.action, "access_token");
   }
+  const tokens = tokenSetOf(body!, accessToken);
+  // Before the ResponseEvent, whose callbacks may throw: what was issued is kept either way.
+  onIssued?.(tokens);
   await finishLogin(client, response);
-  return tokenSetOf(body!, accessToken);
+  return tokens;
 }

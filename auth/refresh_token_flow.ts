@@ -186,16 +186,20 @@ export class RefreshTokenFlow extends Auth {
     };
     if (this.#clientSecret !== "") form.client_secret = this.#clientSecret;
     const startedAt = this.#lifetime.start();
-    const tokens = await requestToken(client, {
+    await requestToken(client, {
       action: ACTION,
       form,
       secrets: [this.#refreshToken, this.#clientSecret],
       hints: HINTS,
+    }, (tokens) => {
+      // Rotation: the token just sent is dead once a new one is issued. Kept at once, and
+      // the tokens held for delivery, before an event callback can fail the grant: the next
+      // call then delivers them with no round trip, instead of replaying a dead token.
+      if (tokens.refreshToken !== undefined) this.#refreshToken = tokens.refreshToken;
+      this.#lifetime.issued(startedAt);
+      this.#undelivered = { ...tokens, refreshToken: this.#refreshToken };
     });
-    // Rotation: the token just sent is dead once a new one is issued.
-    if (tokens.refreshToken !== undefined) this.#refreshToken = tokens.refreshToken;
-    this.#lifetime.issued(startedAt);
-    return await this.#deliver({ ...tokens, refreshToken: this.#refreshToken });
+    return await this.#deliver(this.#undelivered!);
   }
 
   /** Calls onTokens with `tokens`; on failure keeps them to deliver again, and rejects. */

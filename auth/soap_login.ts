@@ -152,6 +152,8 @@ export class SoapLogin extends Auth {
           "Accept": "text/xml",
         },
         body: this.#envelope(),
+        // A redirect would send the password on to wherever it points: not followed.
+        redirect: "manual",
       },
     );
     const startedAt = this.#lifetime.start();

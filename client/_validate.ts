@@ -37,7 +37,11 @@ export function checkBaseUrl(context: string, value: unknown): string {
     if (typeof value !== "string" && !(value instanceof URL)) throw new TypeError();
     url = new URL(value);
   } catch {
-    throw new TypeError(`${context}: "baseUrl" must be ${accepted}: received ${received(value)}`);
+    // Not echoed when it may hold a user name and password (`https://user:pass@…`).
+    const shown = typeof value === "string" && value.includes("@")
+      ? "a URL that does not parse (not shown: it may hold a password)"
+      : received(value);
+    throw new TypeError(`${context}: "baseUrl" must be ${accepted}: received ${shown}`);
   }
   if (url.username !== "" || url.password !== "") {
     // Never echo the URL: its userinfo may hold a password.

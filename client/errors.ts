@@ -305,15 +305,38 @@ function plainMessage(json: unknown): string | undefined {
   return undefined;
 }
 
-/** Turns an HTML page or long text into one short readable line. */
+/** Characters named by the entities an HTML or XML page may use for what it echoes. */
+const ENTITIES: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+};
+
+/** `text` with its character references decoded (named ones above, `&#39;`, `&#x27;`). */
+function decodeEntities(text: string): string {
+  return text.replace(/&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]+));/gi, (whole, dec, hex, name) => {
+    if (name !== undefined) return ENTITIES[name.toLowerCase()] ?? whole;
+    const code = dec !== undefined ? Number(dec) : parseInt(hex, 16);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+}
+
+/**
+ * Turns an HTML page or long text into one short readable line. Secrets are hidden at each
+ * step, before the cut at 300 characters (which could leave part of one): as the text came
+ * (in the forms given), once its tags are gone and its entities decoded, and once its
+ * whitespace is collapsed.
+ */
 function readableText(text: string, secrets: readonly string[]): string {
-  let plain = text;
+  let plain = redactAll(text, secrets);
   if (/^\s*</.test(text)) {
     // An HTML page from the edge (maintenance, CDN): keep its visible words.
-    plain = text.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ")
-      .replace(/&nbsp;/g, " ").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+    plain = plain.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ");
+    plain = redactAll(decodeEntities(plain), secrets);
   }
-  // Hidden before the cut at 300 characters, which could leave part of a secret.
   plain = redactAll(plain.replace(/\s+/g, " ").trim(), secrets);
   return plain.length > 300 ? `${plain.slice(0, 297)}...` : plain;
 }

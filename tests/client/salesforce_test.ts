@@ -80,6 +80,11 @@ const badOptions: Array<[string, Record<string, unknown>, RegExp]> = [
     /"baseUrl" must not contain a user name or password$/,
   ],
   [
+    "a URL with a password that does not parse",
+    { baseUrl: "https://me:hunter2@acme .my.salesforce.com" },
+    /"baseUrl" must be .*: received a URL that does not parse \(not shown: it may hold a password\)$/,
+  ],
+  [
     "the production login host, which serves no data",
     { baseUrl: "https://login.salesforce.com" },
     /"baseUrl" must be your org's own URL, such as https:\/\/acme\.my\.salesforce\.com .*not a login host: received "https:\/\/login\.salesforce\.com"/,
