@@ -41,6 +41,9 @@ export function parseLimitInfo(header: string | null): [number | null, number | 
   return [null, null];
 }
 
+/** Request headers that carry a session: never in an event. */
+const SECRET_HEADERS = ["Authorization", "Cookie", "X-SFDC-Session"];
+
 /** Builds, on first use only, a copy of a request that holds no secret. */
 class RedactedRequest {
   #source: Request | undefined;
@@ -54,7 +57,8 @@ class RedactedRequest {
     if (this.#value === undefined) {
       const source = this.#source!;
       const headers = new Headers(source.headers);
-      headers.delete("Authorization");
+      // The bearer token, and a session sent any other way a caller may have added.
+      for (const name of SECRET_HEADERS) headers.delete(name);
       this.#value = new Request(source.url, { method: source.method, headers });
       this.#source = undefined;
     }
@@ -160,7 +164,8 @@ export class RequestEvent extends SalesforceEvent {
 
   /**
    * A copy of the request about to be sent: method, URL and headers, without
-   * the `Authorization` header and without the body (login bodies hold secrets).
+   * the `Authorization`, `Cookie` and `X-SFDC-Session` headers and without the body
+   * (login bodies hold secrets).
    */
   get request(): Request {
     return this.#request.value;
@@ -227,7 +232,7 @@ export class RetryEvent extends SalesforceEvent {
     if ("error" in init) this.error = init.error;
   }
 
-  /** A copy of the request that will be sent again, without `Authorization` and body. */
+  /** A copy of the request that will be sent again, without its session headers and body. */
   get request(): Request {
     return this.#request.value;
   }

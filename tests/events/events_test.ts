@@ -52,10 +52,15 @@ Deno.test("Events carry their type", () => {
   );
 });
 
-Deno.test("Request events hide the Authorization header and the body", async () => {
+Deno.test("Request events hide the Authorization, Cookie and X-SFDC-Session headers and the body", async () => {
   const request = new Request("https://acme.my.salesforce.com/services/Soap/u/64.0", {
     method: "POST",
-    headers: { Authorization: "Bearer 00Dxx!secret-token", "X-Other": "kept" },
+    headers: {
+      Authorization: "Bearer 00Dxx!secret-token",
+      Cookie: "sid=00Dxx!secret-token",
+      "X-SFDC-Session": "00Dxx!secret-token",
+      "X-Other": "kept",
+    },
     body: "<password>hunter2</password>",
   });
   for (
@@ -64,7 +69,9 @@ Deno.test("Request events hide the Authorization header and the body", async () 
       new RetryEvent({ attempt: 1, request, response: new Response(null, { status: 503 }) }),
     ]
   ) {
-    assert.equal(event.request.headers.get("Authorization"), null);
+    for (const name of ["Authorization", "Cookie", "X-SFDC-Session"]) {
+      assert.equal(event.request.headers.get(name), null, name);
+    }
     assert.equal(event.request.headers.get("X-Other"), "kept");
     assert.equal(event.request.method, "POST");
     assert.equal(event.request.url, request.url);
