@@ -35,8 +35,14 @@ export async function* streamChunks(
       yield result.value;
     }
   } finally {
-    // The caller stopped early (break, or an error while parsing): release the body.
-    if (!done) await reader.cancel().catch(() => {});
+    // The caller stopped early (break, an error while parsing, a timeout): release the body.
+    // Not awaited: cancelling one branch of a tee (a callback kept `response.clone()`) waits
+    // for the other, which may never be read.
+    if (!done) {
+      void reader.cancel().catch(() => {
+        // Errored already: nothing left to release.
+      });
+    }
     reader.releaseLock();
   }
 }

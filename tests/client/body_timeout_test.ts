@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { AccessTokenAuth } from "../../auth/access_token_auth.ts";
 import { ClientCredentialsFlow } from "../../auth/client_credentials_flow.ts";
 import { NotFoundError } from "../../client/errors.ts";
+import { ResponseEvent } from "../../events/events.ts";
 import { Salesforce } from "../../client/salesforce.ts";
 import { FakeSalesforce } from "../../testing/mod.ts";
 
@@ -249,4 +250,51 @@ Deno.test("A stub in place of the global fetch whose body stalls times out too",
   } finally {
     globalThis.fetch = original;
   }
+});
+
+Deno.test("A page that stalls while an event callback holds an unread clone still times out", async () => {
+  const clones: Response[] = [];
+  const sf = new Salesforce({
+    baseUrl: BASE,
+    auth: new AccessTokenAuth({ accessToken: "00Dxx0000000001!AQ4AQtoken" }),
+    fetch: () =>
+      Promise.resolve(
+        new Response(stalled('{"totalSize":2,"done":true,"records":[{"Id":"a"').body, {
+          headers: { "Content-Type": "application/json" },
+        }),
+      ),
+    retryPolicy: null,
+    timeout: T,
+    // The README's way to read a response in a callback: a clone, here never read.
+    eventHooks: [(event) => {
+      if (event instanceof ResponseEvent) clones.push(event.response.clone());
+    }],
+  });
+  try {
+    await assert.rejects(async () => {
+      for await (const _ of sf.query("SELECT Id FROM Account")) {
+        // No record arrives whole.
+      }
+    }, TIMED_OUT);
+    assert.equal(clones.length, 1);
+  } finally {
+    for (const clone of clones) await clone.body?.cancel();
+  }
+});
+
+Deno.test("With a timeout too long for a timer, pages are read with no deadline", async () => {
+  const org = new FakeSalesforce({ pageSize: 200 });
+  org.insert("Account", Array.from({ length: 450 }, (_, i) => ({ Name: `A${i}` })));
+  const sf = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: org.auth(),
+    fetch: org.fetch,
+    timeout: 3_000_000_000,
+  });
+  let count = 0;
+  for await (const _ of sf.query("SELECT Id FROM Account")) count++;
+  assert.equal(count, 450);
+  let rows = 0;
+  for await (const _ of sf.bulkV2.query("SELECT Id FROM Account", { pollingInterval: 1 })) rows++;
+  assert.equal(rows, 450);
 });
