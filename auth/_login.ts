@@ -10,7 +10,7 @@ import { RequestEvent, ResponseEvent } from "../events/events.ts";
 import { clock } from "../retries/_clock.ts";
 import { markSecretBody } from "../retries/_prepared.ts";
 import { escapeXml } from "./_xml.ts";
-import { readBody } from "../retries/_deadlines.ts";
+import { readBody } from "../client/_body_deadline.ts";
 
 /** Describes a rejected credential without showing it. */
 function shapeOf(value: unknown): string {
@@ -130,7 +130,7 @@ export async function sendLoginRequest(
   } catch (error) {
     // Not awaited: after a timeout the copy's read may never end, and cancelling one half of
     // a tee waits for the other.
-    discard(response);
+    void discard(response);
     throw error;
   }
   return { request, response, text, secrets };

@@ -15,7 +15,7 @@ import {
   recordMaker,
 } from "./_csv.ts";
 import { checkDuration, checkFunction, checkRecordId } from "./_validate.ts";
-import { bodyChunks, readBody } from "../retries/_deadlines.ts";
+import { bodyChunks, readBody } from "./_body_deadline.ts";
 
 /** States after which a job never changes. */
 export function isFinalState(state: BulkJobState | string): boolean {

@@ -7,7 +7,7 @@ import type { Salesforce } from "./salesforce.ts";
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
 import { LF, notingLastByte, type RecordMaker, recordMaker, rowBatches } from "./_csv_reader.ts";
 import { checkBoolean, checkInteger, checkSoql, optionsOf, received } from "./_validate.ts";
-import { bodyChunks } from "../retries/_deadlines.ts";
+import { bodyChunks } from "./_body_deadline.ts";
 
 /** The calls behind `sf.bulkV2.queryJobs`, and `sf.bulkV2.query`. */
 export class QueryJobs {

@@ -6,7 +6,7 @@
 import { SalesforceError } from "./errors.ts";
 import type { SaveResult } from "./collections.ts";
 import { checkApiName, checkRecordId, isPlainObject, received } from "./_validate.ts";
-import { readBody } from "../retries/_deadlines.ts";
+import { readBody } from "./_body_deadline.ts";
 
 /** Records per create, update, upsert or delete call (the platform's limit). */
 export const MAX_RECORDS_PER_CALL = 200;

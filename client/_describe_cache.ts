@@ -14,7 +14,7 @@
 import type { Salesforce } from "./salesforce.ts";
 import { SalesforceError } from "./errors.ts";
 import { abortable } from "./_abort.ts";
-import { readBody } from "../retries/_deadlines.ts";
+import { readBody } from "./_body_deadline.ts";
 
 interface Entry {
   /** The frozen body. */

@@ -6,7 +6,7 @@
 
 import type { Salesforce } from "./salesforce.ts";
 import { encodeApexPath, isPlainObject, received } from "./_validate.ts";
-import { readBody } from "../retries/_deadlines.ts";
+import { readBody } from "./_body_deadline.ts";
 
 /** A query parameter value; numbers, bigints and booleans are sent as their text. */
 export type ApexParamValue = string | number | bigint | boolean;

@@ -7,7 +7,7 @@
 
 import type { Salesforce } from "./salesforce.ts";
 import { concatBytes } from "./_bytes.ts";
-import { bodyChunks } from "../retries/_deadlines.ts";
+import { bodyChunks } from "./_body_deadline.ts";
 import { SalesforceError } from "./errors.ts";
 import { checkBoolean, checkInteger, checkSignal, checkSoql, optionsOf } from "./_validate.ts";
 

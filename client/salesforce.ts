@@ -37,7 +37,7 @@ import {
   optionsOf,
   received,
 } from "./_validate.ts";
-import { readBody } from "../retries/_deadlines.ts";
+import { readBody } from "./_body_deadline.ts";
 
 /** The `fetch` signature the client calls. */
 export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;

@@ -18,7 +18,7 @@ import {
   upsertSpec,
 } from "./_sobject_spec.ts";
 import { optionsOf } from "./_validate.ts";
-import { readBody } from "../retries/_deadlines.ts";
+import { readBody } from "./_body_deadline.ts";
 
 /** A record body: an object to serialise, or JSON text / bytes sent as they are. */
 export type RecordData = Record<string, unknown> | string | Uint8Array;

@@ -7,7 +7,7 @@
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { checkApiName, isPlainObject, optionsOf, received, toArray } from "./_validate.ts";
-import { readBody } from "../retries/_deadlines.ts";
+import { readBody } from "./_body_deadline.ts";
 
 /** Records across all trees of one call (the platform's limit). */
 const MAX_TREE_RECORDS = 200;

@@ -12,7 +12,8 @@ import { backoff, retryAfter } from "./_backoff.ts";
 import { shownResponse } from "./_prepared.ts";
 import { type Attempts, RequestAttempts, setSendAttempts } from "./_attempts.ts";
 import { clock } from "./_clock.ts";
-import { clearDeadline, readBody, setDeadline, watchBody } from "./_deadlines.ts";
+import { readBody, watchBody } from "../client/_body_deadline.ts";
+import { clearDeadline, setDeadline } from "./_deadlines.ts";
 import { ExceptionRule, ResponseRule } from "./rules.ts";
 
 /**
