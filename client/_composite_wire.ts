@@ -9,7 +9,8 @@ import type { Salesforce } from "./salesforce.ts";
 import type { Subrequest } from "./subrequest.ts";
 import { objectJson, type SObjectSpec, type SpecRules } from "./_sobject_spec.ts";
 import { checkBoolean, checkSoql, isPlainObject, received } from "./_validate.ts";
-import { readBody } from "../retries/_deadlines.ts";
+import { readBody } from "./_body_deadline.ts";
+import { decodeReferences } from "./_entities.ts";
 
 /** One subrequest before it has a reference id; `path` is below the versioned data API. */
 export type SubrequestSpec = SObjectSpec<string>;
@@ -124,19 +125,6 @@ export function compositeEntry(subrequest: Subrequest): string {
   }}`;
 }
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-const ENTITY = /&(?:(amp|lt|gt|quot|apos)|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));/g;
-
-function unescapeText(text: string): string {
-  if (!text.includes("&")) return text;
-  // One pass, so "&amp;lt;" becomes "&lt;" and not "<".
-  return text.replace(ENTITY, (entity, name?: string, decimal?: string, hex?: string) => {
-    if (name !== undefined) return ENTITIES[name];
-    const code = decimal !== undefined ? Number(decimal) : Number.parseInt(hex!, 16);
-    return code <= 0x10ffff ? String.fromCodePoint(code) : entity;
-  });
-}
-
 /** A copy of a JSON value with `map` applied to every string value (not to keys). */
 export function mapStrings(value: unknown, map: (text: string) => unknown): unknown {
   if (typeof value === "string") return map(value);
@@ -156,7 +144,7 @@ export function mapStrings(value: unknown, map: (text: string) => unknown): unkn
  * inside JSON text would break it.
  */
 function unescapeHtml(value: unknown): unknown {
-  return mapStrings(value, unescapeText);
+  return mapStrings(value, decodeReferences);
 }
 
 /** A subrequest's result as an envelope reported it. */

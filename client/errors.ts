@@ -4,8 +4,9 @@
  * @module
  */
 
+import { decodeReferences } from "./_entities.ts";
 import { redactAll, redactJson } from "./_redact.ts";
-import { isCallerAbort, readBody } from "../retries/_deadlines.ts";
+import { isCallerAbort, readBody } from "./_body_deadline.ts";
 
 /** One entry of a Salesforce error list. */
 export interface SalesforceErrorDetail {
@@ -305,25 +306,6 @@ function plainMessage(json: unknown): string | undefined {
   return undefined;
 }
 
-/** Characters named by the entities an HTML or XML page may use for what it echoes. */
-const ENTITIES: Record<string, string> = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: '"',
-  apos: "'",
-  nbsp: " ",
-};
-
-/** `text` with its character references decoded (named ones above, `&#39;`, `&#x27;`). */
-function decodeEntities(text: string): string {
-  return text.replace(/&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]+));/gi, (whole, dec, hex, name) => {
-    if (name !== undefined) return ENTITIES[name.toLowerCase()] ?? whole;
-    const code = dec !== undefined ? Number(dec) : parseInt(hex, 16);
-    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  });
-}
-
 /**
  * Turns an HTML page or long text into one short readable line. Secrets are hidden at each
  * step, before the cut at 300 characters (which could leave part of one): as the text came
@@ -335,7 +317,7 @@ function readableText(text: string, secrets: readonly string[]): string {
   if (/^\s*</.test(text)) {
     // An HTML page from the edge (maintenance, CDN): keep its visible words.
     plain = plain.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ");
-    plain = redactAll(decodeEntities(plain), secrets);
+    plain = redactAll(decodeReferences(plain), secrets);
   }
   plain = redactAll(plain.replace(/\s+/g, " ").trim(), secrets);
   return plain.length > 300 ? `${plain.slice(0, 297)}...` : plain;

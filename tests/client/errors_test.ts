@@ -139,6 +139,19 @@ Deno.test("createSalesforceError turns an HTML page into its visible words", asy
   assert.equal(error.errorCode, undefined);
 });
 
+Deno.test("createSalesforceError decodes numeric and known named references, and leaves others be", async () => {
+  const error = await createSalesforceError(
+    new Response(
+      "<html><body>O&#39;Brien&#x27;s &quot;shop&quot; &lt;down&gt; &constructor; &toString; &bogus;</body></html>",
+      { status: 503 },
+    ),
+  );
+  assert.equal(
+    error.message,
+    `O'Brien's "shop" <down> &constructor; &toString; &bogus; (503)`,
+  );
+});
+
 Deno.test("createSalesforceError says when the body is empty", async () => {
   const error = await createSalesforceError(
     new Response(null, { status: 502, statusText: "Bad Gateway" }),
