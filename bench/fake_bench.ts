@@ -14,7 +14,7 @@
 // Medians and minimums over many pages; the box is shared, so compare repeated runs.
 // Run: deno run -A bench/fake_bench.ts [--quick]
 import { AccessTokenAuth } from "../auth/access_token_auth.ts";
-import { Salesforce } from "../client/salesforce.ts";
+import { type FetchFunction, Salesforce } from "../client/salesforce.ts";
 import type { FakeSalesforce } from "../testing/mod.ts";
 import { servedFetch } from "../testing/_served.ts";
 import { seedOrg } from "./bulk_bench.ts";
@@ -105,8 +105,6 @@ function replayResponse(recorded: Recorded): Response {
   });
 }
 
-type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
-
 /** A fetch in front of the org (answering as its server does) that keeps every exchange. */
 function recorder(org: FakeSalesforce): {
   fetch: typeof globalThis.fetch;
@@ -176,7 +174,7 @@ function timing(values: number[]): FakeBenchTiming {
  * Reads a body to its end the way a server writing it to a socket (or the client) does: chunk
  * by chunk from its stream. (`arrayBuffer()` would add a copy of its own to the fake's time.)
  */
-async function readBody(response: Response): Promise<number> {
+async function drainedLength(response: Response): Promise<number> {
   let byteLength = 0;
   if (response.body === null) return byteLength;
   const reader = response.body.getReader();
@@ -188,7 +186,7 @@ async function readBody(response: Response): Promise<number> {
 
 /** Times `fetch` of each URL until its body has been read; checks the sizes. */
 async function timeFake(
-  fetch: Fetch,
+  fetch: FetchFunction,
   urls: string[],
   headers: Headers,
   sizes: number[],
@@ -198,7 +196,7 @@ async function timeFake(
     const bytes = sizes[i];
     const started = performance.now();
     const response = await fetch(url, { headers });
-    const byteLength = await readBody(response);
+    const byteLength = await drainedLength(response);
     samples.push(performance.now() - started);
     // The last page of a query may be shorter; every other one has the recorded size.
     if (
@@ -333,7 +331,7 @@ async function restCase(quick: boolean): Promise<FakeBenchCase> {
   const client: number[] = [];
   const rounds = quick ? 6 : 30;
   const sizes = recorded.map((r) => r.bytes.byteLength);
-  const timePages = async (fetch: Fetch) => {
+  const timePages = async (fetch: FetchFunction) => {
     const response = await fetch(first.url, { headers: first.requestHeaders });
     const { nextRecordsUrl } = await response.json() as { nextRecordsUrl: string };
     const base = nextRecordsUrl.slice(0, nextRecordsUrl.lastIndexOf("-") + 1);
@@ -396,7 +394,7 @@ async function bulkCase(quick: boolean): Promise<FakeBenchCase> {
   const fakeFetch: number[] = [];
   const client: number[] = [];
   const rounds = quick ? 4 : 15;
-  const timePages = async (fetch: Fetch) => {
+  const timePages = async (fetch: FetchFunction) => {
     const times: number[] = [];
     for (const page of recorded) {
       times.push(

@@ -158,16 +158,24 @@ async function respond(
   return data ? limited(org, response) : response;
 }
 
+/** How a request reaches the org. */
+export interface DispatchOptions {
+  /** The answer goes out over HTTP (see RouteContext.served). */
+  served?: boolean;
+}
+
+/** The options of a request an org's server passes on. */
+export const SERVED: DispatchOptions = { served: true };
+
 /**
  * Answers one request against `org`. Rejects only as fetch would: a dropped-connection
- * fault (TypeError), an abort (the signal's reason), or input `new Request` refuses. `served`:
- * the answer goes out over HTTP (see RouteContext.served).
+ * fault (TypeError), an abort (the signal's reason), or input `new Request` refuses.
  */
 export async function dispatch(
   org: OrgState,
   input: RequestInfo | URL,
   init?: RequestInit,
-  served = false,
+  { served }: DispatchOptions = {},
 ): Promise<Response> {
   const relative = typeof input === "string" && input.startsWith("/");
   const request = new Request(relative ? org.baseUrl + input : input, init);
@@ -190,7 +198,7 @@ export async function dispatch(
   }
   let response: Response;
   try {
-    response = await respond(org, request, url, path, match, served);
+    response = await respond(org, request, url, path, match, served === true);
   } catch {
     if (request.signal.aborted) throw request.signal.reason;
     response = unknownException(++org.exceptions);

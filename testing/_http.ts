@@ -128,6 +128,12 @@ function isJsonType(contentType: string): boolean {
   return type === "application/json" || type.endsWith("+json");
 }
 
+/** Decodes a JSON body, refusing bytes that are not UTF-8 instead of replacing them. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Levels of arrays and objects a JSON body may nest. */
+const MAX_JSON_DEPTH = 1000;
+
 /**
  * Reads a JSON request body. Answers 415 for a non-JSON content type, 400
  * JSON_PARSER_ERROR for an empty or malformed body. A missing content type is read as JSON.
@@ -183,12 +189,6 @@ export async function readJson(
   }
   return { value };
 }
-
-/** Decodes a JSON body, refusing bytes that are not UTF-8 instead of replacing them. */
-const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
-
-/** Levels of arrays and objects a JSON body may nest. */
-const MAX_JSON_DEPTH = 1000;
 
 /** How deep arrays and objects nest in `value`, counted without recursion. */
 function nestingDepth(value: unknown): number {

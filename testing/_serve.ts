@@ -94,20 +94,30 @@ export function serve(
   // First, so that a port in use fails before anything else is open.
   const listener = Deno.listen({ port: options.port, hostname: options.hostname });
   const closing = new AbortController();
-  // The client's socket behind each of the relay's connections to Deno.serve, by that
-  // connection's local port: what Deno.serve sees as the request's remote port.
-  const clients = new Map<number, Deno.Conn>();
+  // Each of the relay's connections to Deno.serve, by its local port: what Deno.serve sees
+  // as the request's remote port.
+  const links = new Map<number, Link>();
   let inner: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
     inner = Deno.serve(
       { port: 0, hostname: options.hostname, onListen() {} },
       async (request, info) => {
         // Taken now: once this client has gone, another may come to sit behind the same port.
-        const client = clients.get(info.remoteAddr.port);
+        const link = links.get(info.remoteAddr.port);
+        if (link !== undefined) {
+          link.sending = false;
+          link.answering++;
+          // Settled however the answer ended (sent, or its connection gone).
+          const done = () => {
+            link.answering--;
+            settle(link);
+          };
+          info.completed.then(done, done);
+        }
         try {
           return await handler(copied(request, closing.signal));
         } catch {
-          closeQuietly(client);
+          closeQuietly(link?.client);
           // Nobody reads it: the connection it would go out on is gone.
           return new Response(null, { status: 500 });
         }
@@ -120,7 +130,8 @@ export function serve(
   if (!anyPort(inner.addr.hostname)) {
     // The relay could not reach it ("localhost" allowed, but not the address it became).
     closeQuietly(listener);
-    inner.shutdown();
+    // Nothing was served yet: its shutdown has nothing to wait for.
+    void inner.shutdown();
     return serveDirect(handler, options);
   }
   const server = inner;
@@ -133,16 +144,19 @@ export function serve(
       upstream = await Deno.connect({ hostname: server.addr.hostname, port: server.addr.port });
       open.add(upstream);
       port = (upstream.localAddr as Deno.NetAddr).port;
-      clients.set(port, client);
-      const toServer = upstream;
+      const link: Link = { client, upstream, sending: false, answering: 0, clientDone: false };
+      links.set(port, link);
       await Promise.allSettled([
-        forward(client, toServer),
+        forward(link).finally(() => {
+          link.clientDone = true;
+          settle(link);
+        }),
         upstream.readable.pipeTo(client.writable),
       ]);
     } catch {
       // The client left before the relay reached Deno.serve, or the server closed.
     } finally {
-      if (port !== -1) clients.delete(port);
+      if (port !== -1) links.delete(port);
       for (const conn of [client, upstream]) {
         if (conn === undefined) continue;
         open.delete(conn);
@@ -152,7 +166,8 @@ export function serve(
   };
   const accepting = (async () => {
     try {
-      for await (const client of listener) relay(client);
+      // Each relay runs on its own and settles itself; close() ends them all.
+      for await (const client of listener) void relay(client);
     } catch {
       // The listener closed.
     }
@@ -169,19 +184,46 @@ export function serve(
   };
 }
 
+/** One client's connection through the relay. */
+interface Link {
+  client: Deno.Conn;
+  /** The relay's connection to Deno.serve for it. */
+  upstream: Deno.Conn;
+  /** Bytes went up that no request has been seen for yet. */
+  sending: boolean;
+  /** Requests Deno.serve has not finished answering. */
+  answering: number;
+  /** The client has sent all it will (it closed, or half-closed). */
+  clientDone: boolean;
+}
+
 /**
- * Copies what the client sends to Deno.serve until the client has sent all it will. A client
- * that half-closes still gets its answer: Deno.serve is not told (it drops an answer not sent
- * yet when its reading side ends), and the client's socket stays open for the answer (a
- * `conn.readable` that ends closes the whole socket, hence reads by hand).
+ * Copies what the client sends to Deno.serve until the client has sent all it will (a
+ * `conn.readable` that ends would close the whole socket, hence reads by hand).
  */
-async function forward(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+async function forward(link: Link): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
-  for (let n = await from.read(buffer); n !== null; n = await from.read(buffer)) {
+  const { client, upstream } = link;
+  for (let n = await client.read(buffer); n !== null; n = await client.read(buffer)) {
+    link.sending = true;
     for (let written = 0; written < n;) {
-      written += await to.write(buffer.subarray(written, n));
+      written += await upstream.write(buffer.subarray(written, n));
     }
   }
+}
+
+/**
+ * Once a client has sent all it will and every request it sent has been answered in full,
+ * tells Deno.serve it is over (a half-close): Deno.serve then ends the connection, and the
+ * relay lets the client go after the last of the answer. Not before: Deno.serve drops an
+ * answer not sent yet when its reading side ends, and a client that half-closes after its
+ * request waits for that answer. (A client gone for good leaves no socket behind either.)
+ */
+function settle(link: Link): void {
+  if (!link.clientDone || link.sending || link.answering > 0) return;
+  link.upstream.closeWrite().catch(() => {
+    // Closed already.
+  });
 }
 
 /** Whether this process may listen and connect on any port of `hostname`. */

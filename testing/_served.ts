@@ -1,7 +1,8 @@
-// For the benches, not exported by mod.ts: `org.fetch` as `org.serve()` and `org.listen()`
-// answer (what serving a page costs the fake), and `org.serve()` without its relay.
+// Not exported by mod.ts. The server `org.serve()` uses (serveOrg), and for the benches:
+// `org.fetch` as the org's servers answer (what serving a page costs the fake), and a
+// process-wide switch to serve without the relay.
 
-import { dispatch } from "./_dispatch.ts";
+import { dispatch, SERVED } from "./_dispatch.ts";
 import { type Running, serve, serveDirect } from "./_serve.ts";
 import type { OrgState } from "./_org.ts";
 import type { FakeSalesforce } from "./fake_salesforce.ts";
@@ -23,7 +24,7 @@ export function servedFetch(
   org: FakeSalesforce,
 ): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
   const state = stateOf!(org);
-  return (input, init) => dispatch(state, input, init, true);
+  return (input, init) => dispatch(state, input, init, SERVED);
 }
 
 let server: typeof serve = serve;

@@ -25,8 +25,8 @@ import type { SoqlDataSource, StoredRecord } from "./_schema.ts";
 
 /**
  * Bytes kept per store at most: record texts, counting a fixed overhead per record, and the
- * objects of the pages kept whole. Past it, pages are still written, from what is kept, but nothing more is
- * kept.
+ * objects of the pages kept whole. Past it, pages are still sent, from what is kept, but
+ * nothing more is kept.
  */
 const BUDGET_BYTES = 256 * 1024 * 1024;
 /** Bookkeeping per cached record (entry object and map slot), roughly. */

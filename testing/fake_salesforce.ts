@@ -8,7 +8,7 @@ import type { Auth } from "../auth/auth.ts";
 import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import { checkInteger, received } from "../client/_validate.ts";
 import { configureBulk } from "./_bulk_jobs.ts";
-import { dispatch } from "./_dispatch.ts";
+import { dispatch, SERVED } from "./_dispatch.ts";
 import { prepareValues } from "./_dml.ts";
 import { DEFAULT_CREDENTIALS, OrgState, resolveOptions } from "./_org.ts";
 import { type ApexHandler, registerApexRoute } from "./_routes/apex.ts";
@@ -166,8 +166,9 @@ export interface FakeFault {
    * Drop the connection. Through {@linkcode FakeSalesforce.fetch}, the promise rejects with a
    * TypeError, as fetch does on a network failure (a client retries it like one). Served
    * ({@linkcode FakeSalesforce.serve}, {@linkcode FakeSalesforce.listen}), the socket closes
-   * with no answer at all, not one byte: on a fresh connection the client's `fetch` rejects
-   * the same way. On a kept-alive connection the runtime's `fetch` may first send the request
+   * with no answer at all, not one byte (given net permission for any port of the host; see
+   * {@linkcode FakeSalesforce.serve}): on a fresh connection the client's `fetch` rejects the
+   * same way. On a kept-alive connection the runtime's `fetch` may first send the request
    * again by itself, as after a real dropped connection (Deno's does, once), and that
    * request meets the next matching fault: `times: 2` makes a drop the client sees.
    * @default false
@@ -920,7 +921,7 @@ export class FakeSalesforce {
   serve(options: ServeOptions = {}): FakeServer {
     checkServe();
     const { port, hostname } = this.#serveOptions(options);
-    const running = serveOrg((request) => dispatch(this.#org, request, undefined, true), {
+    const running = serveOrg((request) => dispatch(this.#org, request, undefined, SERVED), {
       port,
       hostname,
     });
@@ -932,7 +933,8 @@ export class FakeSalesforce {
    * one (as {@linkcode serve} does), else with `node:http` (Node, Bun). Resolves once the
    * server listens; meanwhile {@linkcode baseUrl} is its URL. One server at a time.
    *
-   * Either way, a `drop` fault closes the socket without an answer (see the `drop` option).
+   * Either way, a `drop` fault closes the socket without an answer (see the `drop` option and
+   * {@linkcode serve}).
    *
    * @param options Port (0 = any free port), hostname, and `useNodeHttp`.
    * @returns The server's URL and `close()`, once listening.
@@ -970,10 +972,13 @@ export class FakeSalesforce {
     const pending: FakeServer = { url: "", close: () => Promise.resolve() };
     this.#server = pending;
     try {
-      const running = await listenNode((request) => dispatch(this.#org, request, undefined, true), {
-        port,
-        hostname,
-      });
+      const running = await listenNode(
+        (request) => dispatch(this.#org, request, undefined, SERVED),
+        {
+          port,
+          hostname,
+        },
+      );
       this.#server = undefined;
       return this.#started(running);
     } catch (error) {

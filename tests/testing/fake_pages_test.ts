@@ -664,7 +664,7 @@ function source(): SoqlDataSource & { mutations: number } {
   };
 }
 
-Deno.test("A page kept whole is written again between any prefix and suffix, long or short", () => {
+Deno.test("A page kept whole is sent again between any prefix and suffix, long or short", () => {
   const store = source();
   const rows: StoredRecord[] = ["a", "bé", "c"].map((Name) => ({ Name }));
   let serialised = 0;
