@@ -202,16 +202,13 @@ export class RefreshTokenFlow extends Auth {
     return await this.#deliver(this.#undelivered!);
   }
 
-  /** Calls onTokens with `tokens`; on failure keeps them to deliver again, and rejects. */
+  /**
+   * Calls onTokens with the tokens held for delivery (`#undelivered`, which every caller sets
+   * first); once it has taken them, lets them go and returns the access token. When it
+   * rejects, they stay held, to be delivered again on the next call.
+   */
   async #deliver(tokens: TokenSet): Promise<string> {
-    if (this.#onTokens !== undefined) {
-      try {
-        await this.#onTokens(tokens);
-      } catch (error) {
-        this.#undelivered = tokens;
-        throw error;
-      }
-    }
+    if (this.#onTokens !== undefined) await this.#onTokens(tokens);
     this.#undelivered = undefined;
     return tokens.accessToken;
   }
