@@ -107,9 +107,12 @@ export function serve(
         if (link !== undefined) {
           link.sending = false;
           link.answering++;
-          // Settled however the answer ended (sent, or its connection gone).
+          // Settled however the answer ended (sent, or its connection gone). By then the
+          // request's body is in too (the org reads a body before it answers), so bytes that
+          // went up while it was answered were that body's.
           const done = () => {
             link.answering--;
+            if (link.answering === 0) link.sending = false;
             settle(link);
           };
           info.completed.then(done, done);
