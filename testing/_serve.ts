@@ -79,6 +79,11 @@ export function serveDirect(
  * all, as a network failure would; Deno.serve alone can only break a body off after the
  * headers (tried: a throwing handler answers 500, and so does `Response.error()`).
  *
+ * A connection ends when either side ends it: Deno.serve (after its answer, or on
+ * shutdown), or the client, by closing or half-closing its socket. An answer not sent by
+ * then is not sent, as with Deno.serve alone (it drops an answer not sent yet when its
+ * reading side ends), and nothing is left open for a client that has gone.
+ *
  * The relay needs to listen and connect on any port of the host: with a narrower permission
  * (`--allow-net=127.0.0.1:8080`), Deno.serve answers alone, as {@linkcode serveDirect}.
  *
@@ -94,35 +99,32 @@ export function serve(
   // First, so that a port in use fails before anything else is open.
   const listener = Deno.listen({ port: options.port, hostname: options.hostname });
   const closing = new AbortController();
-  // Each of the relay's connections to Deno.serve, by its local port: what Deno.serve sees
-  // as the request's remote port.
-  const links = new Map<number, Link>();
+  // The client's socket behind each of the relay's connections to Deno.serve, by that
+  // connection's local port: what Deno.serve sees as the request's remote port.
+  const clients = new Map<number, Deno.Conn>();
   let inner: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
     inner = Deno.serve(
       { port: 0, hostname: options.hostname, onListen() {} },
       async (request, info) => {
         // Taken now: once this client has gone, another may come to sit behind the same port.
-        const link = links.get(info.remoteAddr.port);
-        if (link !== undefined) {
-          link.sending = false;
-          link.answering++;
-          // Settled however the answer ended (sent, or its connection gone). By then the
-          // request's body is in too (the org reads a body before it answers), so bytes that
-          // went up while it was answered were that body's.
-          const done = () => {
-            link.answering--;
-            if (link.answering === 0) link.sending = false;
-            settle(link);
-          };
-          info.completed.then(done, done);
-        }
+        const client = clients.get(info.remoteAddr.port);
+        const copy = copied(request, closing.signal);
         try {
-          return await handler(copied(request, closing.signal));
+          return await handler(copy);
         } catch {
-          closeQuietly(link?.client);
+          closeQuietly(client);
           // Nobody reads it: the connection it would go out on is gone.
           return new Response(null, { status: 500 });
+        } finally {
+          // Answered before its body was read (a fault, a 401): the rest of the body is
+          // dropped as it comes, so that the relay's copy of it never waits on a reader that
+          // will not come.
+          if (copy.body !== null && !copy.bodyUsed) {
+            copy.body.cancel().catch(() => {
+              // Gone with its connection.
+            });
+          }
         }
       },
     );
@@ -147,19 +149,13 @@ export function serve(
       upstream = await Deno.connect({ hostname: server.addr.hostname, port: server.addr.port });
       open.add(upstream);
       port = (upstream.localAddr as Deno.NetAddr).port;
-      const link: Link = { client, upstream, sending: false, answering: 0, clientDone: false };
-      links.set(port, link);
-      await Promise.allSettled([
-        forward(link).finally(() => {
-          link.clientDone = true;
-          settle(link);
-        }),
-        upstream.readable.pipeTo(client.writable),
-      ]);
+      clients.set(port, client);
+      // Whichever side ends first ends the connection (see above).
+      await Promise.race([forward(client, upstream), upstream.readable.pipeTo(client.writable)]);
     } catch {
-      // The client left before the relay reached Deno.serve, or the server closed.
+      // A side failed: the client left (or was dropped), or the server closed.
     } finally {
-      if (port !== -1) links.delete(port);
+      if (port !== -1) clients.delete(port);
       for (const conn of [client, upstream]) {
         if (conn === undefined) continue;
         open.delete(conn);
@@ -187,46 +183,14 @@ export function serve(
   };
 }
 
-/** One client's connection through the relay. */
-interface Link {
-  client: Deno.Conn;
-  /** The relay's connection to Deno.serve for it. */
-  upstream: Deno.Conn;
-  /** Bytes went up that no request has been seen for yet. */
-  sending: boolean;
-  /** Requests Deno.serve has not finished answering. */
-  answering: number;
-  /** The client has sent all it will (it closed, or half-closed). */
-  clientDone: boolean;
-}
-
-/**
- * Copies what the client sends to Deno.serve until the client has sent all it will (a
- * `conn.readable` that ends would close the whole socket, hence reads by hand).
- */
-async function forward(link: Link): Promise<void> {
+/** Copies what the client sends to Deno.serve until the client has sent all it will. */
+async function forward(client: Deno.Conn, upstream: Deno.Conn): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
-  const { client, upstream } = link;
   for (let n = await client.read(buffer); n !== null; n = await client.read(buffer)) {
-    link.sending = true;
     for (let written = 0; written < n;) {
       written += await upstream.write(buffer.subarray(written, n));
     }
   }
-}
-
-/**
- * Once a client has sent all it will and every request it sent has been answered in full,
- * tells Deno.serve it is over (a half-close): Deno.serve then ends the connection, and the
- * relay lets the client go after the last of the answer. Not before: Deno.serve drops an
- * answer not sent yet when its reading side ends, and a client that half-closes after its
- * request waits for that answer. (A client gone for good leaves no socket behind either.)
- */
-function settle(link: Link): void {
-  if (!link.clientDone || link.sending || link.answering > 0) return;
-  link.upstream.closeWrite().catch(() => {
-    // Closed already.
-  });
 }
 
 /** Whether this process may listen and connect on any port of `hostname`. */
