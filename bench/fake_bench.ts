@@ -301,6 +301,34 @@ function clientFor(org: FakeSalesforce, log: Recorded[]): Salesforce {
   });
 }
 
+/**
+ * Rounds of: the fake serving the pages as its servers answer, then through `org.fetch`, then
+ * the client consuming the same pages. Alternating keeps all three under the same machine
+ * state; the first `warmup` rounds are not kept.
+ */
+async function alternate(
+  org: FakeSalesforce,
+  { rounds, warmup }: { rounds: number; warmup: number },
+  timePages: (fetch: FetchFunction) => Promise<number[]>,
+  timeClientPage: () => Promise<number>,
+): Promise<{ fake: number[]; fakeFetch: number[]; client: number[] }> {
+  const served = servedFetch(org);
+  const fake: number[] = [];
+  const fakeFetch: number[] = [];
+  const client: number[] = [];
+  for (let round = 0; round < rounds + warmup; round++) {
+    const times = await timePages(served);
+    const fetchTimes = await timePages(org.fetch);
+    const perPage = await timeClientPage();
+    if (round >= warmup) {
+      fake.push(...times);
+      fakeFetch.push(...fetchTimes);
+      client.push(perPage);
+    }
+  }
+  return { fake, fakeFetch, client };
+}
+
 async function restCase(quick: boolean): Promise<FakeBenchCase> {
   const pages = 10;
   const total = REST_PAGE * pages;
@@ -325,11 +353,6 @@ async function restCase(quick: boolean): Promise<FakeBenchCase> {
   // the same conditions (the cost of copying a large body swings with the machine's state).
   const first = log.find((r) => new URL(r.url).searchParams.has("q"))!;
   const sf = clientFor(org, log);
-  const served = servedFetch(org);
-  const fake: number[] = [];
-  const fakeFetch: number[] = [];
-  const client: number[] = [];
-  const rounds = quick ? 6 : 30;
   const sizes = recorded.map((r) => r.bytes.byteLength);
   const timePages = async (fetch: FetchFunction) => {
     const response = await fetch(first.url, { headers: first.requestHeaders });
@@ -338,16 +361,12 @@ async function restCase(quick: boolean): Promise<FakeBenchCase> {
     const urls = recorded.map((_, i) => `${org.baseUrl}${base}${REST_PAGE * (i + 1)}`);
     return await timeFake(fetch, urls, first.requestHeaders, sizes);
   };
-  for (let round = 0; round < rounds + 2; round++) {
-    const times = await timePages(served);
-    const fetchTimes = await timePages(org.fetch);
-    const perPage = await timeClient(() => consume(sf), total, pages);
-    if (round >= 2) {
-      fake.push(...times);
-      fakeFetch.push(...fetchTimes);
-      client.push(perPage);
-    }
-  }
+  const { fake, fakeFetch, client } = await alternate(
+    org,
+    { rounds: quick ? 6 : 30, warmup: 2 },
+    timePages,
+    () => timeClient(() => consume(sf), total, pages),
+  );
   const cold = await firstServes(
     quick ? 1 : 3,
     () => seededOrg(total),
@@ -389,11 +408,6 @@ async function bulkCase(quick: boolean): Promise<FakeBenchCase> {
   // Each round serves the job's pages again, then the client replays them (alternating, as
   // in restCase).
   const sf = clientFor(org, log);
-  const served = servedFetch(org);
-  const fake: number[] = [];
-  const fakeFetch: number[] = [];
-  const client: number[] = [];
-  const rounds = quick ? 4 : 15;
   const timePages = async (fetch: FetchFunction) => {
     const times: number[] = [];
     for (const page of recorded) {
@@ -403,16 +417,12 @@ async function bulkCase(quick: boolean): Promise<FakeBenchCase> {
     }
     return times;
   };
-  for (let round = 0; round < rounds + 1; round++) {
-    const times = await timePages(served);
-    const fetchTimes = await timePages(org.fetch);
-    const perPage = await timeClient(() => consume(sf), total, pages);
-    if (round >= 1) {
-      fake.push(...times);
-      fakeFetch.push(...fetchTimes);
-      client.push(perPage);
-    }
-  }
+  const { fake, fakeFetch, client } = await alternate(
+    org,
+    { rounds: quick ? 4 : 15, warmup: 1 },
+    timePages,
+    () => timeClient(() => consume(sf), total, pages),
+  );
   const cold = await firstServes(
     quick ? 1 : 2,
     () => seededOrg(total),
