@@ -116,15 +116,6 @@ export function serve(
           closeQuietly(client);
           // Nobody reads it: the connection it would go out on is gone.
           return new Response(null, { status: 500 });
-        } finally {
-          // Answered before its body was read (a fault, a 401): the rest of the body is
-          // dropped as it comes, so that the relay's copy of it never waits on a reader that
-          // will not come.
-          if (copy.body !== null && !copy.bodyUsed) {
-            copy.body.cancel().catch(() => {
-              // Gone with its connection.
-            });
-          }
         }
       },
     );
@@ -183,7 +174,10 @@ export function serve(
   };
 }
 
-/** Copies what the client sends to Deno.serve until the client has sent all it will. */
+/**
+ * Copies what the client sends to Deno.serve until the client has sent all it will (by hand:
+ * a `conn.readable` that ends closes the socket at once, under an answer still on its way).
+ */
 async function forward(client: Deno.Conn, upstream: Deno.Conn): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
   for (let n = await client.read(buffer); n !== null; n = await client.read(buffer)) {
