@@ -11,6 +11,8 @@ import { measureExternal } from "./_sections.ts";
 export interface BulkParams {
   insertRecords: number;
   queryRows: number[];
+  /** Ours only: a second insert of this many records, to show memory does not follow it. */
+  scaleRecords: number;
   timeCapMs: number;
 }
 
@@ -19,6 +21,7 @@ async function oursOnce(params: BulkParams, timeV: boolean): Promise<BulkRun> {
     params: {
       insertRecords: params.insertRecords,
       queryRows: params.queryRows,
+      scaleRecords: params.scaleRecords,
     },
     allowNet: true,
     allowRun: true,
@@ -126,6 +129,7 @@ export async function measureBulk(options: {
     params: {
       insertRecords: params.insertRecords,
       queryRows: params.queryRows,
+      scaleRecords: params.scaleRecords,
     },
     clients: [ours, jsforce],
   };

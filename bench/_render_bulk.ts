@@ -15,6 +15,7 @@ interface PhaseSummary {
   peakRss?: Spread;
   jobs?: Spread;
   rssBound?: number;
+  maxConcurrentJobs?: number;
   /** Peak of the process that ran just this phase (time -v), when phases ran apart. */
   timeRss?: Spread;
 }
@@ -42,6 +43,8 @@ function summarise(
     jobs: spread(present.map((p) => p.jobs)),
     timeRss: spread(all.map((p) => p.timeRssBytes)),
     rssBound: present.find((p) => p.rssBoundBytes !== undefined)?.rssBoundBytes,
+    maxConcurrentJobs: present.find((p) => p.maxConcurrentJobs !== undefined)
+      ?.maxConcurrentJobs,
   };
 }
 
@@ -59,6 +62,14 @@ function insertPhase(client: BulkClient, records: number): PhaseSummary {
   );
 }
 
+/** Ours' second insert, of `scaleRecords` records, in a process of its own. */
+function scalePhase(client: BulkClient, records: number): PhaseSummary {
+  return summarise(
+    `bulk insert ${count(records)} × 8 fields`,
+    good(client).map((run) => run.insertScale),
+  );
+}
+
 function failureNote(client: BulkClient): string {
   const failed = client.runs.filter((run) => run.error !== undefined);
   return failed.length === 0 ? "" : ` (${failed.length} run(s) failed: ${failed[0].error})`;
@@ -73,12 +84,17 @@ export function bulkTargets(results: BenchResults): TargetLine[] {
   const belowTarget = "Bulk insert: ours' peak RSS below jsforce's";
   const flatTarget =
     `Bulk query: ours' peak RSS flat as rows grow (largest ≤ ${FLAT_FACTOR}× smallest)`;
+  const scaleTarget =
+    `Bulk insert: ours' peak RSS flat as the input grows (larger ≤ ${FLAT_FACTOR}× smaller)`;
+  const scaleRecords = bulk.params?.scaleRecords ?? 0;
   const [ours, jsforce] = bulk.clients ?? [];
   const oursProblem = bulk.notMeasured ?? ours?.notMeasured ??
     (ours && good(ours).length === 0 ? `every run failed${failureNote(ours)}` : undefined);
   if (oursProblem !== undefined || !ours || !bulk.params) {
     const measured = oursProblem ?? "not measured";
-    return [insertTarget, belowTarget, flatTarget].map((target) => ({
+    const targets = [insertTarget, belowTarget, flatTarget];
+    if (scaleRecords > 0) targets.push(scaleTarget);
+    return targets.map((target) => ({
       target,
       measured,
     }));
@@ -107,22 +123,51 @@ export function bulkTargets(results: BenchResults): TargetLine[] {
       : `ours ${showBytes(insert.peakRss)}; jsforce ${showBytes(spread([theirs]))}`,
     ok: peak === undefined || theirs === undefined ? undefined : peak < theirs,
   });
-  const smallest = queryPhase(ours, Math.min(...queryRows)).peakRss?.median;
-  const largest = queryPhase(ours, Math.max(...queryRows)).peakRss?.median;
-  lines.push({
-    target: `${flatTarget}, ${count(Math.min(...queryRows))} → ${
-      count(Math.max(...queryRows))
-    } rows`,
-    measured: smallest === undefined || largest === undefined
-      ? "not measured"
-      : `${showBytes(spread([smallest]))} → ${showBytes(spread([largest]))} (${
-        (largest / smallest).toFixed(2)
-      }×)`,
-    ok: smallest === undefined || largest === undefined
-      ? undefined
-      : largest <= FLAT_FACTOR * smallest,
-  });
+  lines.push(flatLine(
+    `${flatTarget}, ${count(Math.min(...queryRows))} → ${count(Math.max(...queryRows))} rows`,
+    queryPhase(ours, Math.min(...queryRows)).peakRss?.median,
+    queryPhase(ours, Math.max(...queryRows)).peakRss?.median,
+  ));
+  if (scaleRecords > 0) {
+    const [smaller, larger] = insertRecords < scaleRecords
+      ? [insert, scalePhase(ours, scaleRecords)]
+      : [scalePhase(ours, scaleRecords), insert];
+    const line = flatLine(
+      `${scaleTarget}, ${count(Math.min(insertRecords, scaleRecords))} → ${
+        count(Math.max(insertRecords, scaleRecords))
+      } records`,
+      smaller.peakRss?.median,
+      larger.peakRss?.median,
+    );
+    // Memory is bounded by the jobs in flight once there are that many: a smaller insert
+    // with fewer jobs has not reached its plateau, and the comparison would say nothing.
+    const jobs = smaller.jobs?.median;
+    const plateau = (smaller.maxConcurrentJobs ?? 0) + 1;
+    if (jobs !== undefined && jobs < plateau && line.ok !== undefined) {
+      line.measured += ` (not comparable: the smaller insert ran ${jobs} job(s), fewer than ` +
+        `the ${plateau} (maxConcurrentJobs + 1) that memory is bounded by)`;
+      line.ok = undefined;
+    }
+    lines.push(line);
+  }
   return lines;
+}
+
+/** A target that peak RSS stays within FLAT_FACTOR of the smaller workload's as it grows. */
+function flatLine(
+  target: string,
+  smaller: number | undefined,
+  larger: number | undefined,
+): TargetLine {
+  return {
+    target,
+    measured: smaller === undefined || larger === undefined
+      ? "not measured"
+      : `${showBytes(spread([smaller]))} → ${showBytes(spread([larger]))} (${
+        (larger / smaller).toFixed(2)
+      }×)`,
+    ok: smaller === undefined || larger === undefined ? undefined : larger <= FLAT_FACTOR * smaller,
+  };
 }
 
 /** The bulk table: one row per phase and client. */
@@ -134,10 +179,17 @@ export function bulkSection(results: BenchResults): string {
     return lines.join("\n");
   }
   const { insertRecords, queryRows } = bulk.params;
+  const scaleRecords = bulk.params.scaleRecords ?? 0;
   lines.push(
     `Queries of ${queryRows.map(count).join(" and ")} rows (8 fields), then an insert of ${
       count(insertRecords)
-    } × 8 fields; a fresh org per run, in its own process. Ours: bench/bulk_bench.ts \`runBulkBench()\` (\`sf.bulkV2.query\`, then, in a fresh process, \`sf.bulkV2.ingest.performOperation\` from a generator, 10 MB jobs, 4 at once, results read in a \`for await\` loop). jsforce: \`bulk2.query\` record stream, then, in a fresh process, \`bulk2.loadAndWaitForResults\` with a CSV \`Readable\` (one job: jsforce does not split). RSS: the client process, sampled every 50 ms inside; "process peak" is /usr/bin/time -v over the whole run.`,
+    } × 8 fields${
+      scaleRecords > 0
+        ? ` (ours also inserts ${
+          count(scaleRecords)
+        } in a second fresh process, with the same options, to show its memory follows the jobs in flight, not the input)`
+        : ""
+    }; a fresh org per run, in its own process. Ours: bench/bulk_bench.ts \`runBulkBench()\` (\`sf.bulkV2.query\`, then, in a fresh process, \`sf.bulkV2.ingest.performOperation\` from a generator, 10 MB jobs, 4 at once, results read in a \`for await\` loop). jsforce: \`bulk2.query\` record stream, then, in a fresh process, \`bulk2.loadAndWaitForResults\` with a CSV \`Readable\` (one job: jsforce does not split). RSS: the client process, sampled every 50 ms inside; "process peak" is /usr/bin/time -v over the whole run.`,
     "",
   );
   const rows: string[][] = [];
@@ -157,6 +209,9 @@ export function bulkSection(results: BenchResults): string {
     const phases = [
       ...queryRows.map((n) => queryPhase(client, n)),
       insertPhase(client, insertRecords),
+      ...(scaleRecords > 0 && good(client).some((run) => run.insertScale !== undefined)
+        ? [scalePhase(client, scaleRecords)]
+        : []),
     ];
     // bulk_bench.ts serves its org from a child process, and time -v reports the
     // largest process of the tree: that number would be the org's, not the client's.

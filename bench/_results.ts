@@ -77,6 +77,8 @@ export interface BulkRun {
   serverInProcess?: boolean;
   queries?: BulkPhase[];
   insert?: BulkPhase;
+  /** Ours only: a second insert of `scaleRecords`, in a fresh process of its own. */
+  insertScale?: BulkPhase;
   /** Peak RSS of the whole client process from /usr/bin/time -v, bytes. */
   timeRss?: number;
 }
@@ -144,7 +146,7 @@ export interface BenchResults {
   cold?: { params: { total: number }; clients: ClientResult[] };
   bulk?: {
     notMeasured?: string;
-    params?: { insertRecords: number; queryRows: number[] };
+    params?: { insertRecords: number; queryRows: number[]; scaleRecords?: number };
     clients?: BulkClient[];
   };
   collections?: { notMeasured?: string; result?: Record<string, unknown> };

@@ -27,6 +27,7 @@
 // Run: deno run --allow-net=127.0.0.1 --allow-read --allow-run bench/bulk_bench.ts [--quick]
 //        [--insert-only | --no-insert] [--query-rows N,N] [--insert-records N]
 //        [--max-size-bytes N] [--max-concurrent-jobs N] [--consumer for-await|next|none]
+//        [--scale-records N]
 import { getHeapSpaceStatistics } from "node:v8";
 import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import { Salesforce } from "../client/salesforce.ts";
@@ -45,6 +46,12 @@ const BULK_QUERY = "SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees,
 export interface BulkBenchParams {
   /** Records inserted. @default 1_000_000 */
   insertRecords?: number;
+  /**
+   * Records of a second insert, with the same options, in a fresh process of its own: the
+   * peak RSS of both shows whether memory follows the input size or the jobs in flight.
+   * 0 (the default) skips it. Needs --allow-run.
+   */
+  scaleRecords?: number;
   /** Row counts of the bulk queries, run in this order. @default [100_000, 1_000_000] */
   queryRows?: number[];
   /** Largest upload per job. @default 10_000_000 */
@@ -104,16 +111,21 @@ export interface BulkBenchResult {
   insertInFreshProcess: boolean;
   queries: BulkPhase[];
   /** Absent when no records were to be inserted. */
-  insert?: BulkPhase & {
-    jobs: number;
-    failed: number;
-    maxSizeBytes: number;
-    maxConcurrentJobs: number;
-    consumer: Consumer;
-    /** (maxConcurrentJobs + 1) × maxSizeBytes + 150 MB, the issue's bound. */
-    rssBoundBytes: number;
-  };
+  insert?: InsertResult;
+  /** The second insert, of `scaleRecords` records; absent without one. */
+  insertScale?: InsertResult;
 }
+
+/** One insert phase and the options it ran with. */
+export type InsertResult = BulkPhase & {
+  jobs: number;
+  failed: number;
+  maxSizeBytes: number;
+  maxConcurrentJobs: number;
+  consumer: Consumer;
+  /** (maxConcurrentJobs + 1) × maxSizeBytes + 150 MB, the issue's bound. */
+  rssBoundBytes: number;
+};
 
 const FIELDS = [
   "Name",
@@ -444,11 +456,15 @@ export async function runBulkBench(
   params: BulkBenchParams = {},
 ): Promise<BulkBenchResult> {
   const insertRecords = params.insertRecords ?? 1_000_000;
+  const scaleRecords = params.scaleRecords ?? 0;
   const queryRows = params.queryRows ?? [100_000, 1_000_000];
   const maxSizeBytes = params.maxSizeBytes ?? 10_000_000;
   const maxConcurrentJobs = params.maxConcurrentJobs ?? 4;
   const consumer = params.consumer ?? "for-await";
   const canRun = (await Deno.permissions.query({ name: "run" })).state === "granted";
+  if (scaleRecords > 0 && !canRun) {
+    throw new Error("The bench's second insert (scaleRecords) needs --allow-run");
+  }
   const served: Served = params.server
     ? { ...params.server, inProcess: false, close: () => Promise.resolve() }
     : await startOrg(Math.max(0, ...queryRows));
@@ -491,18 +507,25 @@ export async function runBulkBench(
         `bulk insert saved ${insert.rows} of ${insertRecords} records`,
       );
     }
+    const scale = scaleRecords > 0
+      ? await insertInChild({ ...insertParams, insertRecords: scaleRecords })
+      : undefined;
+    if (scale !== undefined && scale.rows !== scaleRecords) {
+      throw new Error(`bulk insert saved ${scale.rows} of ${scaleRecords} records`);
+    }
+    const withOptions = (phase: InsertPhase) => ({
+      ...phase,
+      maxSizeBytes,
+      maxConcurrentJobs,
+      consumer,
+      rssBoundBytes: (maxConcurrentJobs + 1) * maxSizeBytes + 150 * 1024 * 1024,
+    });
     return {
       serverInProcess: served.inProcess,
       insertInFreshProcess: canRun,
       queries,
-      insert: insert === undefined ? undefined : {
-        ...insert,
-        maxSizeBytes,
-        maxConcurrentJobs,
-        consumer,
-        rssBoundBytes: (maxConcurrentJobs + 1) * maxSizeBytes +
-          150 * 1024 * 1024,
-      },
+      insert: insert === undefined ? undefined : withOptions(insert),
+      insertScale: scale === undefined ? undefined : withOptions(scale),
     };
   } finally {
     sampler.stop();
@@ -565,6 +588,7 @@ if (import.meta.main) {
       ...(option("insert-records") === undefined
         ? {}
         : { insertRecords: option("insert-records") }),
+      scaleRecords: option("scale-records"),
       maxSizeBytes: option("max-size-bytes"),
       maxConcurrentJobs: option("max-concurrent-jobs"),
       consumer: consumer as Consumer | undefined,
@@ -580,7 +604,10 @@ if (import.meta.main) {
       "| phase | rows | wall time | rows/s | RSS at start | peak RSS | peak heap used | peak heap size | peak young gen | peak old space | peak external | live (forced GC) |",
     );
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    const phases = result.insert ? [...result.queries, result.insert] : result.queries;
+    const phases = [
+      ...result.queries,
+      ...[result.insert, result.insertScale].filter((p) => p !== undefined),
+    ];
     for (const p of phases) {
       console.log(
         `| ${p.name} | ${p.rows} | ${(p.ms / 1000).toFixed(2)} s | ${
@@ -592,8 +619,8 @@ if (import.meta.main) {
         } |`,
       );
     }
-    const { insert } = result;
-    if (insert) {
+    for (const insert of [result.insert, result.insertScale]) {
+      if (insert === undefined) continue;
       console.log(
         `insert: ${insert.jobs} jobs of ≤ ${
           mb(insert.maxSizeBytes)

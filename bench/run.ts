@@ -43,6 +43,7 @@ const QUERY: QueryParams = {
 const BULK: BulkParams = {
   insertRecords: QUICK ? 100_000 : 1_000_000,
   queryRows: QUICK ? [10_000, 100_000] : [100_000, 1_000_000],
+  scaleRecords: QUICK ? 400_000 : 4_000_000,
   timeCapMs: 900_000,
 };
 const COLD: ColdParams = { total: 1_000, timeCapMs: 60_000 };
