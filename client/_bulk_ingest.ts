@@ -241,7 +241,7 @@ export class IngestJobs {
         150_000_000,
       ),
       maxRecords: checkInteger(context, "maxRecords", options.maxRecords ?? 150_000_000, 1),
-      unread: {} as { payload?: JobPayload },
+      unread: {} as { payload?: JobPayload; blank?: number },
     };
     const maxJobs = checkInteger(context, "maxConcurrentJobs", options.maxConcurrentJobs ?? 4, 1);
     const polling = checkPolling(context, options);
@@ -261,7 +261,7 @@ export class IngestJobs {
     run: JobContext,
     payloads: AsyncGenerator<JobPayload, void, undefined>,
     maxJobs: number,
-    unread: { payload?: JobPayload },
+    unread: { payload?: JobPayload; blank?: number },
   ): AsyncGenerator<JobResult, void, undefined> {
     // `stop` ends the jobs when the caller leaves the loop early; it joins the caller's signal.
     const stop = new AbortController();
@@ -288,6 +288,8 @@ export class IngestJobs {
     let next: FinishedJob | Outcome | undefined;
     let outcome: Outcome | undefined;
     let refused: Offending | undefined;
+    // Records read into no payload that have not one cell to show (SplitError.blank).
+    let blank = 0;
     // True while an error leaves this generator: an input's failing cleanup must not replace it.
     let failing = false;
     // Closes the input. What its cleanup throws is returned, unwrapped (never our SplitError);
@@ -300,6 +302,7 @@ export class IngestJobs {
       } catch (error) {
         if (!(error instanceof SplitError)) return { error };
         unread.payload ??= error.unsent;
+        blank += error.blank;
         return { error: error.error };
       }
     };
@@ -346,6 +349,7 @@ export class IngestJobs {
               if (error instanceof SplitError) {
                 pending = error.unsent;
                 refused = error.offending;
+                blank += error.blank;
               }
             }
             continue;
@@ -393,6 +397,7 @@ export class IngestJobs {
           if (error instanceof SplitError) {
             pending = error.unsent;
             refused ??= error.offending;
+            blank += error.blank;
           }
         }
       }
@@ -401,10 +406,11 @@ export class IngestJobs {
       const leftover = [pending, unread.payload, refused?.payload].flatMap((rest) =>
         rest === undefined ? [] : payloadRows(rest, stopError)
       );
-      // The record that stopped the split is reported too, even with no cell to show.
-      if (refused !== undefined && refused.payload === undefined) {
-        leftover.push({ sf__Error: describeError(stopError) });
-      }
+      // The record that stopped the split is reported too, even with no cell to show, and so
+      // is every record read with no cell to show.
+      if (refused !== undefined && refused.payload === undefined) blank++;
+      blank += unread.blank ?? 0;
+      for (let i = 0; i < blank; i++) leftover.push({ sf__Error: describeError(stopError) });
       // A throwing onProgress is the cause as what it threw.
       const cause = stopError instanceof CallbackError ? stopError.cause : stopError;
       throw this.#stopError(`${run.context}: ${describeError(stopError)}`, cause, {

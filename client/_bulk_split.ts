@@ -6,6 +6,8 @@ import {
   CsvChunker,
   CsvRecordEncoder,
   formatCsvCell,
+  formatCsvRow,
+  hasPlainPrototype,
   inferColumns,
   utf8ByteLength,
 } from "./_csv.ts";
@@ -32,12 +34,20 @@ export class SplitError extends Error {
   readonly unsent: JobPayload | undefined;
   /** The record that stopped the split, when one did (not the input's own error). */
   readonly offending: Offending | undefined;
+  /** Records read before it that are in no payload and have no cell to show either. */
+  readonly blank: number;
 
-  constructor(error: unknown, unsent: JobPayload | undefined, offending?: Offending) {
+  constructor(
+    error: unknown,
+    unsent: JobPayload | undefined,
+    offending?: Offending,
+    blank = 0,
+  ) {
     super("The records could not be split into jobs", { cause: error });
     this.error = error;
     this.unsent = unsent;
     this.offending = offending;
+    this.blank = blank;
   }
 }
 
@@ -77,11 +87,16 @@ export interface SplitOptions {
   maxRecords: number;
   /**
    * Filled when the consumer closes the splitter early (`return()`): the records read for
-   * the next payload, which no payload holds, so that a stopped operation can report them.
+   * the next payload, which no payload holds, so that a stopped operation can report them
+   * (`blank` counts those with no cell to show).
    */
-  unread?: { payload?: JobPayload };
+  unread?: { payload?: JobPayload; blank?: number };
 }
 
+/**
+ * A record is a plain object: its fields are its own properties. A class instance is refused,
+ * since a field its class defines as a getter would be written as an empty cell.
+ */
 function checkRecord(record: unknown, index: number): asserts record is object {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     throw new TypeError(
@@ -90,6 +105,30 @@ function checkRecord(record: unknown, index: number): asserts record is object {
       }`,
     );
   }
+  if (!hasPlainPrototype(record)) {
+    const name = (record as { constructor?: { name?: unknown } }).constructor?.name;
+    throw new TypeError(
+      `Cannot write CSV record at index ${index}: expected a plain object (a literal, or ` +
+        `JSON.parse's): received ${
+          typeof name === "string" && name !== "" ? `an instance of ${name}` : "an object"
+        } (copy its fields into a plain object)`,
+    );
+  }
+}
+
+/**
+ * Drops a column `X` that only null values gave when `X.Field` columns exist: there `X` is a
+ * relationship, and null says "no parent" (the relationship's cells stay empty).
+ */
+function withoutNullRelationships(columns: string[]): string[] {
+  const relationships = new Set<string>();
+  for (const column of columns) {
+    const dot = column.indexOf(".");
+    if (dot > 0) relationships.add(column.slice(0, dot));
+  }
+  return relationships.size === 0
+    ? columns
+    : columns.filter((column) => !relationships.has(column));
 }
 
 function tooLarge(index: number, bytes: number, max: number): RangeError {
@@ -106,7 +145,8 @@ export function collectColumns(records: readonly unknown[]): string[] {
     checkRecord(record, i);
     for (const column of inferColumns(record)) seen.add(column);
   }
-  return [...seen];
+  // (A record with a value under such a key is refused by the encoder, naming it.)
+  return withoutNullRelationships([...seen]);
 }
 
 /** Accumulates rows of one payload. */
@@ -199,11 +239,24 @@ async function* splitFixed(
   if (builder !== undefined) yield builder.seal(max);
 }
 
+/** A record's cells, kept from the moment it is read: the caller may reuse its object. */
+interface HeldRow {
+  /** The record's own columns (shared by records of one shape). */
+  columns: readonly string[];
+  /** Its cells under `columns`, formatted. */
+  cells: readonly string[];
+}
+
+const NO_CELLS: HeldRow = { columns: [], cells: [] };
+
 /**
- * Columns inferred per payload: records are kept as objects until the payload is cut, then
- * written under the union of their columns. The size is tracked exactly meanwhile: a payload
- * of n rows over k columns takes (header cells) + (row cells) + (n + 1) × k bytes, since each
- * line has k - 1 commas and one LF, and a record's own cells do not depend on the others.
+ * Columns inferred per payload: each record's own cells are formatted as it is read (so a
+ * caller reusing one object for every record loses nothing), then written under the union of
+ * the payload's columns when it is cut. The size is tracked meanwhile: a payload of n rows
+ * over k columns takes (header cells) + (row cells) + (n + 1) × k bytes, since each line has
+ * k - 1 commas and one LF, and a record's own cells do not depend on the others. (A column
+ * that only null values gave, and that turns out to be a relationship, is dropped when the
+ * payload is cut: the count may then be high, never low.)
  */
 async function* splitInferred(
   records: Iterable<unknown> | AsyncIterable<unknown>,
@@ -212,24 +265,42 @@ async function* splitInferred(
   const { maxSizeBytes: max, maxRecords } = options;
   // Records of one shape share an encoder; the cache is cleared if shapes keep changing.
   const shapes = new Map<string, { encoder: CsvRecordEncoder; headerCells: number }>();
-  let buffered: object[] = [];
+  let buffered: HeldRow[] = [];
   let firstIndex = 0;
   let columns: string[] = [];
   let seen = new Set<string>();
+  // Keys holding a value (not null) as a field, and keys used as relationships (`Key.Field`).
+  // (Over the whole input, so that where payloads are cut changes nothing.)
+  const valued = new Set<string>();
+  const relationships = new Map<string, string>();
   let headerCells = 0;
   let rowCells = 0;
 
   const seal = (): JobPayload => {
-    if (columns.length === 0) {
+    const written = withoutNullRelationships(columns);
+    if (written.length === 0) {
       throw new TypeError(
         `Cannot write CSV records from index ${firstIndex}: none of them has a field to write`,
       );
     }
-    const encoder = new CsvRecordEncoder(columns);
-    const header = encoder.headerText();
+    const header = formatCsvRow(written);
     const builder = new PayloadBuilder(header, utf8ByteLength(header), firstIndex);
+    const position = new Map<string, number>();
+    for (let i = 0; i < written.length; i++) position.set(written[i], i);
+    const line = new Array<string>(written.length);
+    let shape: readonly string[] | undefined;
+    let order: number[] = [];
     for (let i = 0; i < buffered.length; i++) {
-      const row = encoder.encodeText(buffered[i], firstIndex + i);
+      const held = buffered[i];
+      if (held.columns !== shape) {
+        shape = held.columns;
+        order = shape.map((column) => position.get(column) ?? -1);
+      }
+      line.fill("");
+      for (let j = 0; j < order.length; j++) {
+        if (order[j] !== -1) line[order[j]] = held.cells[j];
+      }
+      const row = `${line.join(",")}\n`;
       builder.add(row, utf8ByteLength(row));
     }
     return builder.seal(max);
@@ -245,6 +316,30 @@ async function* splitInferred(
     firstIndex = index;
     return payload;
   };
+  // A key cannot be a field in one record and a relationship in another (null aside); nothing
+  // may throw once a step has cut a payload, so this runs before.
+  const checkKeys = (record: object, own: readonly string[]) => {
+    for (const column of own) {
+      const dot = column.indexOf(".");
+      if (dot > 0) {
+        const key = column.slice(0, dot);
+        if (valued.has(key)) throw mixedKey(key, column, index);
+      } else if ((record as Record<string, unknown>)[column] !== null) {
+        const used = relationships.get(column);
+        if (used !== undefined) throw mixedKey(column, used, index);
+      }
+    }
+  };
+  const noteKeys = (record: object, own: readonly string[]) => {
+    for (const column of own) {
+      const dot = column.indexOf(".");
+      if (dot > 0) {
+        const key = column.slice(0, dot);
+        if (!relationships.has(key)) relationships.set(key, column);
+      }
+      else if ((record as Record<string, unknown>)[column] !== null) valued.add(column);
+    }
+  };
 
   let index = 0;
   let current: unknown = NONE;
@@ -253,6 +348,7 @@ async function* splitInferred(
     checkRecord(record, index);
     const own = inferColumns(record);
     let cells = 0;
+    let held = NO_CELLS;
     if (own.length > 0) {
       const key = own.join("\n");
       let shape = shapes.get(key);
@@ -263,10 +359,12 @@ async function* splitInferred(
         shape = { encoder: new CsvRecordEncoder(own), headerCells: ownHeader };
         shapes.set(key, shape);
       }
-      // The record's cells alone: its row minus k - 1 commas and the LF.
-      cells = utf8ByteLength(shape.encoder.encodeText(record, index)) - own.length;
+      held = { columns: shape.encoder.columns, cells: shape.encoder.encodeCells(record, index) };
+      for (const cell of held.cells) cells += utf8ByteLength(cell);
       const alone = shape.headerCells + cells + 2 * own.length;
       if (alone > max) throw tooLarge(index, alone, max);
+      checkKeys(record, own);
+      noteKeys(record, own);
     }
     let newCells = 0;
     let newCount = 0;
@@ -288,42 +386,59 @@ async function* splitInferred(
       columns.push(column);
       headerCells += utf8ByteLength(formatCsvCell(column));
     }
-    buffered.push(record);
+    buffered.push(held);
     rowCells += cells;
     index++;
+    // The record is in the buffer now: whatever fails next reports it with the others.
+    current = NONE;
     if (buffered.length >= maxRecords) {
       // Full: sent now, not when the next record arrives (see splitFixed).
       if (sealed !== undefined) throw new Error("Bulk split sealed two payloads in one step");
       sealed = cut();
     }
-    current = NONE;
     return sealed;
+  };
+  // What is buffered, as a payload, or as a count of records with no cell to show.
+  const leftover = (): { payload?: JobPayload; blank: number } => {
+    if (buffered.length === 0) return { blank: 0 };
+    try {
+      return { payload: seal(), blank: 0 };
+    } catch {
+      return { blank: buffered.length }; // not one field among them
+    }
   };
   let done = false;
   try {
     yield* sealedPayloads(records, step);
     done = true;
+    if (buffered.length > 0) {
+      const last = seal();
+      buffered = [];
+      yield last;
+    }
   } catch (error) {
     done = true;
-    let unsent: JobPayload | undefined;
-    try {
-      unsent = buffered.length > 0 ? seal() : undefined;
-    } catch {
-      // Buffered records without a single field: nothing to report as rows.
-    }
+    const { payload, blank } = leftover();
     const refused = current === NONE ? undefined : offending(current, index);
-    throw new SplitError(error, unsent, refused);
+    throw new SplitError(error, payload, refused, blank);
   } finally {
     // Closed early by the consumer: hand back what was read for the next payload.
-    if (!done && buffered.length > 0 && options.unread) {
-      try {
-        options.unread.payload = seal();
-      } catch {
-        // Records without a single field: nothing to report as rows.
-      }
+    if (!done && options.unread) {
+      const { payload, blank } = leftover();
+      options.unread.payload = payload;
+      options.unread.blank = blank;
     }
   }
-  if (buffered.length > 0) yield seal();
+}
+
+function mixedKey(key: string, column: string, index: number): TypeError {
+  return new TypeError(
+    `Cannot write CSV record at index ${index}: ${
+      JSON.stringify(key)
+    } is a field holding a value in one record and a relationship (${
+      JSON.stringify(column)
+    }) in another`,
+  );
 }
 
 /**

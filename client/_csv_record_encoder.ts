@@ -8,18 +8,20 @@ export type CsvValue = string | number | bigint | boolean | Date | null | undefi
 
 const ENCODER = new TextEncoder();
 
-function isPlainObject(value: object): boolean {
+/** Whether `value` was made by an object literal, `JSON.parse` or `Object.create(null)`. */
+export function hasPlainPrototype(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
-function describe(value: unknown): string {
+/** Names a value that is not a cell, for error messages: `an instance of Map`, `a symbol`. */
+export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (value instanceof Date) return "an invalid Date";
   if (typeof value === "number") return String(value);
   if (typeof value === "object") {
-    const name = isPlainObject(value) ? undefined : value.constructor?.name;
+    const name = hasPlainPrototype(value) ? undefined : value.constructor?.name;
     return name ? `an instance of ${name}` : "an object";
   }
   return `a ${typeof value}`;
@@ -38,13 +40,13 @@ function list(names: readonly string[]): string {
 export function inferColumns(record: object): string[] {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     throw new TypeError(
-      `Cannot infer CSV columns: "record" must be a plain object: received ${describe(record)}`,
+      `Cannot infer CSV columns: "record" must be a plain object: received ${describeValue(record)}`,
     );
   }
   const columns: string[] = [];
   for (const [key, value] of Object.entries(record)) {
     if (value === undefined) continue;
-    if (typeof value === "object" && value !== null && isPlainObject(value)) {
+    if (typeof value === "object" && value !== null && hasPlainPrototype(value)) {
       const relationship = key.endsWith("__c") ? `${key.slice(0, -3)}__r` : key;
       for (const [field, inner] of Object.entries(value)) {
         if (inner !== undefined) columns.push(`${relationship}.${field}`);
@@ -73,7 +75,7 @@ interface PlanEntry {
 
 function isRelationship(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !(value instanceof Date) &&
-    isPlainObject(value);
+    hasPlainPrototype(value);
 }
 
 function countDefined(values: Record<string, unknown>): number {
@@ -106,7 +108,7 @@ export class CsvRecordEncoder {
     if (!Array.isArray(columns) || columns.length === 0) {
       throw new TypeError(
         `Cannot create CsvRecordEncoder: "columns" must be a non-empty array of field names: received ${
-          Array.isArray(columns) ? "an empty array" : describe(columns)
+          Array.isArray(columns) ? "an empty array" : describeValue(columns)
         }`,
       );
     }
@@ -115,7 +117,7 @@ export class CsvRecordEncoder {
       if (typeof column !== "string" || column === "") {
         throw new TypeError(
           `Cannot create CsvRecordEncoder: "columns" must hold non-empty strings: received ${
-            typeof column === "string" ? '""' : describe(column)
+            typeof column === "string" ? '""' : describeValue(column)
           } at index ${i}`,
         );
       }
@@ -184,19 +186,36 @@ export class CsvRecordEncoder {
    * @throws {TypeError} When a field is not in the column list or holds an unsupported value.
    */
   encodeText(record: object, index: number): string {
+    this.#fill(record, index);
+    const slots = this.#slots;
+    let line = this.#cell(slots[0], 0, index);
+    for (let i = 1; i < slots.length; i++) line += `,${this.#cell(slots[i], i, index)}`;
+    return `${line}\n`;
+  }
+
+  /**
+   * Returns the cells of `record`, one per column, each formatted as in a row.
+   * @throws {TypeError} As {@linkcode CsvRecordEncoder.encodeText}.
+   */
+  encodeCells(record: object, index: number): string[] {
+    this.#fill(record, index);
+    const slots = this.#slots;
+    const cells = new Array<string>(slots.length);
+    for (let i = 0; i < slots.length; i++) cells[i] = this.#cell(slots[i], i, index);
+    return cells;
+  }
+
+  // Puts the record's values in #slots, in column order.
+  #fill(record: object, index: number): void {
     if (typeof record !== "object" || record === null || Array.isArray(record)) {
       throw new TypeError(
         `Cannot write CSV record at index ${index}: expected an object: received ${
-          describe(record)
+          describeValue(record)
         }`,
       );
     }
     const values = record as Record<string, unknown>;
     if (this.#exactOnly || !this.#fastFill(values)) this.#exactFill(values, index);
-    const slots = this.#slots;
-    let line = this.#cell(slots[0], 0, index);
-    for (let i = 1; i < slots.length; i++) line += `,${this.#cell(slots[i], i, index)}`;
-    return `${line}\n`;
   }
 
   /**
@@ -292,7 +311,7 @@ export class CsvRecordEncoder {
       `Cannot write CSV record at index ${index}: field ${
         JSON.stringify(name)
       } must be a string, finite number, bigint, boolean, null or valid Date: received ${
-        describe(value)
+        describeValue(value)
       }`,
     );
   }
