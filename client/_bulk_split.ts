@@ -336,8 +336,7 @@ async function* splitInferred(
       if (dot > 0) {
         const key = column.slice(0, dot);
         if (!relationships.has(key)) relationships.set(key, column);
-      }
-      else if ((record as Record<string, unknown>)[column] !== null) valued.add(column);
+      } else if ((record as Record<string, unknown>)[column] !== null) valued.add(column);
     }
   };
 

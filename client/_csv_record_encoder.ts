@@ -40,7 +40,9 @@ function list(names: readonly string[]): string {
 export function inferColumns(record: object): string[] {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     throw new TypeError(
-      `Cannot infer CSV columns: "record" must be a plain object: received ${describeValue(record)}`,
+      `Cannot infer CSV columns: "record" must be a plain object: received ${
+        describeValue(record)
+      }`,
     );
   }
   const columns: string[] = [];
