@@ -9,8 +9,7 @@ import {
   checkHeader,
   CsvParser,
   decode,
-  LF,
-  notingLastByte,
+  endingWithLineBreak,
   pushPieces,
   recordMaker,
 } from "./_csv.ts";
@@ -280,15 +279,13 @@ export async function collectCsv(
     }
   };
   const chunks: Uint8Array[] = [];
-  const end = { last: -1 };
-  for await (const chunk of notingLastByte(bodyChunks(response), end)) {
+  const body = endingWithLineBreak(
+    bodyChunks(response),
+    () => new Error(`the results at ${path} were cut off: they do not end with a line break`),
+  );
+  for await (const chunk of body) {
     pushPieces(parser, decoder, chunk, check);
     chunks.push(keep(chunk));
-  }
-  // Every row ends with a line break: a body that does not was cut, and its last row,
-  // padded by the parser, would pass for whole.
-  if (end.last !== -1 && end.last !== LF) {
-    throw new Error(`the results at ${path} were cut off: they do not end with a line break`);
   }
   check(parser.push(decode(decoder)));
   check(parser.end());

@@ -5,7 +5,7 @@ import type { BulkQueryOptions, JobInfo, ListJobsOptions, QueryResultsOptions } 
 import { SalesforceError } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
-import { LF, notingLastByte, type RecordMaker, recordMaker, rowBatches } from "./_csv_reader.ts";
+import { endingWithLineBreak, type RecordMaker, recordMaker, rowBatches } from "./_csv_reader.ts";
 import { checkBoolean, checkInteger, checkSoql, optionsOf, received } from "./_validate.ts";
 import { bodyChunks } from "./_body_deadline.ts";
 
@@ -114,11 +114,15 @@ export class QueryJobs {
         const response = await this.#jobs.csv(url, signal);
         const header = response.headers.get("Sforce-Locator");
         const announced = response.headers.get("Sforce-NumberOfRecords");
-        const end = { last: -1 };
+        const where = `${context}: the results page at ${url}`;
+        const body = endingWithLineBreak(
+          bodyChunks(response),
+          () => new SalesforceError(`${where} was cut off: it does not end with a line break`),
+        );
         let columns: readonly string[] | undefined;
         let make: RecordMaker | undefined;
         let count = 0;
-        for await (const rows of rowBatches(notingLastByte(bodyChunks(response), end))) {
+        for await (const rows of rowBatches(body)) {
           let i = 0;
           if (columns === undefined && rows.length > 0) {
             columns = rows[0];
@@ -131,10 +135,6 @@ export class QueryJobs {
             count++;
             yield make!(columns!, rows[i]);
           }
-        }
-        const where = `${context}: the results page at ${url}`;
-        if (end.last !== -1 && end.last !== LF) {
-          throw new SalesforceError(`${where} was cut off: it does not end with a line break`);
         }
         if (announced !== null && announced.trim() !== "" && Number(announced) !== count) {
           throw new SalesforceError(

@@ -343,17 +343,20 @@ export type CsvSource =
   | Iterable<Uint8Array>;
 
 /**
- * The source's chunks as they come, noting the last byte in `end` (-1 while none came): a
- * body whose last byte is not LF was cut off, and the parser would pad its last row.
+ * The source's chunks as they come; once they end, throws `cutOff()` when the last byte is
+ * not LF. Every row ends with a line break: a body that does not was cut off, and a parser
+ * reaching its end would pad the last row and pass it for whole (or fail on an open quote).
  */
-export async function* notingLastByte(
+export async function* endingWithLineBreak(
   source: CsvSource,
-  end: { last: number },
+  cutOff: () => Error,
 ): AsyncGenerator<Uint8Array, void, undefined> {
+  let last = -1;
   for await (const chunk of chunksOf(source)) {
-    if (chunk.length > 0) end.last = chunk[chunk.length - 1];
+    if (chunk.length > 0) last = chunk[chunk.length - 1];
     yield chunk;
   }
+  if (last !== -1 && last !== LF) throw cutOff();
 }
 
 export async function* chunksOf(source: CsvSource): AsyncGenerator<Uint8Array, void, undefined> {

@@ -202,18 +202,32 @@ Deno.test("bulkV2.query rejects a results page that holds fewer rows than it ann
   });
 });
 
-Deno.test("bulkV2.query rejects a results page cut in the middle of a row", async () => {
+Deno.test("bulkV2.query rejects a results page cut in a row, without handing out that row", async () => {
   await withInstantSleep(async () => {
-    const { sf, org } = setup();
-    org.insert("Account", accounts(2));
-    org.inject(fakePage('"Name","Phone"\n"Acme","555-1"\n"Zeta",', {
-      "Sforce-Locator": "null",
-      "Sforce-NumberOfRecords": "2",
-    }));
-    await assert.rejects(
-      Array.fromAsync(sf.bulkV2.query("SELECT Name, Phone FROM Account")),
-      /was cut off: it does not end with a line break/,
-    );
+    // Cut after a comma (the reader would pad the row) and inside a quoted cell (it would
+    // fail on the open quote): both are a SalesforceError, after the whole rows only.
+    for (const cut of ['"Zeta",', '"Zeta","55']) {
+      const { sf, org } = setup();
+      org.insert("Account", accounts(2));
+      org.inject(fakePage(`"Name","Phone"\n"Acme","555-1"\n${cut}`, {
+        "Sforce-Locator": "null",
+        "Sforce-NumberOfRecords": "2",
+      }));
+      const seen: Record<string, string>[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const row of sf.bulkV2.query("SELECT Name, Phone FROM Account")) {
+            seen.push(row);
+          }
+        })(),
+        (error: Error) => {
+          assert.ok(error instanceof SalesforceError, String(error));
+          assert.match(error.message, /was cut off: it does not end with a line break/);
+          return true;
+        },
+      );
+      assert.deepEqual(seen, [{ Name: "Acme", Phone: "555-1" }]);
+    }
   });
 });
 
