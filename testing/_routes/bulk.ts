@@ -261,10 +261,13 @@ async function createQuery(context: RouteContext): Promise<Response> {
   let result;
   try {
     const parsed = parseSoql(body.query);
-    if (parsed.count || parsed.select.some((item) => item.kind === "subquery")) {
+    if (
+      parsed.count || parsed.offset !== undefined ||
+      parsed.select.some((item) => item.kind === "subquery")
+    ) {
       // Refused by Bulk API 2.0 query (§9, partly unverified); wording ours.
       return invalidJob(
-        "COUNT() and parent-to-child subqueries are not supported by Bulk API 2.0 query",
+        "COUNT(), OFFSET and parent-to-child subqueries are not supported by Bulk API 2.0 query",
       );
     }
     result = runSoql(body.query, org.store, {

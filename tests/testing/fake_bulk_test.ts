@@ -448,14 +448,22 @@ Deno.test("FakeSalesforce bulk query CSV follows parent paths two levels deep, e
   ]);
 });
 
-Deno.test("FakeSalesforce bulk query refuses bad SOQL, COUNT() and bad locators", async () => {
+Deno.test("FakeSalesforce bulk query refuses bad SOQL, COUNT(), OFFSET, subqueries and bad locators", async () => {
   const { org, token } = await loggedIn();
   const bad = await createQuery(org, token, "SELECT Nope FROM Account");
   assert.equal(bad.status, 400);
   assert.equal((await bad.json())[0].errorCode, "INVALID_FIELD");
-  const count = await createQuery(org, token, "SELECT COUNT() FROM Account");
-  assert.equal(count.status, 400);
-  assert.equal((await count.json())[0].errorCode, "INVALIDJOB");
+  for (
+    const soql of [
+      "SELECT COUNT() FROM Account",
+      "SELECT Id FROM Account LIMIT 10 OFFSET 5",
+      "SELECT Id, (SELECT Id FROM Contacts) FROM Account",
+    ]
+  ) {
+    const refused = await createQuery(org, token, soql);
+    assert.equal(refused.status, 400, soql);
+    assert.equal((await refused.json())[0].errorCode, "INVALIDJOB", soql);
+  }
   const job = await completedQuery(org, token, "SELECT Id FROM Account");
   const locator = await call(org, token, "GET", `${V}/jobs/query/${job.id}/results?locator=%%%`);
   assert.equal(locator.status, 400);
