@@ -559,9 +559,8 @@ Deno.test("Bulk results pages served again show an insert, update or delete made
     }
   };
   await check(byName(org, fields), "seeded");
-  await check(byName(org, fields).slice(3, 7), "LIMIT 4 OFFSET 3", {
-    clause: " LIMIT 4 OFFSET 3",
-  });
+  // (Bulk queries take no OFFSET.)
+  await check(byName(org, fields).slice(0, 4), "LIMIT 4", { clause: " LIMIT 4" });
   // An insert changes no stored record: the pages after it hold other records.
   org.insert("Account", [{ Name: "N03", AnnualRevenue: 99 }]);
   await check(byName(org, fields), "after an insert");
