@@ -60,6 +60,11 @@ export interface FinishedJob {
   uploaded?: boolean;
   /** Its state could not be read: its results count only if they account for every record. */
   tentative?: boolean;
+  /**
+   * Aborted while Open, with nothing processed: its results are tried, and if they do not
+   * account for every record, its rows are plainly unprocessed (Salesforce saved none).
+   */
+  untouched?: boolean;
 }
 
 /** Errors after which no other job can do better: auth, permissions, limits, a throwing callback. */
@@ -291,7 +296,10 @@ export async function runJob(job: JobContext, payload: JobPayload): Promise<Fini
   let uploaded = false;
   let closed = false;
   try {
-    info = await jobs.create(job.body, signal);
+    // Not cancelled by the caller's signal: an abort during the request would leave a job the
+    // org made, whose id the client never read, Open. The abort is seen once it is made.
+    info = await jobs.create(job.body);
+    signal.throwIfAborted();
     await upload(client, jobs, context, info.id, payload.chunks, payload.count, signal);
     uploaded = true;
     info = await close(job, info.id);
@@ -312,14 +320,12 @@ export async function runJob(job: JobContext, payload: JobPayload): Promise<Fini
       info = await abortQuietly(job, info.id) ?? await reread(job, info.id) ?? info;
     }
     if (reachable && info !== null && uploaded) {
-      // Only an Open job aborted before any processing surely saved nothing. Any other job
-      // whose CSV went up may have: its results, when they account for every record, say
-      // which (even when its state could not be read: `tentative`).
+      // A job whose CSV went up may have saved records: its results, when they account for
+      // every record, say which (even when its state could not be read: `tentative`). Only
+      // an Open job aborted before any processing surely saved nothing: `untouched`.
       const untouched = info.state === "Aborted" && !closed &&
         (info.numberRecordsProcessed ?? 0) === 0;
-      if (!untouched) {
-        return { info, payload, error, fatal, tentative: !isFinalState(info.state) };
-      }
+      return { info, payload, error, fatal, tentative: !isFinalState(info.state), untouched };
     }
     return { info, payload, error, fatal, unsent: true, uploaded };
   }
@@ -379,6 +385,10 @@ export async function finishJob(job: JobContext, finished: FinishedJob): Promise
   } catch (failure) {
     if (job.signal.aborted) return { aborted: true };
     const reason = error ?? failure;
+    if (finished.untouched) {
+      // Salesforce saved none of them: plainly unprocessed, with the client's error.
+      return fallback(info, payload, reason, fatal ?? (isFatal(failure) ? failure : undefined));
+    }
     // The org had the job's CSV: its records may well be saved; say so, not just "unprocessed".
     const unknown = finished.tentative
       ? `job ${info.id} was uploaded and its state on Salesforce could not be confirmed`

@@ -225,7 +225,11 @@ export interface IngestOptions {
   maxPollingInterval?: number;
   /** Called with the job info of every poll; a throw stops the operation. */
   onProgress?: (jobInfo: JobInfo) => void | Promise<void>;
-  /** Aborts the open jobs on Salesforce, then rejects with the signal's reason. */
+  /**
+   * Aborts the open jobs on Salesforce, then rejects with the signal's reason. A job being
+   * created when the signal aborts is waited for (its request is not cancelled), so that it
+   * can be aborted too.
+   */
   signal?: AbortSignal;
 }
 

@@ -416,3 +416,53 @@ Deno.test("a results file cut in the middle of its last row is not taken for who
     }
   });
 });
+
+Deno.test("an abort that lands while a job is being created aborts that job too", async () => {
+  await withInstantSleep(async () => {
+    const { org, sf, state } = rig();
+    const controller = new AbortController();
+    state.around = async (request, next) => {
+      const response = await next(request);
+      // The org has made the job; the caller aborts before the client reads the answer.
+      if (request.method === "POST" && request.url.endsWith("/jobs/ingest")) {
+        controller.abort(new Error("stopped by the caller"));
+      }
+      return response;
+    };
+    await assert.rejects(
+      sf.bulkV2.insert("Account", accounts(3), { signal: controller.signal }),
+      /stopped by the caller/,
+    );
+    state.around = undefined;
+    const jobs = await Array.fromAsync(sf.bulkV2.ingest.listJobs());
+    assert.equal(jobs.length, 1);
+    assert.equal(jobs[0].state, "Aborted");
+    assert.equal(org.records("Account").length, 0);
+  });
+});
+
+Deno.test("a job the client aborts after its upload has its results read, which settle its outcome", async () => {
+  await withInstantSleep(async () => {
+    const { org, sf, state } = rig();
+    const paths: string[] = [];
+    state.around = (request, next) => {
+      paths.push(`${request.method} ${new URL(request.url).pathname}`);
+      return next(request);
+    };
+    // The close and its 3 retries fail; the abort that follows goes through.
+    org.inject({ method: "PATCH", status: 500, times: 4 });
+    const result = await sf.bulkV2.insert("Account", accounts(2));
+    assert.equal(result.jobs[0].state, "Aborted");
+    assert.ok(
+      paths.some((path) => path.startsWith("GET ") && path.endsWith("/unprocessedrecords/")),
+    );
+    assert.equal(result.successfulResults.length, 0);
+    assert.equal(result.unprocessedRecords.length, 2);
+    for (const row of result.unprocessedRecords) {
+      // Salesforce's results say it saved nothing: no "outcome unknown" warning.
+      assert.doesNotMatch(row.sf__Error, /Outcome unknown/);
+      assert.match(row.sf__Error, /500|Server/);
+    }
+    assert.equal(org.records("Account").length, 0);
+  });
+});
