@@ -238,7 +238,8 @@ export class IngestJobs {
         "maxSizeBytes",
         options.maxSizeBytes ?? 100_000_000,
         1,
-        150_000_000,
+        // 150 MB per upload after base64 encoding (salesforce-api.md §8.2).
+        100_000_000,
       ),
       maxRecords: checkInteger(context, "maxRecords", options.maxRecords ?? 150_000_000, 1),
       unread: {} as { payload?: JobPayload; blank?: number },

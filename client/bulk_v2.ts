@@ -183,12 +183,13 @@ export interface IngestOptions {
   /**
    * The CSV columns. A record field outside them is a `TypeError`; a missing one is an
    * empty cell. Without it the columns are inferred: from every record of an array (one
-   * pass before writing), or, for other iterables, from the records of each job, which
-   * are then held as objects (more memory than CSV) until the job is cut.
+   * pass before writing), or, for other iterables, from the records of each job, whose
+   * cells are then held as strings (more memory than CSV) until the job is cut.
    */
   fieldNames?: readonly string[];
   /**
-   * Largest upload per job in bytes, header included; never exceeded.
+   * Largest upload per job in bytes, header included; never exceeded. At most 100,000,000:
+   * Salesforce takes 150 MB per upload after base64 encoding, which adds a third.
    *
    * @default {100_000_000}
    */

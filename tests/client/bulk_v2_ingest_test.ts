@@ -506,3 +506,23 @@ Deno.test("bulkV2.delete refuses a hard option that is not a boolean, before any
   assert.equal(org.records("Account").length, 1);
   assert.equal(org.stats.requests["POST bulkIngestJobs"], undefined);
 });
+
+Deno.test("bulkV2.insert refuses a maxSizeBytes above what one Salesforce upload takes, before any request", async () => {
+  const { sf, org } = setup();
+  for (
+    const [maxSizeBytes, error] of [[100_000_001, RangeError], [0, RangeError], ["10", TypeError]]
+  ) {
+    await assert.rejects(
+      sf.bulkV2.insert("Account", [{ Name: "A" }], { maxSizeBytes } as { maxSizeBytes: number }),
+      (thrown: Error) => {
+        assert.ok(thrown instanceof (error as typeof RangeError), String(thrown));
+        assert.match(thrown.message, /"maxSizeBytes" must be an integer from 1 to 100000000/);
+        return true;
+      },
+    );
+  }
+  // The largest allowed value is taken.
+  await sf.bulkV2.insert("Account", [{ Name: "A" }], { maxSizeBytes: 100_000_000 });
+  assert.equal(org.records("Account").length, 1);
+  assert.equal(org.stats.requests["POST bulkIngestJobs"], 1);
+});
