@@ -123,6 +123,11 @@ export class CsvRecordEncoder {
           } at index ${i}`,
         );
       }
+      if (!column.isWellFormed()) {
+        throw new TypeError(
+          `Cannot create CsvRecordEncoder: "columns" must hold valid Unicode: received a lone surrogate at index ${i}`,
+        );
+      }
       const spec = this.#spec(column);
       if (spec.column !== -1) {
         throw new TypeError(
@@ -192,6 +197,8 @@ export class CsvRecordEncoder {
     const slots = this.#slots;
     let line = this.#cell(slots[0], 0, index);
     for (let i = 1; i < slots.length; i++) line += `,${this.#cell(slots[i], i, index)}`;
+    // (Free for text of Latin-1 characters only, which V8 knows holds no surrogate.)
+    if (!line.isWellFormed()) this.#illFormed(index);
     return `${line}\n`;
   }
 
@@ -203,8 +210,28 @@ export class CsvRecordEncoder {
     this.#fill(record, index);
     const slots = this.#slots;
     const cells = new Array<string>(slots.length);
-    for (let i = 0; i < slots.length; i++) cells[i] = this.#cell(slots[i], i, index);
+    for (let i = 0; i < slots.length; i++) {
+      cells[i] = this.#cell(slots[i], i, index);
+      if (!cells[i].isWellFormed()) this.#illFormed(index);
+    }
     return cells;
+  }
+
+  // A lone surrogate has no UTF-8 form: TextEncoder would write U+FFFD in its place, and the
+  // org would store a character the caller never sent. Names the first field that holds one.
+  #illFormed(index: number): never {
+    const slots = this.#slots;
+    for (let i = 0; i < slots.length; i++) {
+      const value = slots[i];
+      if (typeof value === "string" && !value.isWellFormed()) {
+        throw new TypeError(
+          `Cannot write CSV record at index ${index}: field ${
+            JSON.stringify(this.columns[i])
+          } holds a lone surrogate (text that is not valid Unicode), which UTF-8 cannot carry`,
+        );
+      }
+    }
+    throw new TypeError(`Cannot write CSV record at index ${index}: it is not valid Unicode`);
   }
 
   // Puts the record's values in #slots, in column order.

@@ -140,3 +140,30 @@ Deno.test("bulkV2.insert refuses a record that is not a plain object, naming its
     assert.equal(result.successfulResults.length, 1);
   });
 });
+
+Deno.test("bulkV2.insert refuses text with a lone surrogate, naming the field, rather than send U+FFFD", async () => {
+  await withInstantSleep(async () => {
+    const records = [
+      { Name: "Fine 🎉", Description: "ok" },
+      { Name: "Fine", Description: "cut emoji \ud83d" },
+    ];
+    for (const fieldNames of [["Name", "Description"], undefined]) {
+      for (const input of [() => records, () => stream(records)]) {
+        const { sf, org, uploads } = setup();
+        await assert.rejects(
+          sf.bulkV2.insert("Account", input(), { fieldNames }),
+          (error: unknown) => {
+            assert.ok(error instanceof TypeError, String(error));
+            assert.match(
+              error.message,
+              /record at index 1: field "Description" holds a lone surrogate/,
+            );
+            return true;
+          },
+        );
+        assert.equal(uploads.length, 0);
+        assert.equal(org.records("Account").length, 0);
+      }
+    }
+  });
+});
