@@ -9,9 +9,9 @@
 // clients then read pages made from its cached record bytes, as fast as fake_bench.ts shows.
 //
 // With --allow-run the org runs in a child process (this file with --serve), so the RSS is
-// the client's alone, and the insert runs in a fresh client process of its own (this file
-// with --insert-child), as jsforce's does: its RSS starts from the runtime's baseline, not
-// from what the queries left. Without --allow-run everything runs in this process, and the
+// the client's alone, and the insert runs in a fresh client process of its own
+// (bench/_bulk_insert.ts, which loads the client only, not the fake org), as jsforce's does:
+// its RSS starts from the runtime's baseline, not from what the queries left. Without --allow-run everything runs in this process, and the
 // result says so. A harness may also pass `server` (an org served elsewhere, seeded with
 // enough Accounts).
 //
@@ -28,11 +28,22 @@
 //        [--insert-only | --no-insert] [--query-rows N,N] [--insert-records N]
 //        [--max-size-bytes N] [--max-concurrent-jobs N] [--consumer for-await|next|none]
 //        [--scale-records N]
-import { getHeapSpaceStatistics } from "node:v8";
-import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import { Salesforce } from "../client/salesforce.ts";
 import { FakeSalesforce, type FakeSalesforceOptions } from "../testing/mod.ts";
 import { serveWithoutRelay } from "../testing/_served.ts";
+import {
+  type BulkPhase,
+  client,
+  type Consumer,
+  insertInChild,
+  type InsertParams,
+  type InsertPhase,
+  insertPhase,
+  phase,
+  rssSampler,
+} from "./_bulk_insert.ts";
+
+export type { BulkPhase, Consumer } from "./_bulk_insert.ts";
 
 // The org's server answers without the relay that exact drops need: no bench drops, and
 // its pace must be Deno.serve's (testing/_served.ts).
@@ -72,37 +83,6 @@ export interface BulkBenchParams {
   server?: { url: string; clientId: string; clientSecret: string };
 }
 
-/** How the insert's job results are consumed; see {@linkcode BulkBenchParams.consumer}. */
-export type Consumer = "for-await" | "next" | "none";
-
-/** One measured phase. */
-export interface BulkPhase {
-  name: string;
-  rows: number;
-  ms: number;
-  rowsPerSecond: number;
-  /** RSS when the phase started. */
-  startRssBytes: number;
-  /** Highest RSS sampled during the phase. */
-  peakRssBytes: number;
-  /** Highest V8 heap in use sampled during the phase (live objects and garbage not yet collected). */
-  peakHeapUsedBytes: number;
-  /** Highest V8 heap size (committed: in use, garbage and free space) sampled. */
-  peakHeapTotalBytes: number;
-  /** Highest memory outside the V8 heap held by JS objects (ArrayBuffer bytes) sampled. */
-  peakExternalBytes: number;
-  /** Highest committed size of V8's young generation (new space) sampled. */
-  peakYoungBytes: number;
-  /** Highest committed size of V8's old space sampled. */
-  peakOldBytes: number;
-  /**
-   * Only when run with `--v8-flags=--expose-gc`: the highest heap in use + external memory
-   * measured right after a forced full GC (every 250 ms), i.e. live memory without GC lag.
-   * The forced GCs also lower the RSS of that run, so its `peakRssBytes` is not the headline.
-   */
-  peakLiveBytes?: number;
-}
-
 /** Everything {@linkcode runBulkBench} measured. */
 export interface BulkBenchResult {
   /** True when the fake org ran in this process, so the RSS includes its records. */
@@ -127,33 +107,6 @@ export type InsertResult = BulkPhase & {
   rssBoundBytes: number;
 };
 
-const FIELDS = [
-  "Name",
-  "Type",
-  "Phone",
-  "Website",
-  "Industry",
-  "AnnualRevenue",
-  "NumberOfEmployees",
-  "Description",
-];
-
-/** Insert input, made as it is read: the input itself never sits in memory. */
-function* records(count: number): Generator<Record<string, string | number>> {
-  for (let i = 0; i < count; i++) {
-    yield {
-      Name: `Bulk Account ${i}`,
-      Type: i % 2 ? "Customer" : "Prospect",
-      Phone: `+1 555 ${String(i % 10_000_000).padStart(7, "0")}`,
-      Website: `https://example.com/${i}`,
-      Industry: i % 3 ? "Technology" : "Energy, Oil & Gas",
-      AnnualRevenue: 1_000 * (i % 100_000) + 0.5,
-      NumberOfEmployees: i % 5_000,
-      Description: `Inserted by the bulk bench, row ${i}`,
-    };
-  }
-}
-
 /** An org of `accounts` Accounts with 8 filled fields, as the bulk and fake benches read them. */
 export function seedOrg(accounts: number, options: FakeSalesforceOptions = {}): FakeSalesforce {
   const org = new FakeSalesforce({ dailyApiLimit: 1_000_000_000, ...options });
@@ -174,79 +127,6 @@ export function seedOrg(accounts: number, options: FakeSalesforceOptions = {}): 
     })(),
   );
   return org;
-}
-
-interface Peaks {
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  young: number;
-  old: number;
-  live: number;
-}
-
-/**
- * Samples this process's RSS, V8 heap in use and external memory every 50 ms; `phase()`
- * restarts the peaks. With `--v8-flags=--expose-gc` it also forces a full GC every 250 ms
- * and records the live memory (heap in use + external) right after it.
- */
-function rssSampler() {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  const peaks: Peaks = {
-    rss: 0,
-    heapUsed: 0,
-    heapTotal: 0,
-    external: 0,
-    young: 0,
-    old: 0,
-    live: 0,
-  };
-  const sample = () => {
-    const usage = Deno.memoryUsage();
-    peaks.rss = Math.max(peaks.rss, usage.rss);
-    peaks.heapUsed = Math.max(peaks.heapUsed, usage.heapUsed);
-    peaks.heapTotal = Math.max(peaks.heapTotal, usage.heapTotal);
-    peaks.external = Math.max(peaks.external, usage.external);
-    for (const space of getHeapSpaceStatistics()) {
-      if (space.space_name === "new_space") {
-        peaks.young = Math.max(peaks.young, space.space_size);
-      } else if (space.space_name === "old_space") {
-        peaks.old = Math.max(peaks.old, space.space_size);
-      }
-    }
-  };
-  const timer = setInterval(sample, 50);
-  const gcTimer = gc === undefined ? undefined : setInterval(() => {
-    sample(); // before the collection: what GC lag lets accumulate
-    gc();
-    const usage = Deno.memoryUsage();
-    peaks.live = Math.max(peaks.live, usage.heapUsed + usage.external);
-  }, 250);
-  return {
-    phase(): { start: number; peaks: () => Peaks & { gc: boolean } } {
-      const start = Deno.memoryUsage().rss;
-      peaks.rss = start;
-      peaks.heapUsed = 0;
-      peaks.heapTotal = 0;
-      peaks.external = 0;
-      peaks.young = 0;
-      peaks.old = 0;
-      peaks.live = 0;
-      sample();
-      return {
-        start,
-        peaks: () => {
-          sample();
-          return { ...peaks, gc: gc !== undefined };
-        },
-      };
-    },
-    stop(): void {
-      clearInterval(timer);
-      clearInterval(gcTimer);
-    },
-  };
 }
 
 interface Served {
@@ -302,153 +182,6 @@ async function startOrg(accounts: number): Promise<Served> {
       await child.status;
     },
   };
-}
-
-async function phase<T>(
-  sampler: ReturnType<typeof rssSampler>,
-  name: string,
-  run: () => Promise<T & { rows: number }>,
-): Promise<BulkPhase & T> {
-  const { start, peaks } = sampler.phase();
-  const started = performance.now();
-  const outcome = await run();
-  const ms = performance.now() - started;
-  const peak = peaks();
-  return {
-    ...outcome,
-    name,
-    ms,
-    rowsPerSecond: outcome.rows / (ms / 1000),
-    startRssBytes: start,
-    peakRssBytes: peak.rss,
-    peakHeapUsedBytes: peak.heapUsed,
-    peakHeapTotalBytes: peak.heapTotal,
-    peakExternalBytes: peak.external,
-    peakYoungBytes: peak.young,
-    peakOldBytes: peak.old,
-    ...(peak.gc ? { peakLiveBytes: peak.live } : {}),
-  };
-}
-
-type InsertPhase = BulkPhase & { jobs: number; failed: number };
-
-/** What the insert needs, also sent to a fresh process as JSON. */
-interface InsertParams {
-  url: string;
-  clientId: string;
-  clientSecret: string;
-  insertRecords: number;
-  maxSizeBytes: number;
-  maxConcurrentJobs: number;
-  consumer: Consumer;
-}
-
-function client(
-  target: { url: string; clientId: string; clientSecret: string },
-): Salesforce {
-  return new Salesforce({
-    baseUrl: target.url,
-    auth: new ClientCredentialsFlow({
-      clientId: target.clientId,
-      clientSecret: target.clientSecret,
-    }),
-  });
-}
-
-/** The insert phase, in this process. */
-async function insertPhase(
-  params: InsertParams,
-  sampler: ReturnType<typeof rssSampler>,
-): Promise<InsertPhase> {
-  const sf = client(params);
-  await sf.getLimits(); // log in before the clock starts
-  const { insertRecords, maxSizeBytes, maxConcurrentJobs, consumer } = params;
-  return await phase(
-    sampler,
-    `bulk insert ${insertRecords} × 8 fields`,
-    async () => {
-      let rows = 0;
-      let jobs = 0;
-      let failed = 0;
-      const operation = sf.bulkV2.ingest.performOperation(
-        "insert",
-        "Account",
-        records(insertRecords),
-        {
-          fieldNames: FIELDS,
-          maxSizeBytes,
-          maxConcurrentJobs,
-          pollingInterval: 50,
-          maxPollingInterval: 500,
-        },
-      );
-      if (consumer === "for-await") {
-        for await (const job of operation) {
-          jobs++;
-          rows += job.successfulResults.length;
-          failed += job.failedResults.length + job.unprocessedRecords.length;
-        }
-      } else {
-        // The JobResult lives only in this helper's frame, gone once it returns.
-        const pull = async (): Promise<boolean> => {
-          const step = await operation.next();
-          if (step.done) return false;
-          jobs++;
-          const { jobInfo } = step.value;
-          if (consumer === "none" && jobInfo !== null && step.value.error === undefined) {
-            // The org's counts: no result set is read, so no row is made.
-            const processed = jobInfo.numberRecordsProcessed ?? 0;
-            const refused = jobInfo.numberRecordsFailed ?? 0;
-            rows += processed - refused;
-            failed += refused;
-            return true;
-          }
-          rows += step.value.successfulResults.length;
-          failed += step.value.failedResults.length +
-            step.value.unprocessedRecords.length;
-          return true;
-        };
-        while (await pull());
-      }
-      return { rows, jobs, failed };
-    },
-  );
-}
-
-/** The insert phase in a fresh process (this file with --insert-child), sampled there. */
-async function insertInChild(params: InsertParams): Promise<InsertPhase> {
-  const gc = (globalThis as { gc?: () => void }).gc !== undefined;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      // The live-memory mode goes with it; no other V8 flag does.
-      ...(gc ? ["--v8-flags=--expose-gc"] : []),
-      new URL(import.meta.url).pathname,
-      "--insert-child",
-      JSON.stringify(params),
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  const line = text.split("\n").find((l) => l.startsWith("INSERT "));
-  if (!output.success || line === undefined) {
-    throw new Error(
-      `The bench insert process failed (exit code ${output.code})`,
-    );
-  }
-  return JSON.parse(line.slice("INSERT ".length));
-}
-
-async function insertChildMain(params: InsertParams): Promise<void> {
-  const sampler = rssSampler();
-  try {
-    console.log(`INSERT ${JSON.stringify(await insertPhase(params, sampler))}`);
-  } finally {
-    sampler.stop();
-  }
 }
 
 /** Runs the bulk queries, then the insert (in a fresh process); see the top of the file. */
@@ -558,8 +291,6 @@ function mb(bytes: number): string {
 if (import.meta.main) {
   if (Deno.args[0] === "--serve") {
     await serveMain(Number(Deno.args[1]));
-  } else if (Deno.args[0] === "--insert-child") {
-    await insertChildMain(JSON.parse(Deno.args[1]));
   } else {
     const quick = Deno.args.includes("--quick");
     const value = (name: string): string | undefined => {
