@@ -4,7 +4,8 @@
 //
 // The insert uses jsforce the memory-friendly way: a Readable of CSV text piped
 // into one job (`loadAndWaitForResults`; jsforce uploads a job once and does not
-// split). The rows mirror bench/bulk_bench.ts's generator field for field.
+// split). The rows mirror bench/_bulk_insert.ts's generator field for field (a Node
+// script cannot import that TypeScript file).
 import process from "node:process";
 import { Readable } from "node:stream";
 
