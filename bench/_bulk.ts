@@ -4,15 +4,15 @@
 // seeded with enough Accounts. Each run of each client gets a fresh org.
 import { BENCH, log, type NodeSetup, ROOT } from "./_env.ts";
 import { runChild, startServer } from "./_process.ts";
-import type { BenchResults, BulkClient, BulkRun } from "./_results.ts";
+import type { BenchResults, BulkClient, BulkRun, ExtraInsert } from "./_results.ts";
 import { measureExternal } from "./_sections.ts";
 
 /** Sizes of the bulk phases. */
 export interface BulkParams {
   insertRecords: number;
   queryRows: number[];
-  /** Ours only: a second insert of this many records, to show memory does not follow it. */
-  scaleRecords: number;
+  /** Ours only: inserts after the first (more records; the client's own memory). */
+  extraInserts: ExtraInsert[];
   timeCapMs: number;
 }
 
@@ -21,7 +21,7 @@ async function oursOnce(params: BulkParams, timeV: boolean): Promise<BulkRun> {
     params: {
       insertRecords: params.insertRecords,
       queryRows: params.queryRows,
-      scaleRecords: params.scaleRecords,
+      extraInserts: params.extraInserts,
     },
     allowNet: true,
     allowRun: true,
@@ -129,7 +129,7 @@ export async function measureBulk(options: {
     params: {
       insertRecords: params.insertRecords,
       queryRows: params.queryRows,
-      scaleRecords: params.scaleRecords,
+      extraInserts: params.extraInserts,
     },
     clients: [ours, jsforce],
   };

@@ -8,7 +8,7 @@ import { getHeapSpaceStatistics } from "node:v8";
 import { ClientCredentialsFlow } from "../auth/client_credentials_flow.ts";
 import { Salesforce } from "../client/salesforce.ts";
 
-/** How the insert's job results are consumed; see {@linkcode BulkBenchParams.consumer}. */
+/** How the insert's job results are consumed; see BulkBenchParams.consumer in bulk_bench.ts. */
 export type Consumer = "for-await" | "next" | "none";
 
 /** One measured phase. */

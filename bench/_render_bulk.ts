@@ -1,6 +1,6 @@
 // The Bulk API 2.0 table and targets (workloads 3 and 4).
 import { count, showBytes, showSpread, type Spread, spread, table } from "./_report.ts";
-import type { BenchResults, BulkClient, BulkPhase, TargetLine } from "./_results.ts";
+import type { BenchResults, BulkClient, BulkPhase, ExtraInsert, TargetLine } from "./_results.ts";
 
 /** A query phase may grow by this factor from the smallest to the largest size and still be "flat". */
 const FLAT_FACTOR = 1.25;
@@ -16,6 +16,7 @@ interface PhaseSummary {
   jobs?: Spread;
   rssBound?: number;
   maxConcurrentJobs?: number;
+  maxSizeBytes?: number;
   /** Peak of the process that ran just this phase (time -v), when phases ran apart. */
   timeRss?: Spread;
 }
@@ -45,6 +46,7 @@ function summarise(
     rssBound: present.find((p) => p.rssBoundBytes !== undefined)?.rssBoundBytes,
     maxConcurrentJobs: present.find((p) => p.maxConcurrentJobs !== undefined)
       ?.maxConcurrentJobs,
+    maxSizeBytes: present.find((p) => p.maxSizeBytes !== undefined)?.maxSizeBytes,
   };
 }
 
@@ -62,12 +64,32 @@ function insertPhase(client: BulkClient, records: number): PhaseSummary {
   );
 }
 
-/** Ours' second insert, of `scaleRecords` records, in a process of its own. */
-function scalePhase(client: BulkClient, records: number): PhaseSummary {
+/** Ours' extra insert `i` (params.extraInserts[i]), in a process of its own. */
+function extraPhase(
+  client: BulkClient,
+  extras: readonly ExtraInsert[],
+  i: number,
+  insertRecords: number,
+): PhaseSummary {
   return summarise(
-    `bulk insert ${count(records)} × 8 fields`,
-    good(client).map((run) => run.insertScale),
+    extraName(extras[i], insertRecords),
+    good(client).map((run) => run.extraInserts?.[i]),
   );
+}
+
+/** `bulk insert 4,000,000 × 8 fields`, with what differs from the first insert. */
+function extraName(extra: ExtraInsert, insertRecords: number): string {
+  const jobs = extra.maxSizeBytes === undefined
+    ? ""
+    : `, ${extra.maxSizeBytes / 1_000_000} MB jobs`;
+  const alone = extra.consumer === "none" ? ", client alone (job counts read)" : "";
+  return `bulk insert ${count(extra.records ?? insertRecords)} × 8 fields${jobs}${alone}`;
+}
+
+/** An extra insert like the first but for its record count. */
+function isScale(extra: ExtraInsert, insertRecords: number): boolean {
+  return extra.records !== undefined && extra.records !== insertRecords &&
+    extra.maxSizeBytes === undefined && extra.consumer === undefined;
 }
 
 function failureNote(client: BulkClient): string {
@@ -86,20 +108,24 @@ export function bulkTargets(results: BenchResults): TargetLine[] {
     `Bulk query: ours' peak RSS flat as rows grow (largest ≤ ${FLAT_FACTOR}× smallest)`;
   const scaleTarget =
     `Bulk insert: ours' peak RSS flat as the input grows (larger ≤ ${FLAT_FACTOR}× smaller)`;
-  const scaleRecords = bulk.params?.scaleRecords ?? 0;
+  const aloneTarget =
+    "Bulk insert, the client alone (job counts read, no result row made): peak RSS ≤ (maxConcurrentJobs + 1) × maxSizeBytes + 150 MB";
+  const extras = bulk.params?.extraInserts ?? [];
+  const insertRecords = bulk.params?.insertRecords ?? 0;
   const [ours, jsforce] = bulk.clients ?? [];
   const oursProblem = bulk.notMeasured ?? ours?.notMeasured ??
     (ours && good(ours).length === 0 ? `every run failed${failureNote(ours)}` : undefined);
   if (oursProblem !== undefined || !ours || !bulk.params) {
     const measured = oursProblem ?? "not measured";
     const targets = [insertTarget, belowTarget, flatTarget];
-    if (scaleRecords > 0) targets.push(scaleTarget);
+    if (extras.some((extra) => isScale(extra, insertRecords))) targets.push(scaleTarget);
+    if (extras.some((extra) => extra.consumer === "none")) targets.push(aloneTarget);
     return targets.map((target) => ({
       target,
       measured,
     }));
   }
-  const { insertRecords, queryRows } = bulk.params;
+  const { queryRows } = bulk.params;
   const insert = insertPhase(ours, insertRecords);
   const lines: TargetLine[] = [];
   const peak = insert.peakRss?.median;
@@ -128,27 +154,41 @@ export function bulkTargets(results: BenchResults): TargetLine[] {
     queryPhase(ours, Math.min(...queryRows)).peakRss?.median,
     queryPhase(ours, Math.max(...queryRows)).peakRss?.median,
   ));
-  if (scaleRecords > 0) {
-    const [smaller, larger] = insertRecords < scaleRecords
-      ? [insert, scalePhase(ours, scaleRecords)]
-      : [scalePhase(ours, scaleRecords), insert];
-    const line = flatLine(
-      `${scaleTarget}, ${count(Math.min(insertRecords, scaleRecords))} → ${
-        count(Math.max(insertRecords, scaleRecords))
-      } records`,
-      smaller.peakRss?.median,
-      larger.peakRss?.median,
-    );
-    // Memory is bounded by the jobs in flight once there are that many: a smaller insert
-    // with fewer jobs has not reached its plateau, and the comparison would say nothing.
-    const jobs = smaller.jobs?.median;
-    const plateau = (smaller.maxConcurrentJobs ?? 0) + 1;
-    if (jobs !== undefined && jobs < plateau && line.ok !== undefined) {
-      line.measured += ` (not comparable: the smaller insert ran ${jobs} job(s), fewer than ` +
-        `the ${plateau} (maxConcurrentJobs + 1) that memory is bounded by)`;
-      line.ok = undefined;
+  for (let i = 0; i < extras.length; i++) {
+    const extra = extras[i];
+    const phase = extraPhase(ours, extras, i, insertRecords);
+    if (isScale(extra, insertRecords)) {
+      const records = extra.records!;
+      const [smaller, larger] = insertRecords < records ? [insert, phase] : [phase, insert];
+      const line = flatLine(
+        `${scaleTarget}, ${count(Math.min(insertRecords, records))} → ${
+          count(Math.max(insertRecords, records))
+        } records`,
+        smaller.peakRss?.median,
+        larger.peakRss?.median,
+      );
+      // Memory is bounded by the jobs in flight once there are that many: a smaller insert
+      // with fewer jobs has not reached its plateau, and the comparison would say nothing.
+      const jobs = smaller.jobs?.median;
+      const plateau = (smaller.maxConcurrentJobs ?? 0) + 1;
+      if (jobs !== undefined && jobs < plateau && line.ok !== undefined) {
+        line.measured += ` (not comparable: the smaller insert ran ${jobs} job(s), fewer than ` +
+          `the ${plateau} (maxConcurrentJobs + 1) that memory is bounded by)`;
+        line.ok = undefined;
+      }
+      lines.push(line);
+    } else if (extra.consumer === "none") {
+      const peak = phase.peakRss?.median;
+      lines.push({
+        target: `${aloneTarget} (${count(extra.records ?? insertRecords)} records, ${
+          phase.maxSizeBytes === undefined ? "?" : phase.maxSizeBytes / 1_000_000
+        } MB jobs${phase.maxSizeBytes === 100_000_000 ? ", the default" : ""})`,
+        measured: `${showBytes(phase.peakRss)} vs bound ${
+          phase.rssBound === undefined ? "—" : showBytes(spread([phase.rssBound]))
+        }`,
+        ok: peak === undefined || phase.rssBound === undefined ? undefined : peak <= phase.rssBound,
+      });
     }
-    lines.push(line);
   }
   return lines;
 }
@@ -179,15 +219,16 @@ export function bulkSection(results: BenchResults): string {
     return lines.join("\n");
   }
   const { insertRecords, queryRows } = bulk.params;
-  const scaleRecords = bulk.params.scaleRecords ?? 0;
+  const extras = bulk.params.extraInserts ?? [];
   lines.push(
     `Queries of ${queryRows.map(count).join(" and ")} rows (8 fields), then an insert of ${
       count(insertRecords)
     } × 8 fields${
-      scaleRecords > 0
-        ? ` (ours also inserts ${
-          count(scaleRecords)
-        } in a second fresh process, with the same options, to show its memory follows the jobs in flight, not the input)`
+      extras.length > 0
+        ? ` (ours then runs ${extras.length} more inserts, each in a fresh process: ${
+          extras.map((extra) => extraName(extra, insertRecords).replace("bulk insert ", ""))
+            .join("; ")
+        }. More records show whether memory follows the input or the jobs in flight; "client alone" reads each job's counts (\`jobInfo\`) and no result row, so no row object is made: the client's own memory)`
         : ""
     }; a fresh org per run, in its own process. Ours: bench/bulk_bench.ts \`runBulkBench()\` (\`sf.bulkV2.query\`, then, in a fresh process, \`sf.bulkV2.ingest.performOperation\` from a generator, 10 MB jobs, 4 at once, results read in a \`for await\` loop). jsforce: \`bulk2.query\` record stream, then, in a fresh process, \`bulk2.loadAndWaitForResults\` with a CSV \`Readable\` (one job: jsforce does not split). RSS: the client process, sampled every 50 ms inside; "process peak" is /usr/bin/time -v over the whole run.`,
     "",
@@ -209,8 +250,8 @@ export function bulkSection(results: BenchResults): string {
     const phases = [
       ...queryRows.map((n) => queryPhase(client, n)),
       insertPhase(client, insertRecords),
-      ...(scaleRecords > 0 && good(client).some((run) => run.insertScale !== undefined)
-        ? [scalePhase(client, scaleRecords)]
+      ...(good(client).some((run) => run.extraInserts !== undefined)
+        ? extras.map((_, i) => extraPhase(client, extras, i, insertRecords))
         : []),
     ];
     // bulk_bench.ts serves its org from a child process, and time -v reports the

@@ -49,6 +49,13 @@ export interface ClientResult {
   notMeasured?: string;
 }
 
+/** An insert after the first (bench/bulk_bench.ts's ExtraInsert): its records, job size, consumer. */
+export interface ExtraInsert {
+  records?: number;
+  maxSizeBytes?: number;
+  consumer?: "for-await" | "next" | "none";
+}
+
 /** One bulk phase (bench/bulk_bench.ts's BulkPhase; jsforce's has the same shape). */
 export interface BulkPhase {
   name: string;
@@ -77,8 +84,8 @@ export interface BulkRun {
   serverInProcess?: boolean;
   queries?: BulkPhase[];
   insert?: BulkPhase;
-  /** Ours only: a second insert of `scaleRecords`, in a fresh process of its own. */
-  insertScale?: BulkPhase;
+  /** Ours only: the inserts of `params.extraInserts`, in order, each in a fresh process. */
+  extraInserts?: BulkPhase[];
   /** Peak RSS of the whole client process from /usr/bin/time -v, bytes. */
   timeRss?: number;
 }
@@ -146,7 +153,7 @@ export interface BenchResults {
   cold?: { params: { total: number }; clients: ClientResult[] };
   bulk?: {
     notMeasured?: string;
-    params?: { insertRecords: number; queryRows: number[]; scaleRecords?: number };
+    params?: { insertRecords: number; queryRows: number[]; extraInserts?: ExtraInsert[] };
     clients?: BulkClient[];
   };
   collections?: { notMeasured?: string; result?: Record<string, unknown> };

@@ -53,16 +53,24 @@ serveWithoutRelay();
 const BULK_QUERY = "SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees, Phone, " +
   "Website, Description FROM Account";
 
+/** An insert run after the first; what it leaves out is the first's. */
+export interface ExtraInsert {
+  records?: number;
+  maxSizeBytes?: number;
+  consumer?: Consumer;
+}
+
 /** What to run; every field has a default. */
 export interface BulkBenchParams {
   /** Records inserted. @default 1_000_000 */
   insertRecords?: number;
   /**
-   * Records of a second insert, with the same options, in a fresh process of its own: the
-   * peak RSS of both shows whether memory follows the input size or the jobs in flight.
-   * 0 (the default) skips it. Needs --allow-run.
+   * More inserts after the first, each in a fresh process of its own (needs --allow-run),
+   * with the first's options unless given: more records show whether memory follows the
+   * input size or the jobs in flight; consumer "none" shows the client's own memory.
+   * @default []
    */
-  scaleRecords?: number;
+  extraInserts?: ExtraInsert[];
   /** Row counts of the bulk queries, run in this order. @default [100_000, 1_000_000] */
   queryRows?: number[];
   /** Largest upload per job. @default 10_000_000 */
@@ -92,8 +100,8 @@ export interface BulkBenchResult {
   queries: BulkPhase[];
   /** Absent when no records were to be inserted. */
   insert?: InsertResult;
-  /** The second insert, of `scaleRecords` records; absent without one. */
-  insertScale?: InsertResult;
+  /** The extra inserts, in the order of `extraInserts`. */
+  extraInserts: InsertResult[];
 }
 
 /** One insert phase and the options it ran with. */
@@ -189,14 +197,14 @@ export async function runBulkBench(
   params: BulkBenchParams = {},
 ): Promise<BulkBenchResult> {
   const insertRecords = params.insertRecords ?? 1_000_000;
-  const scaleRecords = params.scaleRecords ?? 0;
+  const extras = params.extraInserts ?? [];
   const queryRows = params.queryRows ?? [100_000, 1_000_000];
   const maxSizeBytes = params.maxSizeBytes ?? 10_000_000;
   const maxConcurrentJobs = params.maxConcurrentJobs ?? 4;
   const consumer = params.consumer ?? "for-await";
   const canRun = (await Deno.permissions.query({ name: "run" })).state === "granted";
-  if (scaleRecords > 0 && !canRun) {
-    throw new Error("The bench's second insert (scaleRecords) needs --allow-run");
+  if (extras.length > 0 && !canRun) {
+    throw new Error("The bench's extra inserts (extraInserts) need --allow-run");
   }
   const served: Served = params.server
     ? { ...params.server, inProcess: false, close: () => Promise.resolve() }
@@ -240,25 +248,34 @@ export async function runBulkBench(
         `bulk insert saved ${insert.rows} of ${insertRecords} records`,
       );
     }
-    const scale = scaleRecords > 0
-      ? await insertInChild({ ...insertParams, insertRecords: scaleRecords })
-      : undefined;
-    if (scale !== undefined && scale.rows !== scaleRecords) {
-      throw new Error(`bulk insert saved ${scale.rows} of ${scaleRecords} records`);
-    }
-    const withOptions = (phase: InsertPhase) => ({
+    const withOptions = (phase: InsertPhase, options: InsertParams): InsertResult => ({
       ...phase,
-      maxSizeBytes,
-      maxConcurrentJobs,
-      consumer,
-      rssBoundBytes: (maxConcurrentJobs + 1) * maxSizeBytes + 150 * 1024 * 1024,
+      maxSizeBytes: options.maxSizeBytes,
+      maxConcurrentJobs: options.maxConcurrentJobs,
+      consumer: options.consumer,
+      rssBoundBytes: (options.maxConcurrentJobs + 1) * options.maxSizeBytes +
+        150 * 1024 * 1024,
     });
+    const extraInserts: InsertResult[] = [];
+    for (const extra of extras) {
+      const options: InsertParams = {
+        ...insertParams,
+        insertRecords: extra.records ?? insertRecords,
+        maxSizeBytes: extra.maxSizeBytes ?? maxSizeBytes,
+        consumer: extra.consumer ?? consumer,
+      };
+      const phase = await insertInChild(options);
+      if (phase.rows !== options.insertRecords) {
+        throw new Error(`bulk insert saved ${phase.rows} of ${options.insertRecords} records`);
+      }
+      extraInserts.push(withOptions(phase, options));
+    }
     return {
       serverInProcess: served.inProcess,
       insertInFreshProcess: canRun,
       queries,
-      insert: insert === undefined ? undefined : withOptions(insert),
-      insertScale: scale === undefined ? undefined : withOptions(scale),
+      insert: insert === undefined ? undefined : withOptions(insert, insertParams),
+      extraInserts,
     };
   } finally {
     sampler.stop();
@@ -319,7 +336,9 @@ if (import.meta.main) {
       ...(option("insert-records") === undefined
         ? {}
         : { insertRecords: option("insert-records") }),
-      scaleRecords: option("scale-records"),
+      ...(option("scale-records") === undefined
+        ? {}
+        : { extraInserts: [{ records: option("scale-records") }] }),
       maxSizeBytes: option("max-size-bytes"),
       maxConcurrentJobs: option("max-concurrent-jobs"),
       consumer: consumer as Consumer | undefined,
@@ -337,7 +356,7 @@ if (import.meta.main) {
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     const phases = [
       ...result.queries,
-      ...[result.insert, result.insertScale].filter((p) => p !== undefined),
+      ...[result.insert, ...result.extraInserts].filter((p) => p !== undefined),
     ];
     for (const p of phases) {
       console.log(
@@ -350,7 +369,7 @@ if (import.meta.main) {
         } |`,
       );
     }
-    for (const insert of [result.insert, result.insertScale]) {
+    for (const insert of [result.insert, ...result.extraInserts]) {
       if (insert === undefined) continue;
       console.log(
         `insert: ${insert.jobs} jobs of ≤ ${

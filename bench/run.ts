@@ -43,7 +43,13 @@ const QUERY: QueryParams = {
 const BULK: BulkParams = {
   insertRecords: QUICK ? 100_000 : 1_000_000,
   queryRows: QUICK ? [10_000, 100_000] : [100_000, 1_000_000],
-  scaleRecords: QUICK ? 400_000 : 4_000_000,
+  // 4× the records (memory should not follow), then the client alone ("none": job counts
+  // read, no result row made) at the same and at the default job size.
+  extraInserts: [
+    { records: QUICK ? 400_000 : 4_000_000 },
+    { consumer: "none" },
+    { consumer: "none", maxSizeBytes: 100_000_000 },
+  ],
   timeCapMs: 900_000,
 };
 const COLD: ColdParams = { total: 1_000, timeCapMs: 60_000 };
