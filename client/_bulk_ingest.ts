@@ -48,19 +48,20 @@ function checkOperation(context: string, operation: unknown): IngestOperation {
   return operation as IngestOperation;
 }
 
-/** The create-job body (§8.1). */
+/** The create-job body (§8.1); the records the client writes itself break lines with LF. */
 function createBody(
   context: string,
   operation: unknown,
   sobject: unknown,
   options: CreateJobOptions,
+  lineEnding: "LF" | "CRLF" = "LF",
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {
     object: checkApiName(context, "sobject", sobject),
     operation: checkOperation(context, operation),
     contentType: "CSV",
     columnDelimiter: "COMMA",
-    lineEnding: "LF",
+    lineEnding,
   };
   if (options.externalIdFieldName !== undefined || operation === "upsert") {
     body.externalIdFieldName = checkApiName(
@@ -131,7 +132,13 @@ export class IngestJobs {
   ): Promise<JobInfo> {
     options = optionsOf("Cannot create ingest job", options);
     const context = "Cannot create ingest job";
-    const body = createBody(context, operation, sobject, options);
+    const { lineEnding = "LF" } = options;
+    if (lineEnding !== "LF" && lineEnding !== "CRLF") {
+      throw new TypeError(
+        `${context}: "lineEnding" must be "LF" or "CRLF": received ${received(lineEnding)}`,
+      );
+    }
+    const body = createBody(context, operation, sobject, options, lineEnding);
     return await this.#jobs.create(body, checkSignal(context, options.signal));
   }
 

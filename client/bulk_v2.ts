@@ -272,6 +272,13 @@ export interface CreateJobOptions {
   externalIdFieldName?: string;
   /** Case or Lead assignment rule id. */
   assignmentRuleId?: string;
+  /**
+   * How the CSV you will upload with `uploadJobData` breaks lines: `"CRLF"` for a file saved
+   * on Windows or by Excel. Salesforce fails a job whose data does not match.
+   *
+   * @default {"LF"}
+   */
+  lineEnding?: "LF" | "CRLF";
   /** Aborts the call. */
   signal?: AbortSignal;
 }

@@ -306,9 +306,32 @@ function done(
   return { id: result.record.Id as string, created: result.created ?? created };
 }
 
+/**
+ * The line ending of the first line break outside quotes: "CRLF" when a CR comes before it,
+ * "LF" when not, undefined when the text has none.
+ */
+export function firstLineEnding(text: string): "LF" | "CRLF" | undefined {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 34) quoted = !quoted; // '"' (a doubled quote toggles twice)
+    else if (code === 10 && !quoted) return i > 0 && text.charCodeAt(i - 1) === 13 ? "CRLF" : "LF";
+  }
+  return undefined;
+}
+
 /** Runs every uploaded row through the DML code, filling the job's result sets. */
 export function processIngest(org: OrgState, job: IngestJob, dml: DmlContext): void {
   const object = org.schema.object(job.object)!;
+  // Salesforce fails a job whose data breaks lines otherwise than its lineEnding says.
+  const ending = firstLineEnding(job.data ?? "");
+  if (ending !== undefined && ending !== job.lineEnding) {
+    job.data = undefined;
+    job.errorMessage =
+      `ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is ${job.lineEnding}`;
+    setState(org, job, "Failed");
+    return;
+  }
   let rows: string[][];
   try {
     rows = parseCsvRows(job.data ?? "");

@@ -95,3 +95,40 @@ Deno.test("ingest.createJob refuses an upsert without externalIdFieldName", asyn
     (error: Error) => error instanceof SalesforceError && error.errorCode === "INVALIDJOB",
   );
 });
+
+Deno.test("a job's data must break lines as its lineEnding says, as Salesforce requires", async () => {
+  const { sf, org } = setup();
+  // A file saved on Windows (CRLF; the quoted cell keeps its own LF) in the default LF job fails.
+  const windows = 'Name,Description\r\nA,"two\nlines"\r\nB,x\r\n';
+  const lf = await sf.bulkV2.ingest.createJob("insert", "Account");
+  assert.equal(lf.lineEnding, "LF");
+  await sf.bulkV2.ingest.uploadJobData(lf.id, windows);
+  const failed = await sf.bulkV2.ingest.getJob(lf.id);
+  assert.equal(failed.state, "Failed");
+  assert.equal(
+    failed.errorMessage,
+    "ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is LF",
+  );
+  assert.equal(org.records("Account").length, 0);
+  // The same file in a CRLF job loads; LF data in a CRLF job fails the other way.
+  const crlf = await sf.bulkV2.ingest.createJob("insert", "Account", { lineEnding: "CRLF" });
+  assert.equal(crlf.lineEnding, "CRLF");
+  await sf.bulkV2.ingest.uploadJobData(crlf.id, windows);
+  const done = await sf.bulkV2.ingest.getJob(crlf.id);
+  assert.equal(done.state, "JobComplete");
+  assert.deepEqual(
+    org.records("Account").map((row) => row.Description),
+    ["two\nlines", "x"],
+  );
+  const unix = await sf.bulkV2.ingest.createJob("insert", "Account", { lineEnding: "CRLF" });
+  await sf.bulkV2.ingest.uploadJobData(unix.id, "Name\nC\n");
+  assert.match((await sf.bulkV2.ingest.getJob(unix.id)).errorMessage ?? "", /setting is CRLF/);
+  await assert.rejects(
+    sf.bulkV2.ingest.createJob("insert", "Account", {
+      lineEnding: "crlf",
+    } as unknown as { lineEnding: "CRLF" }),
+    new TypeError(
+      'Cannot create ingest job: "lineEnding" must be "LF" or "CRLF": received "crlf"',
+    ),
+  );
+});
