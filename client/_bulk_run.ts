@@ -311,7 +311,11 @@ export async function runJob(job: JobContext, payload: JobPayload): Promise<Fini
       if (info !== null && !isFinalState(info.state)) await abortQuietly(job, info.id);
       return { aborted: true };
     }
-    const fatal = isFatal(error) ? error : undefined;
+    // Every job is created from the same body: one Salesforce refuses (an unknown object or
+    // field, a bad operation: 400, 404) it refuses for every job, so the operation stops.
+    const refused = info === null && error instanceof SalesforceError &&
+      (error.response?.status === 400 || error.response?.status === 404);
+    const fatal = isFatal(error) || refused ? error : undefined;
     // After an auth or limit error no call can succeed: do not try.
     const reachable = fatal === undefined || error instanceof CallbackError;
     if (info !== null && !isFinalState(info.state) && reachable) {

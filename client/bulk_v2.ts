@@ -506,8 +506,9 @@ export interface BulkQueryJobs {
 
 /**
  * An ingest operation stopped before its end: `cause` says why (an authentication,
- * permission or request-limit error, a throwing `onProgress`, or a bad record found
- * after jobs had started) and `result` holds what was done, every record read being
+ * permission or request-limit error, Salesforce refusing to create a job (400 or 404: an
+ * unknown object or field, a bad operation), a throwing `onProgress`, or a bad record
+ * found after jobs had started) and `result` holds what was done, every record read being
  * in one of its sets (a bad record is the last of `unprocessedRecords`, with the cells
  * it could give and its error in `sf__Error`). Records not read yet are in none: the input
  * is read in order, so the rows of the three sets together count the records read, and a

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BulkIngestError, type JobResult } from "../../client/bulk_v2.ts";
-import { RequestLimitExceededError, ServerError } from "../../client/errors.ts";
+import { RequestLimitExceededError, SalesforceError, ServerError } from "../../client/errors.ts";
 import type { BulkApiBatchConsumptionEvent } from "../../events/events.ts";
 import { makeId } from "../../testing/_store.ts";
 import { accounts, ingestJobs, setup, stream, withInstantSleep } from "./_bulk_v2.ts";
@@ -525,4 +525,37 @@ Deno.test("bulkV2.insert refuses a maxSizeBytes above what one Salesforce upload
   await sf.bulkV2.insert("Account", [{ Name: "A" }], { maxSizeBytes: 100_000_000 });
   assert.equal(org.records("Account").length, 1);
   assert.equal(org.stats.requests["POST bulkIngestJobs"], 1);
+});
+
+Deno.test("bulkV2.insert rejects when Salesforce refuses to create the job, rather than resolve with every record unprocessed", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org, paths } = setup();
+    const error = await sf.bulkV2.insert("Acount", accounts(30), {
+      maxRecords: 10,
+      maxConcurrentJobs: 1,
+    }).then(() => undefined, (error) => error);
+    assert.ok(error instanceof BulkIngestError, String(error));
+    assert.ok(error.cause instanceof SalesforceError);
+    assert.equal(error.cause.response?.status, 400);
+    assert.match(error.message, /Cannot insert Acount records/);
+    // One create was tried; the records it held and the ones read for the next job are
+    // handed back, each saying why; nothing was saved.
+    assert.equal(
+      paths.filter((path) => path === "POST /services/data/v64.0/jobs/ingest").length,
+      1,
+    );
+    assert.equal(error.result.jobs.length, 0);
+    assert.equal(error.result.successfulResults.length, 0);
+    assert.ok(error.result.unprocessedRecords.length >= 10);
+    assert.ok(error.result.unprocessedRecords.every((row) => row.sf__Error !== ""));
+    assert.equal(org.records("Account").length, 0);
+    // A 500 on create, past the retries, is not the caller's fault: the other jobs still run.
+    org.inject({ method: "POST", path: "/services/data/v64.0/jobs/ingest", status: 500, times: 4 });
+    const result = await sf.bulkV2.insert("Account", accounts(30), {
+      maxRecords: 10,
+      maxConcurrentJobs: 1,
+    });
+    assert.equal(result.successfulResults.length, 20);
+    assert.equal(result.unprocessedRecords.length, 10);
+  });
 });
