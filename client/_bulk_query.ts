@@ -194,12 +194,16 @@ export class QueryJobs {
     try {
       info = await this.#jobs.wait(context, created.id, polling, signal);
     } catch (error) {
-      // Leave nothing running on the org: abort the job (without the caller's aborted signal).
+      // Leave nothing on the org: abort the job, then delete it (without the caller's signal,
+      // which may be aborted; a failure changes nothing).
       await this.abort(created.id).catch(() => {});
+      await this.delete(created.id).catch(() => {});
       // A throwing onProgress reaches the caller as what it threw.
       throw error instanceof CallbackError ? error.cause : error;
     }
     if (info.state !== "JobComplete") {
+      // Its error goes to the caller; the job itself is of no further use.
+      await this.delete(info.id).catch(() => {});
       throw new SalesforceError(
         `${context}: job ${info.id} ended ${info.state}${
           info.errorMessage ? `: ${info.errorMessage}` : ""

@@ -75,9 +75,14 @@ Deno.test("bulkV2.query rejects malformed SOQL with the job-creation error", asy
   );
 });
 
-Deno.test("bulkV2.query aborts its job on Salesforce when the signal aborts while polling", async () => {
+/** The methods of the requests made to query job `/jobs/query/<id>` itself, in order. */
+function jobCalls(paths: string[]): string[] {
+  return paths.filter((path) => /\/jobs\/query\/\w+$/.test(path)).map((path) => path.split(" ")[0]);
+}
+
+Deno.test("bulkV2.query aborts, then deletes, its job on Salesforce when the signal aborts while polling", async () => {
   await withInstantSleep(async () => {
-    const { org, sf } = setup({ bulkPollsToComplete: 5 });
+    const { org, sf, paths } = setup({ bulkPollsToComplete: 5 });
     org.insert("Account", accounts(3));
     const controller = new AbortController();
     const reason = new Error("stop");
@@ -86,8 +91,8 @@ Deno.test("bulkV2.query aborts its job on Salesforce when the signal aborts whil
       onProgress: () => controller.abort(reason),
     });
     await assert.rejects(Array.fromAsync(rows), (error) => error === reason);
-    const jobs = await Array.fromAsync(sf.bulkV2.queryJobs.list());
-    assert.deepEqual(jobs.map((job) => job.state), ["Aborted"]);
+    assert.deepEqual(jobCalls(paths), ["GET", "PATCH", "DELETE"]);
+    assert.deepEqual(await Array.fromAsync(sf.bulkV2.queryJobs.list()), []);
   });
 });
 
@@ -118,6 +123,8 @@ Deno.test("bulkV2.query throws a SalesforceError when the job ends Aborted", asy
     Array.fromAsync(sf.bulkV2.query("SELECT Name FROM Account")),
     (error: Error) => error instanceof SalesforceError && /ended Aborted/.test(error.message),
   );
+  // The error says what happened; the job, of no further use, is deleted.
+  assert.deepEqual(await Array.fromAsync(sf.bulkV2.queryJobs.list()), []);
 });
 
 Deno.test("bulkV2.query checks its arguments before sending anything", () => {
@@ -155,8 +162,8 @@ Deno.test("queryJobs gives create, get, results from a locator, abort and delete
   assert.throws(() => sf.bulkV2.queryJobs.results("../ingest"), /"jobId" must be/);
 });
 
-Deno.test("bulkV2.query rethrows what onProgress threw and aborts the job", async () => {
-  const { org, sf } = setup({ bulkPollsToComplete: 2 });
+Deno.test("bulkV2.query rethrows what onProgress threw, and aborts then deletes the job", async () => {
+  const { org, sf, paths } = setup({ bulkPollsToComplete: 2 });
   org.insert("Account", accounts(1));
   const oops = new Error("progress bar broke");
   await assert.rejects(
@@ -167,8 +174,8 @@ Deno.test("bulkV2.query rethrows what onProgress threw and aborts the job", asyn
     })),
     (error) => error === oops,
   );
-  const jobs = await Array.fromAsync(sf.bulkV2.queryJobs.list());
-  assert.equal(jobs[0].state, "Aborted");
+  assert.deepEqual(jobCalls(paths), ["GET", "PATCH", "DELETE"]);
+  assert.deepEqual(await Array.fromAsync(sf.bulkV2.queryJobs.list()), []);
 });
 
 /** A results page answered by the fault injector: `body`, with the given headers. */
