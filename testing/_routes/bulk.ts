@@ -259,8 +259,13 @@ async function createQuery(context: RouteContext): Promise<Response> {
     return invalidJob("A query must be given");
   }
   let result;
+  // The header names each selected field as the query wrote it (§9), not its canonical casing.
+  let header: string[];
   try {
     const parsed = parseSoql(body.query);
+    header = parsed.select.flatMap((item) =>
+      item.kind === "field" ? [item.path.segments.join(".")] : []
+    );
     if (
       parsed.count || parsed.offset !== undefined ||
       parsed.select.some((item) => item.kind === "subquery")
@@ -295,7 +300,7 @@ async function createQuery(context: RouteContext): Promise<Response> {
       format.lineEnding,
     ),
     result,
-    columns: result.columns,
+    columns: header.length === result.columns.length ? header : result.columns,
     readers: columnReaders(org.schema, root, result.columns),
   };
   state.query.set(job.id, job);

@@ -516,3 +516,11 @@ Deno.test("FakeSalesforce reset forgets bulk jobs", async () => {
   const list = await (await call(org, fresh, "GET", `${V}/jobs/ingest`)).json();
   assert.deepEqual(list.records, []);
 });
+
+Deno.test("FakeSalesforce bulk query results name each column as the query wrote it", async () => {
+  const { org, token } = await loggedIn();
+  const [account] = org.insert("Account", [{ Name: "Acme" }]);
+  org.insert("Contact", [{ LastName: "Doe", AccountId: account }]);
+  const job = await completedQuery(org, token, "select lastname, account.NAME from contact");
+  assert.equal(await queryPage(org, token, job.id), '"lastname","account.NAME"\n"Doe","Acme"\n');
+});
