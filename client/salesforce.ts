@@ -14,6 +14,7 @@ import {
   type Attempts,
   DirectAttempts,
   directAttempts,
+  replayOf,
   RequestAttempts,
   sendAttempts,
 } from "../retries/_attempts.ts";
@@ -511,6 +512,15 @@ export class Salesforce {
     const headers = new Headers(request.headers);
     headers.set("Authorization", `Bearer ${token}`);
     const text = preparedOf(request)?.text;
+    const replay = text === undefined ? replayOf(request) : undefined;
+    if (replay !== undefined) {
+      // A replayable body (a bulk upload) goes on as a fresh stream that can replay itself
+      // too: taking over the request's body would drop that, and each retry would then clone
+      // (tee) it, a branch keeping a copy of the whole upload.
+      const body = replay();
+      const init = { headers, body, duplex: "half" } as RequestInit;
+      return new RequestAttempts(this.#prepare(request, init, signal, body));
+    }
     // A text body is sent afresh; any other is taken over from the request, never sent itself.
     return new RequestAttempts(
       this.#prepare(request, { headers, body: text }, signal, text ?? request.body),

@@ -44,7 +44,7 @@ function attemptSignal(caller: AbortSignal | null, controller: AbortController):
 const REPLAYABLE_BODY = Symbol.for("@x/aiosalesforce/replayable-body");
 
 /** The replay function of the request's body, when it has one. */
-function replayOf(request: Request): (() => ReadableStream<Uint8Array>) | undefined {
+export function replayOf(request: Request): (() => ReadableStream<Uint8Array>) | undefined {
   const body = request.body as
     | (ReadableStream<Uint8Array> & { [REPLAYABLE_BODY]?: unknown })
     | null;

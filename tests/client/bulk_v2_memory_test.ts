@@ -1,8 +1,11 @@
 // Bulk API 2.0 ingest, the parts that keep memory down: upload bodies streamed without copies
 // and sent afresh on each retry, and result rows made compact without changing a value.
 import assert from "node:assert/strict";
+import { mock } from "node:test";
 import { replayableBody } from "../../client/_bulk_run.ts";
 import { parseCsv } from "../../client/_csv.ts";
+import { Salesforce } from "../../client/salesforce.ts";
+import { FakeSalesforce } from "../../testing/mod.ts";
 import { accounts, setup, stream, withInstantSleep } from "./_bulk_v2.ts";
 
 function uploadsOf(uploads: { jobId: string; text: string }[], jobId: string): string[] {
@@ -47,6 +50,45 @@ Deno.test("bulkV2.insert uploads the whole CSV again after a token refresh durin
     const sent = uploadsOf(uploads, result.jobs[0].id);
     assert.equal(sent.length, 2);
     assert.equal(sent[1], sent[0]);
+    assert.equal(org.records("Account").length, 1_500);
+  });
+});
+
+Deno.test("after a token refresh during an upload, every further attempt sends a fresh stream, never a clone", async () => {
+  await withInstantSleep(async () => {
+    const org = new FakeSalesforce();
+    const puts: boolean[] = [];
+    const replayable = Symbol.for("@x/aiosalesforce/replayable-body");
+    const sf = new Salesforce({
+      baseUrl: org.baseUrl,
+      auth: org.auth(),
+      fetch: (input, init) => {
+        // The client hands its own fetch a Request (one argument) for a streamed upload.
+        if (input instanceof Request && input.method === "PUT") {
+          // A cloned (teed) body has lost its replay function, and keeps a copy of the upload.
+          const body = input.body as unknown as Record<symbol, unknown> | null;
+          puts.push(typeof body?.[replayable] === "function");
+        }
+        return org.fetch(input, init);
+      },
+    });
+    // The token expires on the upload, then the upload sent again is answered 503 twice.
+    org.inject({ method: "PUT", path: /\/batches$/, times: 1, expireToken: true });
+    org.inject({ method: "PUT", path: /\/batches$/, times: 2, status: 503 });
+    const clone = Request.prototype.clone;
+    let uploadsCloned = 0;
+    const cloned = mock.method(Request.prototype, "clone", function (this: Request) {
+      if (this.method === "PUT") uploadsCloned++;
+      return clone.call(this);
+    });
+    try {
+      const result = await sf.bulkV2.insert("Account", accounts(1_500));
+      assert.equal(result.successfulResults.length, 1_500);
+    } finally {
+      cloned.mock.restore();
+    }
+    assert.deepEqual(puts, [true, true, true, true]);
+    assert.equal(uploadsCloned, 0);
     assert.equal(org.records("Account").length, 1_500);
   });
 });
