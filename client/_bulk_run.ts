@@ -152,11 +152,18 @@ export function jobResult(
 
 /**
  * The key under which a request body stream offers the retry engine a fresh copy of itself
- * (retries/retry_policy.ts reads it under the same `Symbol.for` name): each attempt then sends
+ * (retries/_attempts.ts reads it under the same `Symbol.for` name): each attempt then sends
  * a new stream over the same bytes, and the request's own body is never cloned, since a clone
  * tees the stream and keeps a copy of every chunk for as long as the request lives.
  */
 const REPLAYABLE_BODY = Symbol.for("@x/aiosalesforce/replayable-body");
+
+/**
+ * The key under which a request body stream takes a listener called on each piece the runtime
+ * takes (retries/_attempts.ts reads it under the same `Symbol.for` name): the retry engine then
+ * restarts the attempt's timeout, so the timeout bounds a stall, not a whole upload.
+ */
+const BODY_PULLS = Symbol.for("@x/aiosalesforce/body-pulls");
 
 /**
  * A request body streaming `chunks` in pieces of at most 64 KiB, never copying the job's bytes
@@ -172,8 +179,10 @@ export function replayableBody(
   let chunk = 0;
   let offset = 0;
   let sent = 0;
+  let onPull: (() => void) | undefined;
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
+      onPull?.();
       while (chunk < chunks.length && offset >= chunks[chunk].byteLength) {
         chunk++;
         offset = 0;
@@ -201,6 +210,11 @@ export function replayableBody(
   });
   // Each replay checks against the size measured before the first attempt.
   Object.defineProperty(stream, REPLAYABLE_BODY, { value: () => replayableBody(chunks, size) });
+  Object.defineProperty(stream, BODY_PULLS, {
+    value: (listener: () => void) => {
+      onPull = listener;
+    },
+  });
   return stream;
 }
 

@@ -85,7 +85,8 @@ export interface SalesforceOptions {
    * reads itself (JSON answers, query pages, bulk results) is held to it too: reading a JSON
    * body whole, and each wait for more of a page, must end within it (a consumer's own time
    * between rows does not count). A `Response` that `request()` returns is yours to read:
-   * pass a `signal` to bound that.
+   * pass a `signal` to bound that. A bulk upload restarts it with each piece of its CSV sent,
+   * so it bounds a stalled upload, not a long one.
    *
    * @default {120_000}
    */

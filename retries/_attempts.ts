@@ -27,6 +27,11 @@ export interface Attempts {
   send(client: Salesforce): Promise<Response>;
   /** The request, to show in events and errors. */
   request(): Request;
+  /**
+   * Calls `onPull` each time the runtime takes a piece of the attempt `next()` made's body,
+   * when that body can tell (a replayable one): the attempt's timeout restarts then.
+   */
+  watchBody?(onPull: () => void): void;
 }
 
 /** The attempt's signal: the controller's, joined with the caller's when there is one. */
@@ -42,6 +47,13 @@ function attemptSignal(caller: AbortSignal | null, controller: AbortController):
  * request lives: a second copy of a 100 MB upload per attempt.
  */
 const REPLAYABLE_BODY = Symbol.for("@x/aiosalesforce/replayable-body");
+
+/**
+ * The key under which such a body takes a listener, called each time the runtime takes a
+ * piece of it (client/_bulk_run.ts sets it under the same `Symbol.for` name): a long upload
+ * that keeps moving is not a stalled attempt.
+ */
+const BODY_PULLS = Symbol.for("@x/aiosalesforce/body-pulls");
 
 /** The replay function of the request's body, when it has one. */
 export function replayOf(request: Request): (() => ReadableStream<Uint8Array>) | undefined {
@@ -101,6 +113,16 @@ export class RequestAttempts implements Attempts {
       ? new Request(this.#hasBody ? request.clone() : request, { signal })
       : new Request(request, { body: this.#replay(), signal, duplex: "half" } as RequestInit);
     return controller;
+  }
+
+  watchBody(onPull: () => void): void {
+    if (this.#replay === undefined) return;
+    const body = this.#attempt?.body as
+      | (ReadableStream<Uint8Array> & { [BODY_PULLS]?: unknown })
+      | null
+      | undefined;
+    const watch = body?.[BODY_PULLS];
+    if (typeof watch === "function") watch(onPull);
   }
 
   send(client: Salesforce): Promise<Response> {

@@ -30,6 +30,14 @@ class Deadlines {
     return entry;
   }
 
+  /** Restarts an attempt's timeout from now; one that expired or was removed stays so. */
+  renew(entry: Deadline): void {
+    if (!this.#entries.delete(entry)) return;
+    // Now the newest: re-added last, it keeps the set in the order the attempts expire.
+    entry.at = performance.now() + this.#timeout;
+    this.#entries.add(entry);
+  }
+
   remove(entry: Deadline): void {
     this.#entries.delete(entry);
     if (this.#entries.size === 0 && this.#timer !== undefined) {
@@ -75,6 +83,14 @@ export function setDeadline(
     byTimeout.set(timeout, deadlines);
   }
   return deadlines.add(controller, onExpire);
+}
+
+/**
+ * Restarts the timeout of an attempt still in flight from now: its request body made
+ * progress (a streamed upload's piece was taken), so it is not stalled.
+ */
+export function renewDeadline(entry: Deadline, timeout: number): void {
+  byTimeout.get(timeout)?.renew(entry);
 }
 
 /** Forgets the deadline of an attempt that answered or failed. */

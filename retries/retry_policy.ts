@@ -13,7 +13,7 @@ import { shownResponse } from "./_prepared.ts";
 import { type Attempts, RequestAttempts, setSendAttempts } from "./_attempts.ts";
 import { clock } from "./_clock.ts";
 import { readBody, watchBody } from "../client/_body_deadline.ts";
-import { clearDeadline, setDeadline } from "./_deadlines.ts";
+import { clearDeadline, renewDeadline, setDeadline } from "./_deadlines.ts";
 import { ExceptionRule, ResponseRule } from "./rules.ts";
 
 /**
@@ -444,6 +444,8 @@ export class RetryContext {
       // is no network failure to retry.
       const controller = attempts.next();
       const deadline = timeout <= MAX_DELAY ? setDeadline(controller, timeout) : undefined;
+      // A streamed upload that keeps moving is no stall: its timeout restarts with each piece.
+      if (deadline !== undefined) attempts.watchBody?.(() => renewDeadline(deadline, timeout));
       let response!: Response;
       let failed = false;
       let error: unknown;

@@ -298,3 +298,78 @@ Deno.test("With a timeout too long for a timer, pages are read with no deadline"
   for await (const _ of sf.bulkV2.query("SELECT Id FROM Account", { pollingInterval: 1 })) rows++;
   assert.equal(rows, 450);
 });
+
+/**
+ * A fetch in front of `org` that takes a PUT's body one piece at a time, waiting `pause` ms
+ * before each, and stops taking any after `pieces` of them (Infinity: it takes them all).
+ */
+function slowUploads(org: FakeSalesforce, pause: number, pieces = Infinity) {
+  const taken: number[] = [];
+  const fetch = async (request: Request): Promise<Response> => {
+    if (request.method !== "PUT") return await org.fetch(request);
+    const reader = request.body!.getReader();
+    const parts: Uint8Array[] = [];
+    for (let i = 0;; i++) {
+      if (i >= pieces) {
+        // Stalled: nothing more is taken until the attempt is given up.
+        await new Promise((_, reject) => {
+          request.signal.addEventListener("abort", () => reject(request.signal.reason));
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      taken.push(value.byteLength);
+    }
+    return await org.fetch(new Request(request, { body: concat(parts) }));
+  };
+  return { fetch, taken };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((total, part) => total + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+Deno.test("An upload that keeps moving outlasts the timeout: it restarts with each piece sent", async () => {
+  const org = new FakeSalesforce();
+  // About 10 pieces of 64 KiB, each taken after T / 2: the upload takes 5 × T in all.
+  const rows = Array.from({ length: 20_000 }, (_, i) => `Account ${String(i).padStart(20, "0")}\n`);
+  const { fetch, taken } = slowUploads(org, T / 2);
+  const sf = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: org.auth(),
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(new Request(input, init)),
+    timeout: T,
+  });
+  const job = await sf.bulkV2.ingest.createJob("insert", "Account");
+  const closed = await sf.bulkV2.ingest.uploadJobData(job.id, `Name\n${rows.join("")}`);
+  assert.equal(closed.state, "UploadComplete");
+  assert.ok(taken.length >= 8, `${taken.length} pieces`);
+  assert.equal((await sf.bulkV2.ingest.getJob(job.id)).numberRecordsProcessed, 20_000);
+});
+
+Deno.test("An upload that stops moving fails with the TimeoutError", async () => {
+  const org = new FakeSalesforce();
+  const rows = Array.from({ length: 20_000 }, (_, i) => `Account ${String(i).padStart(20, "0")}\n`);
+  const { fetch, taken } = slowUploads(org, 1, 2);
+  const sf = new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: org.auth(),
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(new Request(input, init)),
+    retryPolicy: null,
+    timeout: T,
+  });
+  const job = await sf.bulkV2.ingest.createJob("insert", "Account");
+  await assert.rejects(
+    sf.bulkV2.ingest.uploadJobData(job.id, `Name\n${rows.join("")}`),
+    TIMED_OUT,
+  );
+  assert.equal(taken.length, 2);
+});
