@@ -370,7 +370,14 @@ export function processIngest(org: OrgState, job: IngestJob, dml: DmlContext): v
         outcome = done(createRecord(dml, object, bodyOf(columns, cells, -1)), true);
         break;
       case "upsert":
-        outcome = upsertRow(dml, object, key, keyValue, bodyOf(columns, cells, -1));
+        // An upsert by Id writes the other fields: Id itself is no field to set.
+        outcome = upsertRow(
+          dml,
+          object,
+          key,
+          keyValue,
+          bodyOf(columns, cells, key.name === "Id" ? keyIndex : -1),
+        );
         break;
       case "update": {
         const found = recordFor(dml, object, keyValue);

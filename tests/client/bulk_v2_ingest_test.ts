@@ -559,3 +559,17 @@ Deno.test("bulkV2.insert rejects when Salesforce refuses to create the job, rath
     assert.equal(result.unprocessedRecords.length, 10);
   });
 });
+
+Deno.test("bulkV2.upsert by Id updates the records that have one and creates those that do not", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org } = setup();
+    const [id] = org.insert("Account", [{ Name: "Before" }]);
+    const result = await sf.bulkV2.upsert("Account", [
+      { Id: id, Name: "After" },
+      { Id: null, Name: "New" },
+    ], "Id");
+    assert.deepEqual(result.failedResults, []);
+    assert.deepEqual(result.successfulResults.map((row) => row.sf__Created), ["false", "true"]);
+    assert.deepEqual(org.records("Account").map((row) => row.Name).sort(), ["After", "New"]);
+  });
+});
