@@ -15,7 +15,8 @@ import type {
 import type { Salesforce } from "./salesforce.ts";
 import { type JobPayload, type Offending, SplitError, splitRecords } from "./_bulk_split.ts";
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
-import { CsvChunker } from "./_csv.ts";
+import { CSV_CHUNK_SIZE, CsvChunker } from "./_csv.ts";
+import { BufferPool } from "./_buffer_pool.ts";
 import {
   describeError,
   type FinishedJob,
@@ -250,10 +251,16 @@ export class IngestJobs {
       ),
       maxRecords: checkInteger(context, "maxRecords", options.maxRecords ?? 150_000_000, 1),
       unread: {} as { payload?: JobPayload; blank?: number },
+      buffers: undefined as BufferPool | undefined,
     };
     const maxJobs = checkInteger(context, "maxConcurrentJobs", options.maxConcurrentJobs ?? 4, 1);
     const polling = checkPolling(context, options);
     const signal = checkSignal(context, options.signal);
+    // Payloads are filled one at a time: one payload's worth of free buffers is enough.
+    split.buffers = new BufferPool(
+      CSV_CHUNK_SIZE,
+      Math.ceil(split.maxSizeBytes / CSV_CHUNK_SIZE) + 1,
+    );
     const job: JobContext = {
       client: this.#client,
       jobs: this.#jobs,
@@ -261,6 +268,7 @@ export class IngestJobs {
       body,
       polling,
       signal: signal ?? new AbortController().signal,
+      buffers: split.buffers,
     };
     return this.#run(job, splitRecords(records, split), maxJobs, split.unread);
   }

@@ -12,6 +12,7 @@ import {
 } from "./errors.ts";
 import type { Salesforce } from "./salesforce.ts";
 import type { JobPayload } from "./_bulk_split.ts";
+import type { BufferPool } from "./_buffer_pool.ts";
 import {
   CallbackError,
   collectCsv,
@@ -37,6 +38,8 @@ export interface JobContext {
   body: Record<string, unknown>;
   polling: Polling;
   signal: AbortSignal;
+  /** Where the payloads' buffers came from: a job whose results settled its records gives its back. */
+  buffers?: BufferPool;
 }
 
 /** How a job ended on the client's side. */
@@ -399,6 +402,8 @@ export async function finishJob(job: JobContext, finished: FinishedJob): Promise
       { chunks: failed.chunks },
       { chunks: unprocessed.chunks, sfError },
     ]);
+    // The results account for every record: the payload is read no more, nor are its buffers.
+    job.buffers?.recycle(payload.chunks);
     return error === undefined ? { result } : { result, fatal };
   } catch (failure) {
     if (job.signal.aborted) return { aborted: true };

@@ -12,6 +12,7 @@ import {
   utf8ByteLength,
 } from "./_csv.ts";
 import { received } from "./_validate.ts";
+import type { BufferPool } from "./_buffer_pool.ts";
 
 /** One job's worth of records, serialised. */
 export interface JobPayload {
@@ -91,6 +92,8 @@ export interface SplitOptions {
    * (`blank` counts those with no cell to show).
    */
   unread?: { payload?: JobPayload; blank?: number };
+  /** Where payloads' chunk buffers come from: a job done with them gives them back. */
+  buffers?: BufferPool;
 }
 
 /**
@@ -151,13 +154,19 @@ export function collectColumns(records: readonly unknown[]): string[] {
 
 /** Accumulates rows of one payload. */
 class PayloadBuilder {
-  #chunker = new CsvChunker();
+  #chunker: CsvChunker;
   #chunks: Uint8Array[] = [];
   size: number;
   count = 0;
   readonly firstIndex: number;
 
-  constructor(header: string, headerBytes: number, firstIndex: number) {
+  constructor(
+    header: string,
+    headerBytes: number,
+    firstIndex: number,
+    buffers: BufferPool | undefined,
+  ) {
+    this.#chunker = new CsvChunker(buffers?.size, buffers);
     this.#chunker.write(header);
     this.size = headerBytes;
     this.firstIndex = firstIndex;
@@ -209,7 +218,7 @@ async function* splitFixed(
       sealed = builder.seal(max);
       builder = undefined;
     }
-    builder ??= new PayloadBuilder(header, headerBytes, index);
+    builder ??= new PayloadBuilder(header, headerBytes, index, options.buffers);
     builder.add(row, bytes);
     index++;
     if (builder.count >= maxRecords) {
@@ -284,7 +293,12 @@ async function* splitInferred(
       );
     }
     const header = formatCsvRow(written);
-    const builder = new PayloadBuilder(header, utf8ByteLength(header), firstIndex);
+    const builder = new PayloadBuilder(
+      header,
+      utf8ByteLength(header),
+      firstIndex,
+      options.buffers,
+    );
     const position = new Map<string, number>();
     for (let i = 0; i < written.length; i++) position.set(written[i], i);
     const line = new Array<string>(written.length);

@@ -19,6 +19,14 @@ const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]);
  */
 const PENDING_CHARS = 4_096;
 
+/** Where a {@linkcode CsvChunker} gets its chunk buffers, and gives back one it did not keep. */
+export interface ChunkBuffers {
+  /** A buffer of the chunker's `chunkSize` bytes. */
+  take(): Uint8Array;
+  /** A buffer the chunker took and no chunk holds. */
+  give(buffer: Uint8Array): void;
+}
+
 /**
  * Packs CSV text into UTF-8 chunks of `chunkSize` bytes (a chunk may end up to 3 bytes short
  * so that no character is split; the last chunk is shorter). Text is buffered and encoded in
@@ -30,18 +38,21 @@ export class CsvChunker {
   #buffer: Uint8Array | undefined;
   #filled = 0;
   #ready: Uint8Array[] = [];
+  #buffers: ChunkBuffers | undefined;
 
   /**
    * @param chunkSize Bytes per chunk, an integer >= 4.
+   * @param buffers Where chunk buffers come from (`chunkSize` bytes each); new ones by default.
    * @throws {RangeError} When `chunkSize` is not an integer >= 4.
    */
-  constructor(chunkSize: number = CSV_CHUNK_SIZE) {
+  constructor(chunkSize: number = CSV_CHUNK_SIZE, buffers?: ChunkBuffers) {
     if (!Number.isInteger(chunkSize) || chunkSize < 4) {
       throw new RangeError(
         `Cannot create CsvChunker: "chunkSize" must be an integer >= 4: received ${chunkSize}`,
       );
     }
     this.#size = chunkSize;
+    this.#buffers = buffers;
   }
 
   /** Appends text; full chunks become available through {@linkcode CsvChunker.take}. */
@@ -61,8 +72,10 @@ export class CsvChunker {
   /** Returns every remaining chunk, the last one partial, and leaves the chunker empty. */
   flush(): readonly Uint8Array[] {
     this.#encode();
-    if (this.#buffer !== undefined && this.#filled > 0) {
-      this.#ready.push(this.#buffer.slice(0, this.#filled));
+    if (this.#buffer !== undefined) {
+      // The last chunk is a copy of its bytes: the buffer it was written in goes back.
+      if (this.#filled > 0) this.#ready.push(this.#buffer.slice(0, this.#filled));
+      this.#buffers?.give(this.#buffer);
     }
     this.#buffer = undefined;
     this.#filled = 0;
@@ -73,7 +86,7 @@ export class CsvChunker {
     let text = this.#pending;
     this.#pending = "";
     while (text.length > 0) {
-      this.#buffer ??= new Uint8Array(this.#size);
+      this.#buffer ??= this.#buffers?.take() ?? new Uint8Array(this.#size);
       const target = this.#filled === 0 ? this.#buffer : this.#buffer.subarray(this.#filled);
       const { read, written } = ENCODER.encodeInto(text, target);
       this.#filled += written;
