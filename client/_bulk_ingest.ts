@@ -419,14 +419,17 @@ export class IngestJobs {
       }
       // (What the input's cleanup throws is dropped: the operation's own error is the news.)
       await closeInput();
-      const leftover = [pending, unread.payload, refused?.payload].flatMap((rest) =>
-        rest === undefined ? [] : payloadRows(rest, stopError)
-      );
-      // The record that stopped the split is reported too, even with no cell to show, and so
-      // is every record read with no cell to show.
-      if (refused !== undefined && refused.payload === undefined) blank++;
+      // In input order: the payload read ahead, the one being filled (or its records with no
+      // cell to show), then the record that stopped the split, even with no cell to show.
+      const rows = (rest: JobPayload | undefined) =>
+        rest === undefined ? [] : payloadRows(rest, stopError);
+      const leftover = [...rows(pending), ...rows(unread.payload)];
       blank += unread.blank ?? 0;
       for (let i = 0; i < blank; i++) leftover.push({ sf__Error: describeError(stopError) });
+      if (refused !== undefined) {
+        if (refused.payload === undefined) leftover.push({ sf__Error: describeError(stopError) });
+        else leftover.push(...rows(refused.payload));
+      }
       // A throwing onProgress is the cause as what it threw.
       const cause = stopError instanceof CallbackError ? stopError.cause : stopError;
       throw this.#stopError(`${run.context}: ${describeError(stopError)}`, cause, {

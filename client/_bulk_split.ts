@@ -120,11 +120,15 @@ function checkRecord(record: unknown, index: number): asserts record is object {
 }
 
 /**
- * Drops a column `X` that only null values gave when `X.Field` columns exist: there `X` is a
- * relationship, and null says "no parent" (the relationship's cells stay empty).
+ * Drops a column `X` that only null values gave when `X.Field` columns exist, or when `known`
+ * (relationships seen earlier in the input) has `X`: there `X` is a relationship, and null says
+ * "no parent" (the relationship's cells stay empty).
  */
-function withoutNullRelationships(columns: string[]): string[] {
-  const relationships = new Set<string>();
+function withoutNullRelationships(
+  columns: string[],
+  known: ReadonlyMap<string, string> | undefined = undefined,
+): string[] {
+  const relationships = new Set<string>(known?.keys());
   for (const column of columns) {
     const dot = column.indexOf(".");
     if (dot > 0) relationships.add(column.slice(0, dot));
@@ -286,7 +290,8 @@ async function* splitInferred(
   let rowCells = 0;
 
   const seal = (): JobPayload => {
-    const written = withoutNullRelationships(columns);
+    // (A null read before the input first uses its key as a relationship stays a column.)
+    const written = withoutNullRelationships(columns, relationships);
     if (written.length === 0) {
       throw new TypeError(
         `Cannot write CSV records from index ${firstIndex}: none of them has a field to write`,

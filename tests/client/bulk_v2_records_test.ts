@@ -167,3 +167,41 @@ Deno.test("bulkV2.insert refuses text with a lone surrogate, naming the field, r
     }
   });
 });
+
+Deno.test("a null relationship is no parent in every job of a stream, not only the first", async () => {
+  await withInstantSleep(async () => {
+    const { sf, org, uploads } = setup();
+    org.insert("Account", [{ Name: "Parent", ExtId__c: "A1" }]);
+    const records = [
+      { LastName: "Child", Account: { ExtId__c: "A1" } },
+      { LastName: "Orphan", Account: null },
+    ];
+    const result = await sf.bulkV2.insert("Contact", stream(records), { maxRecords: 1 });
+    assert.equal(result.successfulResults.length, 2);
+    assert.deepEqual(uploads.map((upload) => upload.text.split("\n")[0]), [
+      "LastName,Account.ExtId__c",
+      "LastName",
+    ]);
+  });
+});
+
+Deno.test("the record that stopped a stream is the last of unprocessedRecords, after those with no cell", async () => {
+  await withInstantSleep(async () => {
+    const { sf } = setup();
+    const records = [
+      { LastName: "A", Account: { ExtId__c: "A1" } },
+      { LastName: "B" },
+      {},
+      { LastName: "Bad", Account: "x" },
+    ];
+    const error = await sf.bulkV2.insert("Contact", stream(records), { maxRecords: 2 })
+      .then(() => undefined, (error) => error);
+    assert.ok(error instanceof BulkIngestError, String(error));
+    const rows = error.result.unprocessedRecords;
+    // {} (no cell to show), then the bad record with the cells it could give.
+    assert.equal(rows.length, 2);
+    assert.equal(rows[0].LastName, undefined);
+    assert.equal(rows[1].LastName, "Bad");
+    assert.match(rows[1].sf__Error, /"Account" is a field holding a value/);
+  });
+});
