@@ -186,12 +186,12 @@ export class QueryJobs {
     polling: ReturnType<typeof checkPolling>,
   ): Promise<{ path: string; job: string }> {
     const { signal } = options;
-    const created = await this.create(soql, {
-      includeAllRecords: options.includeAllRecords,
-      signal,
-    });
+    // Not cancelled by the caller's signal: an abort during the request would leave a job the
+    // org made, whose id the client never read. The abort is seen once it is made.
+    const created = await this.create(soql, { includeAllRecords: options.includeAllRecords });
     let info: JobInfo;
     try {
+      signal?.throwIfAborted();
       info = await this.#jobs.wait(context, created.id, polling, signal);
     } catch (error) {
       // Leave nothing on the org: abort the job, then delete it (without the caller's signal,

@@ -296,3 +296,23 @@ Deno.test("bulkV2.query and queryJobs.create refuse an includeAllRecords that is
     /"includeAllRecords" must be a boolean: received 1/,
   );
 });
+
+Deno.test("bulkV2.query aborted while its job is being created leaves no job on the org", async () => {
+  await withInstantSleep(async () => {
+    const { org, sf, hooks } = setup();
+    org.insert("Account", accounts(1));
+    const controller = new AbortController();
+    hooks.push((request) => {
+      // The org makes the job; the caller gives up before the client reads its answer.
+      if (request.method === "POST" && request.url.endsWith("/jobs/query")) {
+        queueMicrotask(() => controller.abort(new Error("gave up")));
+      }
+    });
+    await assert.rejects(
+      Array.fromAsync(sf.bulkV2.query("SELECT Name FROM Account", { signal: controller.signal })),
+      /gave up/,
+    );
+    assert.deepEqual(await Array.fromAsync(sf.bulkV2.queryJobs.list()), []);
+    assert.equal(org.stats.requests["DELETE bulkQueryJob"], 1);
+  });
+});
