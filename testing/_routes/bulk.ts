@@ -263,9 +263,14 @@ async function createQuery(context: RouteContext): Promise<Response> {
   let header: string[];
   try {
     const parsed = parseSoql(body.query);
-    header = parsed.select.flatMap((item) =>
-      item.kind === "field" ? [item.path.segments.join(".")] : []
-    );
+    // (Without the FROM alias, which the SOQL engine strips too.)
+    const alias = parsed.from.alias?.toLowerCase();
+    header = parsed.select.flatMap((item) => {
+      if (item.kind !== "field") return [];
+      const { segments } = item.path;
+      const aliased = segments.length > 1 && segments[0].toLowerCase() === alias;
+      return [(aliased ? segments.slice(1) : segments).join(".")];
+    });
     if (
       parsed.count || parsed.offset !== undefined ||
       parsed.select.some((item) => item.kind === "subquery")

@@ -523,4 +523,14 @@ Deno.test("FakeSalesforce bulk query results name each column as the query wrote
   org.insert("Contact", [{ LastName: "Doe", AccountId: account }]);
   const job = await completedQuery(org, token, "select lastname, account.NAME from contact");
   assert.equal(await queryPage(org, token, job.id), '"lastname","account.NAME"\n"Doe","Acme"\n');
+  // A FROM alias is no part of the name, as in REST answers.
+  const aliased = await completedQuery(
+    org,
+    token,
+    "SELECT c.LastName, c.Account.Name FROM Contact c",
+  );
+  assert.equal(
+    await queryPage(org, token, aliased.id),
+    '"LastName","Account.Name"\n"Doe","Acme"\n',
+  );
 });
