@@ -228,7 +228,7 @@ export class IngestJobs {
       const names = options.fieldNames as unknown;
       if (
         !Array.isArray(names) || names.length === 0 ||
-        !names.every((name) => typeof name === "string" && name !== "") ||
+        !names.every((name) => typeof name === "string" && name !== "" && name.isWellFormed()) ||
         new Set(names).size !== names.length
       ) {
         throw new TypeError(

@@ -144,13 +144,28 @@ function tooLarge(index: number, bytes: number, max: number): RangeError {
   );
 }
 
+/** A record's field names must be text UTF-8 can carry: one is a column of the header. */
+function checkNames(columns: readonly string[], index: number): void {
+  for (const column of columns) {
+    if (!column.isWellFormed()) {
+      throw new TypeError(
+        `Cannot write CSV record at index ${index}: field name ${
+          JSON.stringify(column)
+        } holds a lone surrogate (text that is not valid Unicode), which UTF-8 cannot carry`,
+      );
+    }
+  }
+}
+
 /** The union of every record's columns, in first-seen order (the first pass over an array). */
 export function collectColumns(records: readonly unknown[]): string[] {
   const seen = new Set<string>();
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
     checkRecord(record, i);
-    for (const column of inferColumns(record)) seen.add(column);
+    const own = inferColumns(record);
+    checkNames(own, i);
+    for (const column of own) seen.add(column);
   }
   // (A record with a value under such a key is refused by the encoder, naming it.)
   return withoutNullRelationships([...seen]);
@@ -365,6 +380,7 @@ async function* splitInferred(
     current = record;
     checkRecord(record, index);
     const own = inferColumns(record);
+    checkNames(own, index);
     let cells = 0;
     let held = NO_CELLS;
     if (own.length > 0) {

@@ -205,3 +205,23 @@ Deno.test("the record that stopped a stream is the last of unprocessedRecords, a
     assert.match(rows[1].sf__Error, /"Account" is a field holding a value/);
   });
 });
+
+Deno.test("a field name with a lone surrogate is refused naming the record, or naming fieldNames", async () => {
+  await withInstantSleep(async () => {
+    const { sf, uploads } = setup();
+    const records = [{ Name: "A" }, { ["Na\ud800me"]: "B" }];
+    for (const input of [() => records, () => stream(records)]) {
+      await assert.rejects(
+        sf.bulkV2.insert("Account", input()),
+        new TypeError(
+          'Cannot write CSV record at index 1: field name "Na\\ud800me" holds a lone surrogate (text that is not valid Unicode), which UTF-8 cannot carry',
+        ),
+      );
+    }
+    await assert.rejects(
+      sf.bulkV2.insert("Account", records, { fieldNames: ["Na\ud800me"] }),
+      /Cannot insert Account records: "fieldNames" must be a non-empty array of distinct field names/,
+    );
+    assert.equal(uploads.length, 0);
+  });
+});
