@@ -722,3 +722,33 @@ Deno.test("500 random tables survive write then streamed read, cut at random byt
     assert.deepEqual(parseCsv(decoder.decode(upload)), records, context);
   }
 });
+
+Deno.test("CsvRecordEncoder writes each record under its columns as record shapes change", () => {
+  const encoder = new CsvRecordEncoder(["A", "B", "Rel.X"]);
+  const rows = [
+    { A: "1", B: "2" },
+    { A: "3", B: "4" },
+    { B: "6", A: "5" }, // other key order
+    { A: "7" }, // fewer keys
+    { A: "8", B: "9", Rel: { X: "x" } }, // a relationship
+    { A: "10", B: undefined, Rel: null }, // undefined and "no parent"
+    { A: "11", B: "12" }, // back to the first shape
+  ].map((record, i) => encoder.encodeText(record, i));
+  assert.deepEqual(rows, [
+    "1,2,\n",
+    "3,4,\n",
+    "5,6,\n",
+    "7,,\n",
+    "8,9,x\n",
+    "10,,\n",
+    "11,12,\n",
+  ]);
+  assert.throws(
+    () => encoder.encodeText({ A: "1", C: "2" }, 7),
+    /record at index 7: field "C" is not in the column list/,
+  );
+  assert.throws(
+    () => encoder.encodeText({ A: { X: "1" }, B: "2" }, 8),
+    /record at index 8: field "A.X" is not in the column list/,
+  );
+});
