@@ -2,6 +2,7 @@
 // after the headers fails the call with a TimeoutError instead of hanging, whether or not
 // the fetch ties its body to the attempt's signal. A slow consumer is no stall.
 import assert from "node:assert/strict";
+import { concatBytes } from "../../client/_bytes.ts";
 import { AccessTokenAuth } from "../../auth/access_token_auth.ts";
 import { ClientCredentialsFlow } from "../../auth/client_credentials_flow.ts";
 import { NotFoundError } from "../../client/errors.ts";
@@ -322,19 +323,9 @@ function slowUploads(org: FakeSalesforce, pause: number, pieces = Infinity) {
       parts.push(value);
       taken.push(value.byteLength);
     }
-    return await org.fetch(new Request(request, { body: concat(parts) }));
+    return await org.fetch(new Request(request, { body: concatBytes(parts).slice() }));
   };
   return { fetch, taken };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((total, part) => total + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 Deno.test("An upload that keeps moving outlasts the timeout: it restarts with each piece sent", async () => {

@@ -1,6 +1,7 @@
 // The buffer pool behind bulk payloads: a job done with its buffers gives them back for the
 // next payload, and nothing is ever handed out twice or taken in from outside.
 import assert from "node:assert/strict";
+import { concatBytes } from "../../client/_bytes.ts";
 import { BufferPool } from "../../client/_buffer_pool.ts";
 import { CsvChunker, parseCsv } from "../../client/_csv.ts";
 import { setup, withInstantSleep } from "./_bulk_v2.ts";
@@ -31,7 +32,7 @@ Deno.test("CsvChunker writes into the buffers it is given and gives back the one
   chunker.write("x".repeat(5_000));
   chunker.write("tail\n");
   const chunks = [...chunker.take(), ...chunker.flush()];
-  assert.equal(new TextDecoder().decode(concat(chunks)), `${"x".repeat(5_000)}tail\n`);
+  assert.equal(new TextDecoder().decode(concatBytes(chunks)), `${"x".repeat(5_000)}tail\n`);
   // The last chunk is a copy: its buffer went back to the pool and is the next one out.
   const last = chunks.at(-1)!;
   assert.equal(last.buffer.byteLength, last.byteLength);
@@ -61,13 +62,3 @@ Deno.test("bulk jobs that reuse finished jobs' buffers upload every record exact
     );
   });
 });
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-}
