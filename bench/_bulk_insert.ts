@@ -50,8 +50,15 @@ export const FIELDS = [
   "Description",
 ];
 
-/** Insert input, made as it is read: the input itself never sits in memory. */
-export function* records(count: number): Generator<Record<string, string | number>> {
+/**
+ * Insert input, made as it is read: the input itself never sits in memory. With
+ * `descriptionBytes`, each Description is that many bytes longer (wide records).
+ */
+export function* records(
+  count: number,
+  descriptionBytes = 0,
+): Generator<Record<string, string | number>> {
+  const filler = "x".repeat(descriptionBytes);
   for (let i = 0; i < count; i++) {
     yield {
       Name: `Bulk Account ${i}`,
@@ -61,7 +68,7 @@ export function* records(count: number): Generator<Record<string, string | numbe
       Industry: i % 3 ? "Technology" : "Energy, Oil & Gas",
       AnnualRevenue: 1_000 * (i % 100_000) + 0.5,
       NumberOfEmployees: i % 5_000,
-      Description: `Inserted by the bulk bench, row ${i}`,
+      Description: `Inserted by the bulk bench, row ${i}${filler}`,
     };
   }
 }
@@ -176,6 +183,8 @@ export interface InsertParams {
   maxSizeBytes: number;
   maxConcurrentJobs: number;
   consumer: Consumer;
+  /** Bytes added to each record's Description (wide records). @default 0 */
+  descriptionBytes?: number;
 }
 
 export function client(
@@ -208,7 +217,7 @@ export async function insertPhase(
       const operation = sf.bulkV2.ingest.performOperation(
         "insert",
         "Account",
-        records(insertRecords),
+        records(insertRecords, params.descriptionBytes),
         {
           fieldNames: FIELDS,
           maxSizeBytes,

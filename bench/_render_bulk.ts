@@ -79,17 +79,26 @@ function extraPhase(
 
 /** `bulk insert 4,000,000 × 8 fields`, with what differs from the first insert. */
 function extraName(extra: ExtraInsert, insertRecords: number): string {
+  const wide = extra.descriptionBytes === undefined
+    ? ""
+    : ` (${extra.descriptionBytes.toLocaleString("en-US")} more bytes each)`;
   const jobs = extra.maxSizeBytes === undefined
     ? ""
     : `, ${extra.maxSizeBytes / 1_000_000} MB jobs`;
+  const atOnce = extra.maxConcurrentJobs === undefined
+    ? ""
+    : `, ${extra.maxConcurrentJobs} at once`;
   const alone = extra.consumer === "none" ? ", client alone (job counts read)" : "";
-  return `bulk insert ${count(extra.records ?? insertRecords)} × 8 fields${jobs}${alone}`;
+  return `bulk insert ${
+    count(extra.records ?? insertRecords)
+  } × 8 fields${wide}${jobs}${atOnce}${alone}`;
 }
 
 /** An extra insert like the first but for its record count. */
 function isScale(extra: ExtraInsert, insertRecords: number): boolean {
   return extra.records !== undefined && extra.records !== insertRecords &&
-    extra.maxSizeBytes === undefined && extra.consumer === undefined;
+    extra.maxSizeBytes === undefined && extra.consumer === undefined &&
+    extra.maxConcurrentJobs === undefined && extra.descriptionBytes === undefined;
 }
 
 function failureNote(client: BulkClient): string {
@@ -180,9 +189,13 @@ export function bulkTargets(results: BenchResults): TargetLine[] {
     } else if (extra.consumer === "none") {
       const peak = phase.peakRss?.median;
       lines.push({
-        target: `${aloneTarget} (${count(extra.records ?? insertRecords)} records, ${
-          phase.maxSizeBytes === undefined ? "?" : phase.maxSizeBytes / 1_000_000
-        } MB jobs${phase.maxSizeBytes === 100_000_000 ? ", the default" : ""})`,
+        target: `${aloneTarget} (${count(extra.records ?? insertRecords)} records${
+          extra.descriptionBytes === undefined
+            ? ""
+            : ` with ${extra.descriptionBytes.toLocaleString("en-US")} more bytes each`
+        }, ${phase.maxSizeBytes === undefined ? "?" : phase.maxSizeBytes / 1_000_000} MB jobs${
+          phase.maxSizeBytes === 100_000_000 ? ", the default" : ""
+        }${extra.maxConcurrentJobs === undefined ? "" : `, ${extra.maxConcurrentJobs} at once`})`,
         measured: `${showBytes(phase.peakRss)} vs bound ${
           phase.rssBound === undefined ? "—" : showBytes(spread([phase.rssBound]))
         }`,

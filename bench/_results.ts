@@ -53,7 +53,10 @@ export interface ClientResult {
 export interface ExtraInsert {
   records?: number;
   maxSizeBytes?: number;
+  maxConcurrentJobs?: number;
   consumer?: "for-await" | "next" | "none";
+  /** Bytes added to each record's Description (wide records). */
+  descriptionBytes?: number;
 }
 
 /** One bulk phase (bench/bulk_bench.ts's BulkPhase; jsforce's has the same shape). */

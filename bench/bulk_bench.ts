@@ -57,7 +57,10 @@ const BULK_QUERY = "SELECT Id, Name, Industry, AnnualRevenue, NumberOfEmployees,
 export interface ExtraInsert {
   records?: number;
   maxSizeBytes?: number;
+  maxConcurrentJobs?: number;
   consumer?: Consumer;
+  /** Bytes added to each record's Description (wide records). */
+  descriptionBytes?: number;
 }
 
 /** What to run; every field has a default. */
@@ -262,7 +265,9 @@ export async function runBulkBench(
         ...insertParams,
         insertRecords: extra.records ?? insertRecords,
         maxSizeBytes: extra.maxSizeBytes ?? maxSizeBytes,
+        maxConcurrentJobs: extra.maxConcurrentJobs ?? maxConcurrentJobs,
         consumer: extra.consumer ?? consumer,
+        descriptionBytes: extra.descriptionBytes,
       };
       const phase = await insertInChild(options);
       if (phase.rows !== options.insertRecords) {

@@ -44,11 +44,19 @@ const BULK: BulkParams = {
   insertRecords: QUICK ? 100_000 : 1_000_000,
   queryRows: QUICK ? [10_000, 100_000] : [100_000, 1_000_000],
   // 4× the records (memory should not follow), then the client alone ("none": job counts
-  // read, no result row made) at the same and at the default job size.
+  // read, no result row made) at the same and at the default job size, and with wide records.
   extraInserts: [
     { records: QUICK ? 400_000 : 4_000_000 },
     { consumer: "none" },
     { consumer: "none", maxSizeBytes: 100_000_000 },
+    // Wide records (about 1.1 KB each), where the payloads are most of the memory.
+    {
+      records: QUICK ? 50_000 : 400_000,
+      descriptionBytes: 1_000,
+      maxSizeBytes: 20_000_000,
+      maxConcurrentJobs: 2,
+      consumer: "none",
+    },
   ],
   timeCapMs: 900_000,
 };
