@@ -27,7 +27,7 @@
 // Run: deno run --allow-net=127.0.0.1 --allow-read --allow-run bench/bulk_bench.ts [--quick]
 //        [--insert-only | --no-insert] [--query-rows N,N] [--insert-records N]
 //        [--max-size-bytes N] [--max-concurrent-jobs N] [--consumer for-await|next|none]
-//        [--scale-records N]
+//        [--scale-records N] [--description-bytes N]
 import { Salesforce } from "../client/salesforce.ts";
 import { FakeSalesforce, type FakeSalesforceOptions } from "../testing/mod.ts";
 import { serveWithoutRelay } from "../testing/_served.ts";
@@ -67,6 +67,8 @@ export interface ExtraInsert {
 export interface BulkBenchParams {
   /** Records inserted. @default 1_000_000 */
   insertRecords?: number;
+  /** Bytes added to each inserted record's Description (wide records). @default 0 */
+  descriptionBytes?: number;
   /**
    * More inserts after the first, each in a fresh process of its own (needs --allow-run),
    * with the first's options unless given: more records show whether memory follows the
@@ -240,6 +242,7 @@ export async function runBulkBench(
       maxSizeBytes,
       maxConcurrentJobs,
       consumer,
+      descriptionBytes: params.descriptionBytes,
     };
     const insert = insertRecords === 0
       ? undefined
@@ -346,6 +349,7 @@ if (import.meta.main) {
         : { extraInserts: [{ records: option("scale-records") }] }),
       maxSizeBytes: option("max-size-bytes"),
       maxConcurrentJobs: option("max-concurrent-jobs"),
+      descriptionBytes: option("description-bytes"),
       consumer: consumer as Consumer | undefined,
     });
     console.log(
