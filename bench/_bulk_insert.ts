@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 // The bulk bench's insert and its memory sampler: run by bench/bulk_bench.ts in this process,
 // or as a fresh process of its own (this file as main), which then holds the client and the
 // sampler only (not the fake org's code that bulk_bench.ts also serves), so its RSS is the
@@ -88,7 +89,14 @@ export interface Peaks {
  * restarts the peaks. With `--v8-flags=--expose-gc` it also forces a full GC every 250 ms
  * and records the live memory (heap in use + external) right after it.
  */
-export function rssSampler() {
+/** What {@linkcode rssSampler} returns. */
+export interface RssSampler {
+  /** Restarts the peaks; `peaks()` reads them, sampling once more. */
+  phase(): { start: number; peaks: () => Peaks & { gc: boolean } };
+  stop(): void;
+}
+
+export function rssSampler(): RssSampler {
   const gc = (globalThis as { gc?: () => void }).gc;
   const peaks: Peaks = {
     rss: 0,
