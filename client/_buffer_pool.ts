@@ -40,7 +40,11 @@ export class BufferPool implements ChunkBuffers {
   /** Takes back a buffer this pool made, once nothing reads it any more. */
   give(buffer: Uint8Array): void {
     const whole = buffer.buffer as ArrayBuffer;
-    if (!this.#mine.has(whole) || this.#pooled.has(whole) || this.#free.length >= this.#keep) {
+    if (
+      !this.#mine.has(whole) || this.#pooled.has(whole) || this.#free.length >= this.#keep ||
+      // Detached (taken over by a byte stream: byteLength 0) or resized: not ours to hand out.
+      whole.byteLength !== this.size
+    ) {
       return;
     }
     this.#pooled.add(whole);

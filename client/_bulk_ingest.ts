@@ -17,6 +17,7 @@ import { type JobPayload, type Offending, SplitError, splitRecords } from "./_bu
 import { CallbackError, checkPolling, JobResource } from "./_bulk_jobs.ts";
 import { CSV_CHUNK_SIZE, CsvChunker } from "./_csv.ts";
 import { BufferPool } from "./_buffer_pool.ts";
+import { isRuntimeFetch } from "./_default_fetch.ts";
 import {
   describeError,
   type FinishedJob,
@@ -256,11 +257,12 @@ export class IngestJobs {
     const maxJobs = checkInteger(context, "maxConcurrentJobs", options.maxConcurrentJobs ?? 4, 1);
     const polling = checkPolling(context, options);
     const signal = checkSignal(context, options.signal);
-    // Payloads are filled one at a time: one payload's worth of free buffers is enough.
-    split.buffers = new BufferPool(
-      CSV_CHUNK_SIZE,
-      Math.ceil(split.maxSizeBytes / CSV_CHUNK_SIZE) + 1,
-    );
+    // Payloads are filled one at a time: one payload's worth of free buffers is enough. Only
+    // with the runtime's own fetch: a caller's may keep the chunks it was sent, or take them
+    // over, and buffers used again would then change under it.
+    split.buffers = isRuntimeFetch(this.#client.fetch)
+      ? new BufferPool(CSV_CHUNK_SIZE, Math.ceil(split.maxSizeBytes / CSV_CHUNK_SIZE) + 1)
+      : undefined;
     const job: JobContext = {
       client: this.#client,
       jobs: this.#jobs,

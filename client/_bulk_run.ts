@@ -85,11 +85,32 @@ export function describeError(error: unknown): string {
 
 /** The payload's own rows, each with `sf__Error`: what a job that never ran contributes. */
 export function payloadRows(payload: JobPayload, error: unknown): Record<string, string>[] {
-  return rowsOf(payload.chunks, describeError(error));
+  return payloadRowsOf(payload.chunks, payload.count, describeError(error));
+}
+
+/**
+ * The rows of a payload's bytes, each with `sfError`; `count` of them whatever happened to the
+ * bytes. A caller's fetch may have taken the chunks over while sending (a byte stream detaches
+ * what it is given): a record whose cells are gone still gets its row, with only `sf__Error`.
+ */
+function payloadRowsOf(
+  chunks: readonly Uint8Array[],
+  count: number,
+  sfError: string,
+): Record<string, string>[] {
+  const rows = rowsOf(chunks, sfError);
+  for (let i = rows.length; i < count; i++) {
+    rows.push({
+      sf__Error: `${sfError} (the record's cells were lost: the fetch took the upload's bytes)`,
+    });
+  }
+  return rows;
 }
 
 /** Rows of a result set: made already, or CSV bytes to parse (each row given `sfError`). */
-type RowSource = Record<string, string>[] | { chunks: readonly Uint8Array[]; sfError?: string };
+type RowSource =
+  | Record<string, string>[]
+  | { chunks: readonly Uint8Array[]; sfError?: string; count?: number };
 
 const SETS = ["successfulResults", "failedResults", "unprocessedRecords"] as const;
 
@@ -132,8 +153,12 @@ export function jobResult(
     Object.defineProperty(result, key, {
       get: () => {
         if (rows !== undefined) return rows;
-        const { chunks, sfError } = bytes as Exclude<RowSource, unknown[]>;
-        return settle(rowsOf(chunks, sfError));
+        const { chunks, sfError, count } = bytes as Exclude<RowSource, unknown[]>;
+        return settle(
+          count === undefined || sfError === undefined
+            ? rowsOf(chunks, sfError)
+            : payloadRowsOf(chunks, count, sfError),
+        );
       },
       set: (value: Record<string, string>[]) => {
         if (!Object.getOwnPropertyDescriptor(result, key)?.configurable) {
@@ -274,7 +299,7 @@ function fallback(
     : `Outcome unknown: ${unknown}. Salesforce may have saved these records: check the job's results before sending them again. ${
       describeError(error)
     }`;
-  const unprocessed = { chunks: payload.chunks, sfError };
+  const unprocessed = { chunks: payload.chunks, sfError, count: payload.count };
   return { result: jobResult(info, error, [[], [], unprocessed]), fatal };
 }
 

@@ -305,7 +305,8 @@ async function* splitInferred(
   let rowCells = 0;
 
   const seal = (): JobPayload => {
-    // (A null read before the input first uses its key as a relationship stays a column.)
+    // (In a payload sealed before the input first uses a key as a relationship, a null under
+    // that key stays a column.)
     const written = withoutNullRelationships(columns, relationships);
     if (written.length === 0) {
       throw new TypeError(

@@ -272,6 +272,9 @@ export class CsvRecordEncoder {
     const slots = this.#slots;
     for (let i = 0; i < slots.length; i++) slots[i] = undefined;
     const all = Object.values(values);
+    // A getter that deleted or added a key while the values were read: keys and values no
+    // longer pair up by position.
+    if (all.length !== keys.length) return false;
     for (let i = 0; i < all.length; i++) slots[map[i]] = all[i];
     return true;
   }

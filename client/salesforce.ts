@@ -18,6 +18,7 @@ import {
   RequestAttempts,
   sendAttempts,
 } from "../retries/_attempts.ts";
+import { defaultFetch, isRuntimeFetch } from "./_default_fetch.ts";
 import { ApexClient } from "./apex.ts";
 import { BulkClientV2 } from "./bulk_v2.ts";
 import { CompositeClient } from "./composite.ts";
@@ -156,10 +157,6 @@ function withDefaultHeaders(given: HeadersInit | undefined, token: string): Head
   return headers;
 }
 
-function defaultFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-  return fetch(input, init);
-}
-
 /**
  * An asynchronous Salesforce API client.
  *
@@ -240,7 +237,7 @@ export class Salesforce {
     this.auth = options.auth;
     this.version = checkVersion(CONTEXT, options.version ?? "64.0");
     this.fetch = checkFunction(CONTEXT, "fetch", options.fetch ?? defaultFetch);
-    this.#direct = this.fetch === defaultFetch || this.fetch === globalThis.fetch;
+    this.#direct = isRuntimeFetch(this.fetch);
     const policy = options.retryPolicy;
     if (policy !== undefined && policy !== null && !(policy instanceof RetryPolicy)) {
       throw new TypeError(

@@ -3,8 +3,11 @@
 import assert from "node:assert/strict";
 import { concatBytes } from "../../client/_bytes.ts";
 import { BufferPool } from "../../client/_buffer_pool.ts";
+import { mock } from "node:test";
 import { CsvChunker, parseCsv } from "../../client/_csv.ts";
-import { setup, withInstantSleep } from "./_bulk_v2.ts";
+import { Salesforce } from "../../client/salesforce.ts";
+import { FakeSalesforce } from "../../testing/mod.ts";
+import { withInstantSleep } from "./_bulk_v2.ts";
 
 Deno.test("BufferPool hands a buffer given back out again, once, and never one it did not make", () => {
   const pool = new BufferPool(8, 2);
@@ -40,25 +43,121 @@ Deno.test("CsvChunker writes into the buffers it is given and gives back the one
   assert.ok(chunks.slice(0, -1).every((chunk) => chunk.buffer !== next.buffer));
 });
 
-Deno.test("bulk jobs that reuse finished jobs' buffers upload every record exactly", async () => {
+/** Wide-ish records of varied lengths: a reused buffer holding older bytes would show. */
+function varied(count: number): Array<{ Name: string }> {
+  return Array.from({ length: count }, (_, i) => ({
+    Name: `Account ${i} ${"é".repeat(i % 37)}`,
+  }));
+}
+
+Deno.test("with the runtime's fetch, jobs reuse finished jobs' buffers and upload every record exactly", async () => {
   await withInstantSleep(async () => {
-    const { sf, org, uploads } = setup();
-    // Rows of different lengths, so that a reused buffer holding an older job's bytes would
-    // show in the next job's upload.
-    const records = Array.from({ length: 3_000 }, (_, i) => ({
-      Name: `Account ${i} ${"é".repeat(i % 37)}`,
-    }));
+    const org = new FakeSalesforce();
+    const sent: string[] = [];
+    // The default fetch calls the global one: here the org, reading each upload at once.
+    const global = mock.method(
+      globalThis,
+      "fetch",
+      async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init);
+        if (request.method === "PUT") sent.push(await request.clone().text());
+        return await org.fetch(request);
+      },
+    );
+    const seen = new Set<ArrayBufferLike>();
+    let reused = 0;
+    const take = BufferPool.prototype.take;
+    const taken = mock.method(BufferPool.prototype, "take", function (this: BufferPool) {
+      const buffer = take.call(this);
+      if (seen.has(buffer.buffer)) reused++;
+      seen.add(buffer.buffer);
+      return buffer;
+    });
+    try {
+      const sf = new Salesforce({ baseUrl: org.baseUrl, auth: org.auth() });
+      const records = varied(6_000);
+      const result = await sf.bulkV2.insert("Account", records, {
+        maxSizeBytes: 70_000,
+        maxConcurrentJobs: 2,
+      });
+      assert.ok(result.jobs.length >= 5);
+      assert.ok(reused > 0, "no buffer was used again");
+      assert.equal(result.successfulResults.length, 6_000);
+      const uploaded = sent.flatMap((text) => parseCsv(text).map((row) => row.Name));
+      assert.deepEqual(uploaded, records.map((record) => record.Name));
+      assert.deepEqual(
+        org.records("Account").map((row) => row.Name).sort(),
+        records.map((record) => record.Name).sort(),
+      );
+    } finally {
+      taken.mock.restore();
+      global.mock.restore();
+    }
+  });
+});
+
+Deno.test("a caller's fetch that keeps the upload's chunks sees the bytes it was sent, later too", async () => {
+  await withInstantSleep(async () => {
+    const org = new FakeSalesforce();
+    const kept: ReadableStream<Uint8Array>[] = [];
+    const sf = new Salesforce({
+      baseUrl: org.baseUrl,
+      auth: org.auth(),
+      fetch: (input, init) => {
+        const request = new Request(input, init);
+        if (request.method !== "PUT" || request.body === null) return org.fetch(request);
+        // Read only after the whole insert: the chunks must not have changed by then.
+        const [mine, theirs] = request.body.tee();
+        kept.push(mine);
+        return org.fetch(new Request(request, { body: theirs, duplex: "half" } as RequestInit));
+      },
+    });
+    const records = varied(12_000);
     const result = await sf.bulkV2.insert("Account", records, {
       maxSizeBytes: 70_000,
       maxConcurrentJobs: 1,
     });
-    assert.ok(result.jobs.length >= 3);
-    assert.equal(result.successfulResults.length, 3_000);
-    const sent = uploads.flatMap((upload) => parseCsv(upload.text).map((row) => row.Name));
-    assert.deepEqual(sent, records.map((record) => record.Name));
+    assert.equal(result.successfulResults.length, 12_000);
+    const texts = await Promise.all(kept.map((body) => new Response(body).text()));
     assert.deepEqual(
-      org.records("Account").map((row) => row.Name).sort(),
-      records.map((record) => record.Name).sort(),
+      texts.flatMap((text) => parseCsv(text).map((row) => row.Name)),
+      records.map((record) => record.Name),
     );
+  });
+});
+
+Deno.test("a caller's fetch that takes the upload's chunks over still gets every record's outcome", async () => {
+  await withInstantSleep(async () => {
+    const org = new FakeSalesforce();
+    // The upload passed on as a byte stream, whose enqueue takes over (detaches) each buffer.
+    const asBytes = (body: ReadableStream<Uint8Array>) => {
+      const reader = body.getReader();
+      return new ReadableStream({
+        type: "bytes",
+        async pull(controller) {
+          const { done, value } = await reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+      });
+    };
+    const sf = new Salesforce({
+      baseUrl: org.baseUrl,
+      auth: org.auth(),
+      fetch: (input, init) => {
+        const request = new Request(input, init);
+        if (request.method !== "PUT" || request.body === null) return org.fetch(request);
+        const body = asBytes(request.body);
+        return org.fetch(new Request(request, { body, duplex: "half" } as RequestInit));
+      },
+    });
+    const records = varied(4_000);
+    const result = await sf.bulkV2.insert("Account", records, { maxSizeBytes: 70_000 });
+    assert.equal(result.successfulResults.length, 4_000);
+    // The results files are lost for one job: its records still come back, one row each.
+    org.inject({ method: "GET", path: /successfulResults/, status: 500, times: 4 });
+    const lost = await sf.bulkV2.insert("Account", varied(50), { maxSizeBytes: 70_000 });
+    assert.equal(lost.unprocessedRecords.length, 50);
+    assert.ok(lost.unprocessedRecords.every((row) => /Outcome unknown/.test(row.sf__Error)));
   });
 });

@@ -752,3 +752,16 @@ Deno.test("CsvRecordEncoder writes each record under its columns as record shape
     /record at index 8: field "A.X" is not in the column list/,
   );
 });
+
+Deno.test("CsvRecordEncoder keeps each value under its column when a getter deletes a later field", () => {
+  const encoder = new CsvRecordEncoder(["Name", "Description", "Phone"]);
+  const record = {
+    get Name() {
+      delete (this as Record<string, unknown>).Description;
+      return "Acme";
+    },
+    Description: "gone",
+    Phone: "555",
+  };
+  assert.equal(encoder.encodeText(record, 0), "Acme,,555\n");
+});
