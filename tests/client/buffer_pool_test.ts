@@ -96,21 +96,32 @@ Deno.test("with the runtime's fetch, jobs reuse finished jobs' buffers and uploa
   });
 });
 
+/** A client whose own fetch passes each upload's body through `pass` on its way to `org`. */
+function passingUploads(
+  org: FakeSalesforce,
+  pass: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>,
+): Salesforce {
+  return new Salesforce({
+    baseUrl: org.baseUrl,
+    auth: org.auth(),
+    fetch: (input, init) => {
+      const request = new Request(input, init);
+      if (request.method !== "PUT" || request.body === null) return org.fetch(request);
+      const body = pass(request.body);
+      return org.fetch(new Request(request, { body, duplex: "half" } as RequestInit));
+    },
+  });
+}
+
 Deno.test("a caller's fetch that keeps the upload's chunks sees the bytes it was sent, later too", async () => {
   await withInstantSleep(async () => {
     const org = new FakeSalesforce();
     const kept: ReadableStream<Uint8Array>[] = [];
-    const sf = new Salesforce({
-      baseUrl: org.baseUrl,
-      auth: org.auth(),
-      fetch: (input, init) => {
-        const request = new Request(input, init);
-        if (request.method !== "PUT" || request.body === null) return org.fetch(request);
-        // Read only after the whole insert: the chunks must not have changed by then.
-        const [mine, theirs] = request.body.tee();
-        kept.push(mine);
-        return org.fetch(new Request(request, { body: theirs, duplex: "half" } as RequestInit));
-      },
+    const sf = passingUploads(org, (body) => {
+      // Read only after the whole insert: the chunks must not have changed by then.
+      const [mine, theirs] = body.tee();
+      kept.push(mine);
+      return theirs;
     });
     const records = varied(12_000);
     const result = await sf.bulkV2.insert("Account", records, {
@@ -141,16 +152,7 @@ Deno.test("a caller's fetch that takes the upload's chunks over still gets every
         },
       });
     };
-    const sf = new Salesforce({
-      baseUrl: org.baseUrl,
-      auth: org.auth(),
-      fetch: (input, init) => {
-        const request = new Request(input, init);
-        if (request.method !== "PUT" || request.body === null) return org.fetch(request);
-        const body = asBytes(request.body);
-        return org.fetch(new Request(request, { body, duplex: "half" } as RequestInit));
-      },
-    });
+    const sf = passingUploads(org, asBytes);
     const records = varied(4_000);
     const result = await sf.bulkV2.insert("Account", records, { maxSizeBytes: 70_000 });
     assert.equal(result.successfulResults.length, 4_000);
