@@ -15,7 +15,7 @@ export function hasPlainPrototype(value: object): boolean {
 }
 
 /** Names a value that is not a cell, for error messages: `an instance of Map`, `a symbol`. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (value instanceof Date) return "an invalid Date";
