@@ -13,6 +13,7 @@ import {
 import type { Salesforce } from "./salesforce.ts";
 import type { JobPayload } from "./_bulk_split.ts";
 import type { BufferPool } from "./_buffer_pool.ts";
+import { BODY_PULLS, REPLAYABLE_BODY } from "../retries/_attempts.ts";
 import {
   CallbackError,
   collectCsv,
@@ -177,21 +178,6 @@ export function jobResult(
   });
   return result;
 }
-
-/**
- * The key under which a request body stream offers the retry engine a fresh copy of itself
- * (retries/_attempts.ts reads it under the same `Symbol.for` name): each attempt then sends
- * a new stream over the same bytes, and the request's own body is never cloned, since a clone
- * tees the stream and keeps a copy of every chunk for as long as the request lives.
- */
-const REPLAYABLE_BODY = Symbol.for("@x/aiosalesforce/replayable-body");
-
-/**
- * The key under which a request body stream takes a listener called on each piece the runtime
- * takes (retries/_attempts.ts reads it under the same `Symbol.for` name): the retry engine then
- * restarts the attempt's timeout, so the timeout bounds a stall, not a whole upload.
- */
-const BODY_PULLS = Symbol.for("@x/aiosalesforce/body-pulls");
 
 /**
  * A request body streaming `chunks` in pieces of at most 64 KiB, never copying the job's bytes

@@ -41,19 +41,19 @@ function attemptSignal(caller: AbortSignal | null, controller: AbortController):
 
 /**
  * A request body stream may offer, under this key, a function that returns a fresh stream of
- * the same bytes (bulk uploads do: client/_bulk_run.ts sets it under the same `Symbol.for`
- * name). Such a request is never cloned: each attempt sends a fresh stream. Cloning tees the
+ * the same bytes (bulk uploads do: client/_bulk_run.ts sets it). Such a request is never
+ * cloned: each attempt sends a fresh stream. Cloning tees the
  * body, and the request's own branch then keeps a copy of every chunk sent for as long as the
  * request lives: a second copy of a 100 MB upload per attempt.
  */
-const REPLAYABLE_BODY = Symbol.for("@x/aiosalesforce/replayable-body");
+export const REPLAYABLE_BODY = Symbol.for("@x/aiosalesforce/replayable-body");
 
 /**
  * The key under which such a body takes a listener, called each time the runtime takes a
- * piece of it (client/_bulk_run.ts sets it under the same `Symbol.for` name): a long upload
- * that keeps moving is not a stalled attempt.
+ * piece of it (client/_bulk_run.ts sets it): a long upload that keeps moving is not a stalled
+ * attempt.
  */
-const BODY_PULLS = Symbol.for("@x/aiosalesforce/body-pulls");
+export const BODY_PULLS = Symbol.for("@x/aiosalesforce/body-pulls");
 
 /** The replay function of the request's body, when it has one. */
 export function replayOf(request: Request): (() => ReadableStream<Uint8Array>) | undefined {
